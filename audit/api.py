@@ -1,0 +1,128 @@
+"""``synthproof.audit``: the Python entry point (the command line calls the same function)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pathlib
+import platform
+import uuid
+from typing import Any
+
+import numpy as np
+
+from . import io
+from ._version import __version__
+from .config import AuditConfig, load_config, parse_config
+from .context import AuditContext
+from .errors import ConfigError, InputError
+from .findings import Finding
+from .result import AuditResult
+from .runner import coverage_finding, gate_passed, run_suite
+from .schema import prepare
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def resolve_config(config: AuditConfig | dict | str | os.PathLike | None) -> AuditConfig:
+    """A validated :class:`AuditConfig` from an object, a mapping, a YAML path or ``None``."""
+    if config is None:
+        return parse_config({})
+    if isinstance(config, AuditConfig):
+        return config
+    if isinstance(config, dict):
+        return parse_config(config)
+    if isinstance(config, (str, os.PathLike)):
+        return load_config(config)
+    raise ConfigError(f"config must be a path, mapping or AuditConfig, got {type(config).__name__}")
+
+
+def audit(
+    real: Any = None,
+    synthetic: Any = None,
+    holdout: Any = None,
+    config: AuditConfig | dict | str | os.PathLike | None = None,
+    seed: int | None = None,
+    fail_on: str | None = None,
+    progress: bool = False,
+) -> AuditResult:
+    """Audit synthetic data against real data and return the findings and the gate verdict.
+
+    Parameters
+    ----------
+    real, synthetic : path, pandas.DataFrame or pyarrow.Table
+        The real data and the synthetic data (Parquet file or folder of shards, CSV, JSONL, or
+        in-memory). May come from the config instead.
+    holdout : same types, optional
+        Real rows the generator never saw; enables the checks that need it.
+    config : AuditConfig, mapping, YAML path, optional
+        Without one, the default suite runs with inferred column roles.
+    seed : int, optional
+        Overrides ``config.seed`` (default 0). Same inputs, config, seed, platform and thread
+        count give identical findings.
+    fail_on : {"fail", "warn"}, optional
+        Overrides ``config.gate.fail_on``.
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    AuditResult
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable/corrupt input, zero rows, or no column shared by real and synthetic.
+    ConfigError
+        Invalid config or parameter.
+    """
+    cfg = resolve_config(config)
+    if seed is not None:
+        cfg = cfg.model_copy(update={"seed": int(seed)})
+    if fail_on is not None:
+        if fail_on not in ("fail", "warn"):
+            raise ConfigError(f"fail_on must be 'fail' or 'warn', got {fail_on!r}", path="gate.fail_on")
+        cfg = cfg.model_copy(update={"gate": cfg.gate.model_copy(update={"fail_on": fail_on})})
+    checks = cfg.build_checks()
+    real = real if real is not None else cfg.real
+    synthetic = synthetic if synthetic is not None else cfg.synthetic
+    holdout = holdout if holdout is not None else cfg.holdout
+    if real is None or synthetic is None:
+        raise ConfigError("both real and synthetic data are required (arguments or config keys)")
+    started = _now()
+    real_t, real_fp = io.load(real, "real")
+    syn_t, syn_fp = io.load(synthetic, "synthetic")
+    hold_t, hold_fp = io.load(holdout, "holdout") if holdout is not None else (None, None)
+    shared = set(real_t.column_names) & set(syn_t.column_names)
+    if not shared:
+        raise InputError("real and synthetic share no column name")
+    data = prepare(real_t, syn_t, hold_t, roles=cfg.columns.roles, include=cfg.columns.include,
+                   exclude=cfg.columns.exclude)
+    ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
+                       max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values)
+    findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress)
+    findings.append(coverage_finding(checks, findings, cfg.gate.require))
+    passed = gate_passed(findings, cfg.gate.fail_on)
+    manifest = {
+        "tool": "synthproof",
+        "version": __version__,
+        "run_id": uuid.uuid4().hex,
+        "started_at": started,
+        "finished_at": _now(),
+        "seed": cfg.seed,
+        "config": cfg.model_dump(mode="json"),
+        "config_hash": cfg.digest(),
+        "inputs": [fp.to_dict() for fp in (real_fp, syn_fp, hold_fp) if fp is not None],
+        "columns": {c: {"role": r, "inferred": data.inferred.get(c, False)} for c, r in data.roles.items()},
+        "synthetic_only_columns": data.synthetic_only,
+        "checks": {c.id: {"version": c.version, "params": c.get_params()} for c in checks},
+        "gate_alpha": cfg.calibration.alpha,
+        "verdict": "pass" if passed else "fail",
+        "platform": {"python": platform.python_version(), "machine": platform.machine(),
+                     "numpy": np.__version__, "threads": os.cpu_count()},
+    }
+    if isinstance(real, (str, os.PathLike)):
+        manifest["real_path"] = str(pathlib.Path(real))
+    return AuditResult(passed=passed, finding_list=findings, manifest=manifest)

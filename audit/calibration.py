@@ -1,0 +1,261 @@
+"""The decision rule shared by every statistical check.
+
+A check measures a statistic ``T`` oriented so that **larger is worse** (a distance, an absolute
+difference, a rate, a detection AUC). For each column / pair / subgroup it supplies
+
+* ``value``: ``T`` between real and synthetic at matched size (the median over the seeded splits,
+  synthetic subsampled to the size of the real comparison half), and
+* ``baseline``: ``R`` values of the same ``T`` between two disjoint parts of the *real* data at the
+  same sizes (the real/real baseline), or an exact null where one exists (label permutation).
+
+:func:`judge` then decides, for the ``m`` comparisons of one check:
+
+* a p-value ``p = P(T_null >= value)`` from a distribution fitted to the baseline (Gamma by method of
+  moments for non-negative statistics, normal for centred ones such as an AUC), so that tail levels
+  far below ``1/R`` are reachable;
+* ``fail`` when Holm's step-down procedure rejects at ``alpha`` (the share of the gate's false-alarm
+  budget given to this check) **and** ``value - median(baseline) > min_effect``;
+* ``warn`` when only one of the two holds (significance judged by Benjamini–Hochberg at ``q``):
+  reason ``below_min_effect`` (significant but trivial), ``fdr_only`` (FDR-significant, above the
+  minimum effect, not Holm-significant) or ``underpowered`` (effect above the minimum, not
+  significant: the sample cannot tell);
+* ``pass`` otherwise; a pass whose minimum detectable effect exceeds ``min_effect`` carries reason
+  ``underpowered`` and says the detectable size in its message.
+
+References: Holm, S. (1979) "A simple sequentially rejective multiple test procedure", Scand. J.
+Statist. 6:65–70. Benjamini, Y. & Hochberg, Y. (1995) "Controlling the false discovery rate", JRSS B
+57:289–300.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One statistic to judge.
+
+    Parameters
+    ----------
+    value : float
+        Observed statistic, synthetic vs real (larger is worse).
+    baseline : ndarray of shape (R,)
+        Real/real values of the statistic at matched size. ``R >= 2``.
+    min_effect : float
+        Minimum effect ``delta`` (same unit as ``value``), ``>= 0``.
+    null : {"gamma", "normal"}
+        Family fitted to the baseline for tail p-values.
+    dist : object with ``sf``/``ppf``, optional
+        An exact null distribution (e.g. a binomial or label-permutation null); when given it is
+        used instead of the fitted one.
+    """
+
+    value: float
+    baseline: np.ndarray
+    min_effect: float
+    null: str = "gamma"
+    dist: object | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of :func:`judge` for one comparison."""
+
+    status: str
+    reason_code: str | None
+    p_value: float
+    threshold: float
+    baseline_median: float
+    ci_low: float
+    ci_high: float
+    mde: float
+
+
+class _Degenerate:
+    """A point mass: every baseline value equal — real/real never varies (e.g. a deterministic
+    relation between two columns holds in every split). A value above it (beyond a 1e-9
+    tolerance) is impossible under the baseline: p = 0. Count statistics, where "no event in R
+    splits" is not "impossible", use a binomial null instead (see the duplication checks)."""
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def sf(self, x: float) -> float:
+        return 0.0 if x > self.c + 1e-9 * max(1.0, abs(self.c)) else 1.0
+
+    def ppf(self, q: float) -> float:
+        return self.c
+
+
+def fit_null(baseline: np.ndarray, null: str = "gamma"):
+    """Fit the null distribution of a statistic to its real/real baseline.
+
+    Parameters
+    ----------
+    baseline : array-like of shape (R,)
+        Real/real values; non-finite values are dropped.
+    null : {"gamma", "normal"}
+        ``gamma``: method-of-moments Gamma (shape ``mean^2/var``, scale ``var/mean``) for
+        non-negative statistics; ``normal``: mean and standard deviation.
+
+    Returns
+    -------
+    object with ``sf(x)`` and ``ppf(q)``.
+
+    Raises
+    ------
+    ValueError
+        If fewer than 2 finite baseline values remain or ``null`` is unknown.
+    """
+    b = np.asarray(baseline, dtype=float)
+    b = b[np.isfinite(b)]
+    if b.size < 2:
+        raise ValueError("the baseline needs at least 2 finite values")
+    mean, var = float(b.mean()), float(b.var(ddof=1))
+    if var <= 1e-24 * max(1.0, mean * mean):
+        return _Degenerate(mean)
+    if null == "gamma":
+        if mean <= 0:
+            return _Degenerate(mean)
+        return stats.gamma(a=mean * mean / var, scale=var / mean)
+    if null == "normal":
+        return stats.norm(loc=mean, scale=np.sqrt(var))
+    raise ValueError(f"unknown null family {null!r}")
+
+
+def holm_levels(p: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Holm's step-down test.
+
+    Parameters
+    ----------
+    p : ndarray of shape (m,)
+        p-values in [0, 1].
+    alpha : float
+        Family-wise error rate, in (0, 1).
+
+    Returns
+    -------
+    reject : ndarray of bool, shape (m,)
+    level : ndarray of float, shape (m,)
+        The per-test level ``alpha / (m - rank)`` each p-value was held against.
+    """
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    level = np.empty(m)
+    level[order] = alpha / (m - np.arange(m))
+    reject = np.zeros(m, dtype=bool)
+    for idx in order:
+        if p[idx] <= level[idx]:
+            reject[idx] = True
+        else:
+            break
+    return reject, level
+
+
+def bh_reject(p: np.ndarray, q: float) -> np.ndarray:
+    """Benjamini–Hochberg step-up test at false discovery rate ``q``; returns a bool mask."""
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.argsort(p, kind="stable")
+    ok = p[order] <= q * np.arange(1, m + 1) / m
+    reject = np.zeros(m, dtype=bool)
+    if ok.any():
+        k = int(np.max(np.nonzero(ok)[0]))
+        reject[order[: k + 1]] = True
+    return reject
+
+
+def judge(comparisons: list[Comparison], alpha: float, q: float = 0.05) -> list[Verdict]:
+    """Apply the calibrated decision rule to the comparisons of one check.
+
+    Parameters
+    ----------
+    comparisons : list of Comparison
+        The ``m`` columns / pairs / subgroups of one check.
+    alpha : float
+        Family-wise level for ``fail`` (Holm), in (0, 1).
+    q : float, default 0.05
+        False-discovery level for ``warn`` (Benjamini–Hochberg), in (0, 1).
+
+    Returns
+    -------
+    list of Verdict, in the order of ``comparisons``.
+    """
+    if not comparisons:
+        return []
+    nulls = [c.dist if c.dist is not None else fit_null(c.baseline, c.null) for c in comparisons]
+    p = np.array([float(np.clip(d.sf(c.value), 0.0, 1.0)) for d, c in zip(nulls, comparisons)])
+    holm, level = holm_levels(p, alpha)
+    fdr = bh_reject(p, q)
+    out = []
+    for i, (c, d) in enumerate(zip(comparisons, nulls)):
+        b = np.asarray(c.baseline, dtype=float)
+        b = b[np.isfinite(b)]
+        med = float(np.median(b))
+        threshold = float(d.ppf(1.0 - level[i]))
+        mde = max(threshold - med, 0.0)
+        effect = (c.value - med) > c.min_effect
+        if holm[i] and effect:
+            status, reason = "fail", "beyond_baseline"
+        elif fdr[i] and effect:
+            status, reason = "warn", "fdr_only"
+        elif fdr[i]:
+            status, reason = "warn", "below_min_effect"
+        elif effect:
+            status, reason = "warn", "underpowered"
+        else:
+            status, reason = "pass", ("underpowered" if mde > c.min_effect else None)
+        out.append(
+            Verdict(
+                status=status,
+                reason_code=reason,
+                p_value=float(p[i]),
+                threshold=threshold,
+                baseline_median=med,
+                ci_low=float(np.quantile(b, 0.025)),
+                ci_high=float(np.quantile(b, 0.975)),
+                mde=mde,
+            )
+        )
+    return out
+
+
+def fmt(x: float | None) -> str:
+    """Deterministic short number formatting for messages (4 significant digits)."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:.4g}"
+
+
+def describe(metric_label: str, value: float, v: Verdict, min_effect: float, what: str) -> str:
+    """One deterministic sentence for a judged comparison.
+
+    ``what`` names the object (e.g. ``column 'age'``).
+    """
+    base = (
+        f"{metric_label} {fmt(value)} for {what} vs real/real median {fmt(v.baseline_median)} "
+        f"(95% of real/real splits in [{fmt(v.ci_low)}, {fmt(v.ci_high)}]; p={fmt(v.p_value)})"
+    )
+    tail = {
+        "beyond_baseline": f": beyond the corrected threshold {fmt(v.threshold)} and more than the "
+        f"minimum effect {fmt(min_effect)} above real/real — the synthetic data differs from real.",
+        "fdr_only": f": above the minimum effect {fmt(min_effect)} and significant at the FDR level, "
+        f"but below the corrected threshold {fmt(v.threshold)}.",
+        "below_min_effect": f": statistically detectable but within the minimum effect {fmt(min_effect)}.",
+        "underpowered": f"; at this sample size only effects above {fmt(v.mde)} are detectable "
+        f"(minimum effect {fmt(min_effect)}).",
+        None: ": within real/real variation.",
+    }[v.reason_code]
+    if v.status == "warn" and v.reason_code == "underpowered":
+        tail = (
+            f": above the minimum effect {fmt(min_effect)} but not significant; at this sample "
+            f"size only effects above {fmt(v.mde)} are detectable (underpowered)."
+        )
+    return base + tail

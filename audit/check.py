@@ -1,0 +1,193 @@
+"""The check protocol: stable ids, declared parameters validated at construction, one ``run``.
+
+A check is a small class with a stable dotted ``id`` (never derived from its class name), a
+``family``, a ``version``, the ``metric`` it reports with its ``goal``, ``unit`` and range, whether
+its statistic ``merges`` across batches (counts, histograms, sketches) or needs a bounded seeded
+sample (``max_rows``), and ``run(ctx) -> list[Finding]``. Parameters are keyword-only, validated
+when the suite is built — before any data is read — with scikit-learn's message template.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .errors import ConfigError, InvalidParameterError
+from .findings import Finding
+
+SEVERITIES = ("fail", "warn", "off")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared parameter: its kind, bounds or choices, default and one-line doc.
+
+    ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"choice"``; bounds are inclusive unless
+    ``open_low``/``open_high``.
+    """
+
+    kind: str
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            return f"one of {list(self.choices)}"
+        if self.kind == "bool":
+            return "a bool"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        left = "(" if self.open_low or self.low is None else "["
+        right = ")" if self.open_high or self.high is None else "]"
+        return f"{'an int' if self.kind == 'int' else 'a float'} in the range {left}{lo}, {hi}{right}"
+
+    def validate(self, name: str, owner: str, value: Any) -> Any:
+        if value is None and self.default is None:
+            return None
+        ok = True
+        if self.kind == "choice":
+            ok = value in self.choices
+        elif self.kind == "bool":
+            ok = isinstance(value, bool)
+        elif self.kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                ok = False
+            elif self.kind == "int" and not float(value).is_integer():
+                ok = False
+            else:
+                v = float(value)
+                if self.low is not None and (v < self.low or (self.open_low and v == self.low)):
+                    ok = False
+                if self.high is not None and (v > self.high or (self.open_high and v == self.high)):
+                    ok = False
+                if ok:
+                    value = int(value) if self.kind == "int" else float(value)
+        if not ok:
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {owner} must be {self.describe()}. Got {value!r} instead."
+            )
+        return value
+
+
+COMMON_PARAMS: dict[str, Param] = {
+    "severity": Param("choice", None, "fail: a failing finding fails the gate; warn: it only warns; off: skip",
+                      choices=SEVERITIES),
+    "timeout_seconds": Param("float", 600.0, "wall-clock limit; past it the check becomes an error finding",
+                             low=0, open_low=True),
+}
+
+
+class Check:
+    """Base class of every check. Subclasses set the class attributes and implement :meth:`run`."""
+
+    id: ClassVar[str]
+    family: ClassVar[str]
+    version: ClassVar[str] = "1"
+    summary: ClassVar[str] = ""
+    metric: ClassVar[str]
+    goal: ClassVar[str] = "minimize"
+    unit: ClassVar[str] = "unitless"
+    value_range: ClassVar[str] = "[0, 1]"
+    merges: ClassVar[bool] = True
+    statistical: ClassVar[bool] = True
+    needs_holdout: ClassVar[bool] = False
+    default_severity: ClassVar[str] = "fail"
+    params: ClassVar[dict[str, Param]] = {}
+    source: ClassVar[str] = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        declared = {**COMMON_PARAMS, **self.params}
+        unknown = sorted(set(kwargs) - set(declared))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], list(declared), n=1)
+            raise InvalidParameterError(
+                f"{self.id} has no parameter {unknown[0]!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else f"; known: {sorted(declared)}")
+            )
+        values: dict[str, Any] = {}
+        for name, spec in declared.items():
+            raw = kwargs.get(name, spec.default)
+            if name == "severity" and raw is None:
+                raw = self.default_severity
+            values[name] = spec.validate(name, type(self).__name__, raw)
+        self.config = values
+
+    def __getattr__(self, name: str) -> Any:
+        config = self.__dict__.get("config")
+        if config is not None and name in config:
+            return config[name]
+        raise AttributeError(name)
+
+    @property
+    def severity(self) -> str:
+        return self.config["severity"]
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters as given/defaulted (round-trips through YAML)."""
+        return dict(self.config)
+
+    def run(self, ctx: Any) -> list[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finding(self, **kw: Any) -> Finding:
+        """A Finding pre-filled with this check's identity, metric, goal, unit and severity."""
+        kw.setdefault("metric", self.metric)
+        kw.setdefault("goal", self.goal)
+        kw.setdefault("unit", self.unit)
+        return Finding(check_id=self.id, family=self.family, check_version=self.version,
+                       severity=self.severity, **kw)
+
+    @classmethod
+    def explain(cls) -> str:
+        """Human description for ``synthproof checks explain``."""
+        lines = [
+            f"{cls.id} (v{cls.version}, family {cls.family})",
+            f"  {cls.summary}",
+            f"  metric: {cls.metric}; goal: {cls.goal}; unit: {cls.unit}; range: {cls.value_range}",
+            f"  computation: {'merges across batches (counts/hashes)' if cls.merges else 'bounded seeded sample (max_rows)'}",
+            f"  needs holdout: {'yes' if cls.needs_holdout else 'no'}; default severity: {cls.default_severity}",
+        ]
+        if cls.source:
+            lines.append(f"  source: {cls.source}")
+        lines.append("  parameters:")
+        for name, spec in {**COMMON_PARAMS, **cls.params}.items():
+            default = cls.default_severity if name == "severity" else spec.default
+            lines.append(f"    {name} = {default!r}  ({spec.describe()}): {spec.doc}")
+        return "\n".join(lines)
+
+
+_REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator adding a check to the registry under its stable ``id``."""
+    if cls.id in _REGISTRY and _REGISTRY[cls.id] is not cls:
+        raise RuntimeError(f"duplicate check id {cls.id!r}")
+    _REGISTRY[cls.id] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Check]]:
+    """All registered checks by id (imports the bundled check families first)."""
+    import synthproof.checks._families  # noqa: F401  (registers the bundled families)
+
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_check(check_id: str, path: str | None = None) -> type[Check]:
+    """The check class for ``check_id``; a ConfigError with a did-you-mean hint otherwise."""
+    reg = registry()
+    if check_id not in reg:
+        hint = difflib.get_close_matches(check_id, list(reg), n=1)
+        raise ConfigError(
+            f"unknown check id {check_id!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+            path=path,
+        )
+    return reg[check_id]

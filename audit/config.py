@@ -1,0 +1,172 @@
+"""The audit config (YAML, schema ``version: 1``) and its validation with path-precise errors.
+
+Example::
+
+    version: 1
+    real: data/real.parquet
+    synthetic: data/synthetic.parquet
+    holdout: data/holdout.parquet        # optional
+    seed: 0
+    columns:
+      exclude: [customer_id]
+      roles: {zip: categorical}
+    calibration: {n_splits: 100, alpha: 0.05, fdr_q: 0.05}
+    gate: {fail_on: fail, require: [drift.ks]}
+    report: {show_values: false, max_row_findings: 20}
+    checks:
+      drift.ks: {min_effect: 0.05}
+      drift.psi: {severity: off}
+
+Relative paths are resolved against the config file's folder. Every check runs with its defaults
+unless ``suite: listed``, in which case only the checks named under ``checks`` run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .check import Check, get_check
+from .errors import ConfigError
+from .schema import ROLES
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ColumnsConfig(_Strict):
+    include: list[str] | None = None
+    exclude: list[str] = Field(default_factory=list)
+    roles: dict[str, Literal[ROLES]] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+class CalibrationConfig(_Strict):
+    n_splits: int = Field(100, ge=20, le=10_000)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    fdr_q: float = Field(0.05, gt=0, lt=1)
+
+
+class GateConfig(_Strict):
+    fail_on: Literal["fail", "warn"] = "fail"
+    require: list[str] = Field(default_factory=list)
+
+
+class ReportConfig(_Strict):
+    show_values: bool = False
+    max_row_findings: int = Field(20, ge=0, le=100_000)
+    max_charts: int = Field(12, ge=0, le=200)
+
+
+class AuditConfig(_Strict):
+    """The validated config. See the module docstring for the YAML form."""
+
+    version: Literal[1] = 1
+    real: str | None = None
+    synthetic: str | None = None
+    holdout: str | None = None
+    out: str | None = None
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    suite: Literal["default", "listed"] = "default"
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+
+    def build_checks(self) -> list[Check]:
+        """Instantiate the suite, validating every check parameter (before any data is read)."""
+        from .check import registry
+
+        reg = registry()
+        for cid in self.checks:
+            get_check(cid, path=f"checks.{cid}")
+        for cid in self.gate.require:
+            get_check(cid, path="gate.require")
+        ids = list(self.checks) if self.suite == "listed" else list(reg)
+        out = []
+        for cid in ids:
+            params = dict(self.checks.get(cid) or {})
+            try:
+                out.append(reg[cid](**params))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), path=f"checks.{cid}") from None
+        return out
+
+    def digest(self) -> str:
+        """Stable hash of the config as run."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return "blake2b:" + hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+def _format_error(exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    path = ".".join(str(p) for p in err["loc"]) or "<root>"
+    got = err.get("input")
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif got is not None and not isinstance(got, (dict, list)):
+        msg = f"{msg} (got {got!r})"
+    return ConfigError(msg, path=path)
+
+
+def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = None) -> AuditConfig:
+    """Validate a config mapping.
+
+    Parameters
+    ----------
+    data : dict or None
+        The parsed YAML (``None`` gives the defaults).
+    base_dir : pathlib.Path, optional
+        Folder against which relative input paths are resolved.
+
+    Returns
+    -------
+    AuditConfig
+
+    Raises
+    ------
+    ConfigError
+        With ``path`` set to the dotted location of the first problem.
+    """
+    data = dict(data or {})
+    if "version" in data and data["version"] != SCHEMA_VERSION:
+        raise ConfigError(f"unsupported schema version {data['version']!r} (this synthproof reads {SCHEMA_VERSION})",
+                          path="version")
+    try:
+        cfg = AuditConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_error(exc) from None
+    if base_dir is not None:
+        for key in ("real", "synthetic", "holdout", "out"):
+            val = getattr(cfg, key)
+            if val and not pathlib.Path(val).is_absolute():
+                setattr(cfg, key, str((base_dir / val)))
+    cfg.build_checks()
+    return cfg
+
+
+def load_config(path: str | pathlib.Path) -> AuditConfig:
+    """Read and validate a YAML config file; ConfigError on a missing file, bad YAML or bad values."""
+    p = pathlib.Path(path)
+    if not p.is_file():
+        raise ConfigError(f"no such config file: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("config is not UTF-8 text", path=str(p)) from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError("the config must be a mapping", path=str(p))
+    return parse_config(data, base_dir=p.parent)

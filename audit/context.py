@@ -1,0 +1,70 @@
+"""What a check sees when it runs: the prepared data, the seed, the calibration settings, caches."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .encode import ColumnCounts, column_counts
+from .schema import Prepared
+
+
+@dataclass
+class AuditContext:
+    """Shared state of one audit run.
+
+    Attributes
+    ----------
+    data : Prepared
+    seed : int
+    n_splits : int
+        ``R``, the number of seeded real/real splits for count-based checks.
+    alpha : float
+        Family-wise level given to each gating check (the gate's budget over the gating checks).
+    fdr_q : float
+        Benjamini–Hochberg level for warnings.
+    max_row_findings : int
+        Cap on row-level findings per check.
+    show_values : bool
+        Whether messages may quote real values (categories, cells); off by default.
+    """
+
+    data: Prepared
+    seed: int = 0
+    n_splits: int = 100
+    alpha: float = 0.05
+    fdr_q: float = 0.05
+    max_row_findings: int = 20
+    show_values: bool = False
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def rng(self, key: str) -> np.random.Generator:
+        """A generator seeded from (seed, key) with a stable digest — independent of call order."""
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        return np.random.default_rng([self.seed, int.from_bytes(digest, "little")])
+
+    def counts(self, column: str) -> ColumnCounts:
+        """Cached :class:`ColumnCounts` of a feature column."""
+        key = f"counts:{column}"
+        if key not in self.cache:
+            self.cache[key] = column_counts(
+                self.data.real[column].to_numpy(),
+                self.data.synthetic[column].to_numpy(),
+                self.data.roles[column],
+                seed=self.seed,
+            )
+        return self.cache[key]
+
+    def label(self, value: str) -> str:
+        """A category label as it may appear in a message (hidden unless ``show_values``)."""
+        return repr(value) if self.show_values else "(value hidden)"
+
+    def row_id(self, index: int) -> str:
+        """Identifier of a synthetic row: its id column value, else its 0-based position."""
+        idc = self.data.id_column
+        if idc is not None:
+            return f"{idc}={self.data.synthetic[idc].iloc[index]}"
+        return f"row={index}"

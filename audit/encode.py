@@ -1,0 +1,235 @@
+"""Shared encodings of the prepared columns: count vectors over a common support, and seeded
+matched-size real/real splits drawn directly from those counts.
+
+Counting merges across batches, so these statistics never need the rows together: a numeric column
+becomes counts over at most ``max_bins`` ordered bins (exact when the column has at most that many
+distinct values; otherwise pooled-quantile bins whose representative is the mean of the values in
+the bin — KS error at most the largest bin mass, about ``1/max_bins``); a categorical column
+becomes counts per category. The last bin always counts missing values.
+
+A real/real split of ``n`` real rows into a comparison part of ``m`` rows and a reference of
+``n - m`` rows is a multivariate hypergeometric draw from the real counts; the synthetic part is a
+draw of ``m`` from the synthetic counts (without replacement). Both are exact for sampling rows
+without replacement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthproof.checks.drift._stats import robust_scale
+
+MAX_BINS = 1024
+PAIR_NUMERIC_BINS = 16
+PAIR_MAX_CATEGORIES = 30
+_EDGE_SAMPLE = 200_000
+
+
+@dataclass(frozen=True)
+class ColumnCounts:
+    """Counts of one column on the real and synthetic sides over a shared support.
+
+    Attributes
+    ----------
+    kind : {"numeric", "categorical"}
+    support : ndarray of shape (k,)
+        Sorted representative values (numeric) or category labels (categorical), missing excluded.
+    real, synthetic : ndarray of int64, shape (k + 1,)
+        Counts; index ``k`` counts missing values.
+    deciles : ndarray of int, shape (k,)
+        For numeric columns: the real-decile group (0..9) of each bin, for PSI/JS.
+    scale : float
+        Robust scale of the real values (SD; IQR if 0; 1 if constant), numeric only.
+    exact : bool
+        Whether the bins are the distinct values.
+    """
+
+    kind: str
+    support: np.ndarray
+    real: np.ndarray
+    synthetic: np.ndarray
+    deciles: np.ndarray
+    scale: float
+    exact: bool
+
+
+def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: int = 0):
+    """Bin codes for two float arrays on pooled bins; NaN -> code ``k``.
+
+    Returns ``(codes_real, codes_synthetic, support, exact)``.
+    """
+    pooled = np.concatenate([real, synthetic])
+    finite = pooled[~np.isnan(pooled)]
+    uniq = np.unique(finite)
+    if uniq.size <= max_bins:
+        support, exact = uniq, True
+        edges = uniq
+    else:
+        sample = finite
+        if finite.size > _EDGE_SAMPLE:
+            sample = np.random.default_rng(seed).choice(finite, _EDGE_SAMPLE, replace=False)
+        edges = np.unique(np.quantile(sample, np.linspace(0, 1, max_bins + 1)[:-1]))
+        exact = False
+        support = None
+    k = edges.size
+
+    def code(x: np.ndarray) -> np.ndarray:
+        c = np.searchsorted(edges, x, side="right") - 1
+        c = np.clip(c, 0, max(k - 1, 0))
+        return np.where(np.isnan(x), k, c)
+
+    cr, cs = code(real), code(synthetic)
+    if support is None:
+        both = np.concatenate([cr, cs])
+        vals = np.nan_to_num(pooled, nan=0.0)
+        sums = np.bincount(both, weights=vals, minlength=k + 1)[:k]
+        cnt = np.bincount(both, minlength=k + 1)[:k]
+        support = np.where(cnt > 0, sums / np.maximum(cnt, 1), edges)
+    return cr, cs, support, exact
+
+
+def category_codes(real: np.ndarray, synthetic: np.ndarray, max_categories: int | None = None):
+    """Codes for two object arrays over the real-frequency-ordered union of categories.
+
+    ``None`` -> code ``k`` (missing). With ``max_categories``, categories beyond the most frequent
+    (by real count) fold into one ``<other>`` code. Returns ``(codes_real, codes_synthetic, labels)``.
+    """
+    n = len(real)
+    both = np.concatenate([real, synthetic]).astype(object)
+    missing = pd.isna(both)
+    codes, uniques = pd.factorize(pd.Series(both), use_na_sentinel=True, sort=False)
+    if len(uniques) == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(len(both) - n, dtype=np.int64), np.array([], dtype=object)
+    real_freq = np.bincount(codes[:n][codes[:n] >= 0], minlength=len(uniques))
+    syn_freq = np.bincount(codes[n:][codes[n:] >= 0], minlength=len(uniques))
+    labels = np.asarray(uniques, dtype=object).astype(str)
+    order = np.lexsort((labels, -syn_freq, -real_freq))
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[order] = np.arange(len(uniques))
+    labels = labels[order]
+    if max_categories is not None and len(uniques) > max_categories:
+        rank = np.minimum(rank, max_categories)
+        labels = np.append(labels[:max_categories], "<other>")
+    k = len(labels)
+    mapped = np.where(missing, k, rank[np.maximum(codes, 0)])
+    return mapped[:n].astype(np.int64), mapped[n:].astype(np.int64), labels
+
+
+def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0) -> ColumnCounts:
+    """Build the :class:`ColumnCounts` of one prepared column (see module docstring)."""
+    if role in ("numeric", "datetime"):
+        cr, cs, support, exact = numeric_codes(real, synthetic, MAX_BINS, seed)
+        k = support.size
+        rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
+        sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
+        cum = np.cumsum(rc[:k]) - rc[:k]
+        total = max(int(rc[:k].sum()), 1)
+        deciles = np.minimum((cum * 10) // total, 9).astype(np.int64)
+        finite = real[~np.isnan(real)]
+        return ColumnCounts("numeric", support, rc, sc, deciles, robust_scale(finite), exact)
+    cr, cs, labels = category_codes(real, synthetic)
+    k = labels.size
+    rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
+    sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
+    return ColumnCounts("categorical", labels, rc, sc, np.zeros(k, dtype=np.int64), 1.0, True)
+
+
+def coarse_edges(real: np.ndarray, bins: int, min_count: int = 10) -> np.ndarray:
+    """Bin edges on REAL values so that every bin holds a stable share of real mass.
+
+    A value holding at least ``1/bins`` of the real mass and ``min_count`` rows (an atom, e.g.
+    the zeros of a zero-inflated column) gets a bin of its own; the rest is cut at real quantiles
+    into bins of about ``1/bins`` of the mass and at least ``min_count`` rows each. Codes are
+    ``searchsorted(edges, x, side="right")``.
+    """
+    fin = real[~np.isnan(real)]
+    if fin.size == 0:
+        return np.zeros(0)
+    vals, counts = np.unique(fin, return_counts=True)
+    atoms = vals[(counts >= fin.size / bins) & (counts >= min_count)]
+    rest = fin[~np.isin(fin, atoms)]
+    edges = [atoms, np.nextafter(atoms, np.inf)]
+    if rest.size:
+        k = max(1, min(int(round(bins * rest.size / fin.size)), rest.size // min_count))
+        edges.append(np.quantile(rest, np.linspace(0, 1, k + 1)[1:-1]))
+    return np.unique(np.concatenate(edges))
+
+
+def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0):
+    """Coarse codes for pair tables; missing is the last code.
+
+    Numeric columns: :func:`coarse_edges` with 16 bins (plus one bin below the smallest edge).
+    Categorical columns: the 30 most frequent real categories holding at least 0.5% of the real
+    rows and at least 10 rows, the rest folded into ``<other>``. Coarse bins keep association
+    statistics stable: cells of a few rows make chi-square-based statistics swing between
+    independent samples far more than between halves of one sample, which the real/real
+    baseline would not see.
+    """
+    if role in ("numeric", "datetime"):
+        edges = coarse_edges(real, PAIR_NUMERIC_BINS)
+        k = edges.size + 1
+
+        def code(x):
+            return np.where(np.isnan(x), k, np.searchsorted(edges, x, side="right"))
+
+        return code(real).astype(np.int64), code(synthetic).astype(np.int64), k + 1
+    cr, cs, labels = category_codes(real, synthetic, PAIR_MAX_CATEGORIES)
+    k = labels.size
+    share = np.bincount(cr[cr < k], minlength=k) / max(len(cr), 1)
+    small = (share < 0.005) | (share * len(cr) < 10)
+    if small.any():
+        keep = np.nonzero(~small)[0]
+        remap = np.full(k + 1, keep.size, dtype=np.int64)
+        remap[keep] = np.arange(keep.size)
+        remap[k] = keep.size + 1
+        return remap[cr], remap[cs], keep.size + 2
+    return cr, cs, k + 1
+
+
+@dataclass(frozen=True)
+class Splits:
+    """``R`` matched-size draws: reference ``A`` (n_real - m), real comparison ``B`` (m), synthetic ``S`` (m)."""
+
+    A: np.ndarray
+    B: np.ndarray
+    S: np.ndarray
+    m: int
+    n_ref: int
+
+
+def comparison_size(n_real: int, n_synthetic: int) -> int:
+    """Size ``m`` of the compared parts: ``min(n_synthetic, n_real // 2)``."""
+    return int(min(n_synthetic, n_real // 2))
+
+
+def split_counts(real: np.ndarray, synthetic: np.ndarray, n_splits: int, rng: np.random.Generator) -> Splits:
+    """Draw ``n_splits`` matched-size splits from count vectors (any shape, flattened).
+
+    Parameters
+    ----------
+    real, synthetic : ndarray of int, same shape
+        Counts over a shared support (a vector, or a contingency table).
+    n_splits : int
+        ``R``, the number of seeded splits.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    Splits with arrays of shape ``(R,) + real.shape``.
+    """
+    shape = real.shape
+    r = np.ascontiguousarray(real, dtype=np.int64).ravel()
+    s = np.ascontiguousarray(synthetic, dtype=np.int64).ravel()
+    n_r, n_s = int(r.sum()), int(s.sum())
+    m = comparison_size(n_r, n_s)
+    B = rng.multivariate_hypergeometric(r, m, size=n_splits, method="marginals")
+    A = r[None, :] - B
+    if m == n_s:
+        S = np.broadcast_to(s, (n_splits, s.size)).copy()
+    else:
+        S = rng.multivariate_hypergeometric(s, m, size=n_splits, method="marginals")
+    full = (n_splits,) + shape
+    return Splits(A.reshape(full), B.reshape(full), S.reshape(full), m, n_r - m)

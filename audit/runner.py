@@ -1,0 +1,140 @@
+"""Run a suite: allot the gate's false-alarm budget, run each check, never let one crash the run."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+from tqdm.auto import tqdm
+
+from .check import Check
+from .context import AuditContext
+from .errors import IncomputableError
+from .findings import Finding
+
+
+class CheckTimeout(Exception):
+    """Raised inside a check that ran past its ``timeout_seconds``."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`CheckTimeout` after ``seconds`` (Unix main thread only; a no-op elsewhere).
+
+    The signal is delivered between Python bytecodes, so a single long C call finishes first.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def _raise(signum, frame):  # noqa: ARG001
+        raise CheckTimeout()
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def gating_alpha(checks: list[Check], alpha: float) -> float:
+    """The family-wise level each gating check gets: ``alpha / K`` over the statistical checks
+    whose severity is ``fail`` (Bonferroni across checks; Holm inside each check), so that
+    P(gate fails | real vs real) <= ``alpha``."""
+    k = sum(1 for c in checks if c.statistical and c.severity == "fail")
+    return alpha / max(k, 1)
+
+
+def warning_q(checks: list[Check], q: float) -> float:
+    """The false-discovery level each statistical check gets for warnings: ``q / K`` over the
+    statistical checks that run. Under real vs real, P(any warning) <= ``q`` for the whole run
+    (Benjamini–Hochberg controls the family-wise rate under the complete null)."""
+    k = sum(1 for c in checks if c.statistical and c.severity != "off")
+    return q / max(k, 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
+    """Run one check; exceptions become an ``error`` finding and incomputability a ``skipped`` one."""
+    base = dict(scope="dataset", metric=check.metric)
+    if check.severity == "off":
+        return [check.finding(status="skipped", reason_code="disabled",
+                              message=f"{check.id} is switched off (severity: off).", **base)]
+    if check.needs_holdout and ctx.data.holdout is None:
+        return [check.finding(status="skipped", reason_code="no_holdout",
+                              message=f"{check.id} needs a holdout of real rows the generator never saw; none given.",
+                              **base)]
+    try:
+        with _deadline(check.timeout_seconds):
+            findings = check.run(ctx)
+    except IncomputableError as exc:
+        return [check.finding(status="skipped", reason_code=exc.reason_code, message=str(exc), **base)]
+    except CheckTimeout:
+        return [check.finding(status="error", reason_code="timeout",
+                              message=f"{check.id} ran past its limit of {check.timeout_seconds:g} s.", **base)]
+    except Exception as exc:  # noqa: BLE001 - a crashing check must not stop the run
+        return [check.finding(status="error", reason_code="exception",
+                              message=f"{check.id} failed: {_one_line(exc)}", **base)]
+    if check.severity == "warn":
+        findings = [_downgrade(f) for f in findings]
+    return findings
+
+
+def _downgrade(f: Finding) -> Finding:
+    import dataclasses
+
+    return dataclasses.replace(f, status="warn") if f.status == "fail" else f
+
+
+def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bool = False) -> list[Finding]:
+    """Run every check in order and collect their findings."""
+    ctx.alpha = gating_alpha(checks, alpha)
+    ctx.fdr_q = warning_q(checks, ctx.fdr_q)
+    findings: list[Finding] = []
+    bar = tqdm(checks, desc="synthproof", unit="check", disable=not progress, leave=False)
+    for check in bar:
+        bar.set_postfix_str(check.id)
+        findings.extend(run_check(check, ctx))
+    return findings
+
+
+def coverage_finding(checks: list[Check], findings: list[Finding], require: list[str]) -> Finding:
+    """``gate.coverage``: fails when a required check (severity ``fail``, or listed in
+    ``gate.require``) errored, or a listed one produced no verdict."""
+    by_check: dict[str, set[str]] = {}
+    for f in findings:
+        by_check.setdefault(f.check_id, set()).add(f.status)
+    missing = []
+    for c in checks:
+        statuses = by_check.get(c.id, set())
+        required = c.id in require or c.severity == "fail"
+        if not required:
+            continue
+        if "error" in statuses:
+            missing.append(c.id)
+        elif c.id in require and not statuses & {"pass", "warn", "fail"}:
+            missing.append(c.id)
+    for cid in require:
+        if cid not in by_check and cid not in missing:
+            missing.append(cid)
+    if missing:
+        return Finding(check_id="gate.coverage", family="validity", scope="dataset", metric="required_checks_missing",
+                       value=float(len(missing)), status="fail", reason_code="required_check_missing",
+                       message="required checks produced no verdict: " + ", ".join(sorted(missing)) + ".")
+    return Finding(check_id="gate.coverage", family="validity", scope="dataset", metric="required_checks_missing",
+                   value=0.0, status="pass", message="every required check produced a verdict.")
+
+
+def gate_passed(findings: list[Finding], fail_on: str) -> bool:
+    """The gate verdict: no ``fail`` (nor ``warn`` under ``fail_on='warn'``)."""
+    bad = {"fail"} if fail_on == "fail" else {"fail", "warn"}
+    return not any(f.status in bad for f in findings)

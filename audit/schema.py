@@ -1,0 +1,262 @@
+"""Column roles and real/synthetic schema reconciliation.
+
+Roles: ``numeric``, ``categorical``, ``boolean``, ``datetime`` (the features), ``id``, ``text``,
+``provenance`` and ``excluded`` (never features of multivariate, copy or distance checks).
+Roles are inferred from the REAL data and can be overridden in the config.
+
+Reconciliation coerces each synthetic column to the real column's role. Lossless retypes
+(int <-> float, str <-> category, 1 <-> 1.0 as a category) pass silently; values that cannot be read as
+the role become missing and are reported (``mixed_types``); a real column absent from the
+synthetic side is reported (``missing_column``); synthetic-only columns are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+FEATURE_ROLES = ("numeric", "categorical", "boolean", "datetime")
+ROLES = FEATURE_ROLES + ("id", "text", "provenance", "excluded")
+PROVENANCE_FIELDS = ("generator", "generator_version", "created_at", "source_dataset", "is_synthetic")
+_ID_NAME = re.compile(r"(^|[_\-. ])(id|uuid|guid|key|pk|hash|row_?id|record_?id)$|^id[_\-]", re.I)
+_INFER_SAMPLE = 20_000
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """A column-level problem found while reading (becomes a ``validity`` finding)."""
+
+    column: str
+    side: str
+    reason_code: str
+    count: int
+    total: int
+    detail: str
+
+
+@dataclass
+class Prepared:
+    """Inputs after role inference and reconciliation.
+
+    ``real``/``synthetic``/``holdout`` hold the real columns that the synthetic side also has, in
+    canonical form: numeric and datetime as float64 (datetime as seconds since the epoch, non-finite
+    values as NaN); categorical and boolean as object arrays of canonical strings with ``None`` for
+    missing; id/text/provenance columns as given.
+    """
+
+    real: pd.DataFrame
+    synthetic: pd.DataFrame
+    holdout: pd.DataFrame | None
+    roles: dict[str, str]
+    inferred: dict[str, bool]
+    issues: list[SchemaIssue] = field(default_factory=list)
+    synthetic_only: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        return [c for c in self.real.columns if self.roles.get(c) in FEATURE_ROLES]
+
+    def by_role(self, *roles: str) -> list[str]:
+        return [c for c in self.real.columns if self.roles.get(c) in roles]
+
+    @property
+    def id_column(self) -> str | None:
+        ids = [c for c in self.synthetic.columns if self.roles.get(c) == "id"]
+        return ids[0] if ids else None
+
+
+def infer_role(name: str, values: pd.Series) -> str:
+    """Infer the role of one real column from its name and a sample of its values.
+
+    Parameters
+    ----------
+    name : str
+    values : pandas.Series
+        Up to ~20k values of the real column.
+
+    Returns
+    -------
+    str, one of ``ROLES``.
+    """
+    if name in PROVENANCE_FIELDS:
+        return "provenance"
+    non_null = values.dropna()
+    n = len(non_null)
+    if n == 0:
+        return "categorical"
+    nunique = int(non_null.nunique())
+    unique_ratio = nunique / n
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dtype):
+        if _ID_NAME.search(name) and unique_ratio >= 0.95 and n > 20:
+            return "id"
+        if nunique <= 2:
+            return "boolean"
+        return "numeric"
+    strings = non_null.astype(str)
+    if _ID_NAME.search(name) and unique_ratio >= 0.95 and n > 20:
+        return "id"
+    if _looks_datetime(strings):
+        return "datetime"
+    words = strings.head(2000).str.split().str.len()
+    if float(words.median()) >= 5:
+        return "text"
+    numeric = pd.to_numeric(strings, errors="coerce")
+    if numeric.notna().mean() >= 0.99 and nunique > 2:
+        return "numeric"
+    if unique_ratio >= 0.95 and nunique > 50:
+        return "id"
+    if nunique <= 2:
+        return "boolean"
+    return "categorical"
+
+
+def _looks_datetime(strings: pd.Series) -> bool:
+    head = strings.head(500)
+    if not head.str.contains(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}/\d{1,2}/\d{2,4}", regex=True).mean() >= 0.95:
+        return False
+    parsed = pd.to_datetime(head, errors="coerce", format="mixed", utc=True)
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def canonical_category(values: pd.Series) -> np.ndarray:
+    """Canonical string form of categorical values: missing -> None, 1.0 -> '1', True -> 'True'."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            out[i] = None
+        elif isinstance(v, (bool, np.bool_)):
+            out[i] = "True" if v else "False"
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = str(int(v))
+        else:
+            s = str(v)
+            out[i] = {"true": "True", "false": "False"}.get(s.lower(), s) if len(s) <= 5 else s
+    return out
+
+
+def _to_numeric(values: pd.Series, role: str) -> tuple[np.ndarray, int, int]:
+    """Float64 view of a column for ``numeric``/``datetime``; returns (array, unreadable, non_finite)."""
+    non_null = values.notna()
+    if role == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            parsed = values
+        else:
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        arr = parsed.astype("datetime64[ns]").to_numpy().astype("int64").astype(float) / 1e9
+        arr[parsed.isna().to_numpy()] = np.nan
+    elif pd.api.types.is_bool_dtype(values.dtype):
+        arr = values.astype(float).to_numpy()
+    else:
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    unreadable = int((non_null.to_numpy() & np.isnan(arr)).sum())
+    non_finite = int(np.isinf(arr).sum())
+    arr = np.where(np.isfinite(arr), arr, np.nan)
+    return arr, unreadable, non_finite
+
+
+def _mixed_python_types(values: pd.Series) -> bool:
+    if values.dtype != object:
+        return False
+    kinds = {type(v).__name__ for v in values.dropna().head(5000).tolist()}
+    kinds -= {"str"} if len(kinds) == 1 else set()
+    return len({k for k in kinds if k in ("str", "int", "float", "bool", "bytes", "dict", "list")}) > 1
+
+
+def prepare(
+    real: pa.Table,
+    synthetic: pa.Table,
+    holdout: pa.Table | None,
+    roles: dict[str, str] | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> Prepared:
+    """Infer roles, reconcile schemas and convert to the canonical working form.
+
+    Parameters
+    ----------
+    real, synthetic : pyarrow.Table
+    holdout : pyarrow.Table or None
+    roles : dict, optional
+        Column -> role overrides (roles in ``ROLES``).
+    include, exclude : list of str, optional
+        Columns to keep (all when ``None``) or to mark ``excluded``.
+
+    Returns
+    -------
+    Prepared
+    """
+    roles = dict(roles or {})
+    include_set = set(include) if include else None
+    exclude_set = set(exclude or ())
+    real_df = real.to_pandas()
+    syn_df = synthetic.to_pandas()
+    hold_df = holdout.to_pandas() if holdout is not None else None
+    out_roles: dict[str, str] = {}
+    inferred: dict[str, bool] = {}
+    issues: list[SchemaIssue] = []
+    cols_r, cols_s, cols_h = {}, {}, {}
+    sample_idx = np.random.default_rng(0).permutation(len(real_df))[:_INFER_SAMPLE]
+    sample_idx.sort()
+    for col in real_df.columns:
+        if include_set is not None and col not in include_set:
+            continue
+        if col in exclude_set:
+            role, was_inferred = "excluded", False
+        elif col in roles:
+            role, was_inferred = roles[col], False
+        else:
+            role, was_inferred = infer_role(col, real_df[col].iloc[sample_idx]), True
+        if col not in syn_df.columns:
+            if role in FEATURE_ROLES:
+                issues.append(SchemaIssue(col, "synthetic", "missing_column", len(syn_df), len(syn_df),
+                                          "present in real, absent from synthetic"))
+            out_roles[col], inferred[col] = role, was_inferred
+            continue
+        out_roles[col], inferred[col] = role, was_inferred
+        sides = [("real", real_df, cols_r), ("synthetic", syn_df, cols_s)]
+        if hold_df is not None and col in hold_df.columns:
+            sides.append(("holdout", hold_df, cols_h))
+        for side, df, store in sides:
+            s = df[col]
+            n = len(s)
+            if role in ("numeric", "datetime"):
+                arr, unreadable, non_finite = _to_numeric(s, role)
+                if unreadable:
+                    code = "type_mismatch" if unreadable == int(s.notna().sum()) else "mixed_types"
+                    issues.append(SchemaIssue(col, side, code, unreadable, n,
+                                              f"{unreadable} of {n} values are not {role}; read as missing"))
+                if non_finite:
+                    issues.append(SchemaIssue(col, side, "non_finite", non_finite, n,
+                                              f"{non_finite} of {n} values are infinite; read as missing"))
+                store[col] = arr
+                valid = arr[~np.isnan(arr)]
+            elif role in ("categorical", "boolean"):
+                if _mixed_python_types(s):
+                    issues.append(SchemaIssue(col, side, "mixed_types", int(s.notna().sum()), n,
+                                              "values of several types; compared as text"))
+                arr = canonical_category(s)
+                store[col] = arr
+                valid = arr[np.not_equal(arr, None)]
+            else:
+                store[col] = s.to_numpy()
+                continue
+            if valid.size == 0:
+                issues.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
+            elif np.unique(valid).size == 1 and n > 1:
+                issues.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
+    real_out = pd.DataFrame(cols_r, index=pd.RangeIndex(len(real_df)))
+    syn_out = pd.DataFrame(cols_s, index=pd.RangeIndex(len(syn_df)))
+    hold_out = pd.DataFrame(cols_h, index=pd.RangeIndex(len(hold_df))) if hold_df is not None else None
+    synthetic_only = [c for c in syn_df.columns if c not in real_df.columns]
+    return Prepared(real_out, syn_out, hold_out, out_roles, inferred, issues, synthetic_only)

@@ -1,0 +1,5 @@
+"""Import every bundled check module so that each registers its checks."""
+
+from synthproof.checks.drift import columns, detection, pairs  # noqa: F401
+from synthproof.checks.duplication import checks as duplication_checks  # noqa: F401
+from synthproof.checks.validity import checks as validity_checks  # noqa: F401

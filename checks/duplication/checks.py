@@ -1,0 +1,321 @@
+"""Duplication and memorisation checks for tables.
+
+All rates are judged against the same rate on real data at the same size (real tables have
+duplicates of their own: Adult has 24), with the calibrated rule of :mod:`synthproof.calibration`.
+Row-level findings name synthetic rows by id (or position), never by real values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+from scipy.stats import rankdata
+
+from synthproof.calibration import Comparison, describe, fmt, judge
+from synthproof.check import Check, Param, register
+from synthproof.checks.drift.detection import permutation_auc_null
+from synthproof.errors import IncomputableError
+from synthproof.findings import Finding
+
+from ._rows import canonical_hashes, distance_features, nearest
+
+_MIN_ROWS = 10
+
+
+def _cols(ctx) -> list[str]:
+    cols = ctx.data.features
+    if not cols:
+        raise IncomputableError("no_applicable_columns", "no feature column to compare rows on")
+    return cols
+
+
+def _hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
+    if "row_hashes" not in ctx.cache:
+        cols = _cols(ctx)
+        ctx.cache["row_hashes"] = (canonical_hashes(ctx.data.real, cols, ctx.data.roles),
+                                   canonical_hashes(ctx.data.synthetic, cols, ctx.data.roles))
+    return ctx.cache["row_hashes"]
+
+
+class RateNull:
+    """Null of a rate ``X / m`` with ``X ~ Binomial(m, p0)``; ``p0`` is the real/real rate, floored at
+    ``0.5 / (R m)`` (half an event over all splits) so that a baseline without any event still
+    gives a finite p-value: one stray copy is not significant, many are."""
+
+    def __init__(self, baseline: np.ndarray, m: int) -> None:
+        self.m = m
+        self.p0 = float(min(max(np.mean(baseline), 0.5 / (len(baseline) * m)), 1.0))
+        self._d = stats.binom(m, self.p0)
+
+    def sf(self, x: float) -> float:
+        return float(self._d.sf(np.ceil(x * self.m - 1e-9) - 1))
+
+    def ppf(self, q: float) -> float:
+        return float(self._d.ppf(q)) / self.m
+
+
+def _exact_null(m: int) -> tuple[object, np.ndarray]:
+    dist = stats.norm(0.5, np.sqrt(0.25 / max(m, 1)))
+    return dist, dist.ppf(np.linspace(0.005, 0.995, 199))
+
+
+class _RateCheck(Check):
+    """A rate per split (synthetic part vs real part at matched size) judged by :func:`judge`."""
+
+    family = "duplication"
+    label = ""
+
+    def judged(self, ctx, value, baseline, n_r, m, what, binomial: bool = False) -> tuple[Finding, str]:
+        dist = RateNull(baseline, m) if binomial else None
+        (v,) = judge([Comparison(value, baseline, self.min_effect, dist=dist)], ctx.alpha, ctx.fdr_q)
+        f = self.finding(scope="dataset", value=value, baseline_value=v.baseline_median, threshold=v.threshold,
+                         ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect,
+                         n_real=n_r, n_synthetic=m, status=v.status, reason_code=v.reason_code,
+                         message=describe(self.label, value, v, self.min_effect, what))
+        return f, v.status
+
+    def rows(self, ctx, status: str, indices, why: str) -> list[Finding]:
+        if status != "fail":
+            return []
+        out = []
+        for i in list(indices)[: ctx.max_row_findings]:
+            out.append(self.finding(scope="row", row_id=ctx.row_id(int(i)), side="synthetic", status=status,
+                                    reason_code="row_evidence", message=f"synthetic {ctx.row_id(int(i))}: {why}"))
+        return out
+
+
+@register
+class ExactDuplicates(_RateCheck):
+    id = "duplication.exact_duplicates"
+    summary = "Share of synthetic rows that repeat another synthetic row (canonical form), vs real at equal n."
+    metric = "duplicate_row_rate"
+    label = "Duplicate-row rate"
+    params = {
+        "min_effect": Param("float", 0.01, "minimum excess duplicate share worth failing", low=0.0, high=1.0),
+        "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        hr, hs = _hashes(ctx)
+        m = int(min(len(hs), len(hr) // 2))
+        if m < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows to compare")
+        rng = ctx.rng(self.id)
+
+        def rate(h):
+            return 1.0 - np.unique(h).size / h.size
+
+        base = np.array([rate(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(self.n_splits)])
+        vals = [rate(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(self.n_splits)]
+        f, status = self.judged(ctx, float(np.median(vals)), base, len(hr), m, f"{m} synthetic rows", binomial=True)
+        uniq, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
+        dup_rows = np.nonzero(counts[inv] > 1)[0]
+        order = np.lexsort((dup_rows, -counts[inv][dup_rows]))
+        return [f] + self.rows(ctx, status, dup_rows[order], "repeats another synthetic row exactly "
+                                                           "(canonical form).")
+
+
+@register
+class ExactCopies(_RateCheck):
+    id = "duplication.exact_copies"
+    summary = "Share of synthetic rows that copy a real row exactly (canonical form), vs a real/real split."
+    metric = "real_copy_rate"
+    label = "Real-copy rate"
+    params = {
+        "min_effect": Param("float", 0.01, "minimum excess copy share worth failing", low=0.0, high=1.0),
+        "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        hr, hs = _hashes(ctx)
+        n_r, n_s = len(hr), len(hs)
+        m = int(min(n_s, n_r // 2))
+        if m < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows per side after matching sizes")
+        rng = ctx.rng(self.id)
+        # Only rows whose hash occurs in real at all (synthetic) or twice (real) can ever match.
+        s_cand = np.isin(hs, hr)
+        _, r_inv, r_cnt = np.unique(hr, return_inverse=True, return_counts=True)
+        r_cand = r_cnt[r_inv] > 1
+        base, vals = [], []
+        for _ in range(self.n_splits):
+            perm = rng.permutation(n_r)
+            b_idx, a_idx = perm[:m], perm[m:]
+            a_set = hr[a_idx[r_cand[a_idx]]] if r_cand.any() else hr[:0]
+            b_hit = r_cand[b_idx]
+            base.append(np.isin(hr[b_idx[b_hit]], a_set).sum() / m if b_hit.any() else 0.0)
+            s_idx = np.arange(n_s) if m == n_s else rng.choice(n_s, m, replace=False)
+            s_hit = s_idx[s_cand[s_idx]]
+            vals.append(np.isin(hs[s_hit], hr[a_idx]).sum() / m if s_hit.size else 0.0)
+        f, status = self.judged(ctx, float(np.median(vals)), np.array(base), n_r, m,
+                                f"{m} synthetic rows against {n_r - m} real rows", binomial=True)
+        return [f] + self.rows(ctx, status, np.nonzero(s_cand)[0], "is an exact copy of a real row.")
+
+
+class _DistanceCheck(_RateCheck):
+    merges = False
+
+    def features(self, ctx, real_idx, others):
+        cols = _cols(ctx)
+        mats = distance_features(ctx.data.real.iloc[real_idx], [o for o in others], cols, ctx.data.roles)
+        return mats
+
+
+@register
+class NearDuplicates(_DistanceCheck):
+    id = "duplication.near_duplicates"
+    summary = ("Share of synthetic rows with a near twin inside the synthetic set (within-set nearest-neighbour "
+               "distance at or below the real 5th percentile), vs real at equal n — catches jittered mode collapse.")
+    metric = "near_duplicate_rate"
+    label = "Near-duplicate rate"
+    params = {
+        "min_effect": Param("float", 0.05, "minimum excess near-duplicate share worth failing", low=0.0, high=1.0),
+        "quantile": Param("float", 0.05, "real within-set NN-distance quantile defining 'near'", low=0.0,
+                          high=0.5, open_low=True),
+        "max_rows": Param("int", 5000, "rows per compared part (seeded sample)", low=20),
+        "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=1000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        m = int(min(n_s, n_r // 3, self.max_rows))
+        if m < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows per part (needs three real parts)")
+        rng = ctx.rng(self.id)
+        pool = np.sort(rng.choice(n_r, min(n_r, 6 * m), replace=False))
+        s_idx = np.sort(rng.choice(n_s, m, replace=False)) if m < n_s else np.arange(n_s)
+        xr, xs = self.features(ctx, pool, [ctx.data.synthetic.iloc[s_idx]])
+        # "near" is fixed once, from a real reference part that the compared parts never use.
+        order = rng.permutation(len(pool))
+        ref, rest = xr[order[:m]], xr[order[m:]]
+        tau = float(np.quantile(nearest(ref, ref, exclude_self=True)[:, 0], self.quantile))
+        base, vals = [], []
+        for _ in range(self.n_splits):
+            b = rest[rng.choice(len(rest), m, replace=False)]
+            s = xs if m == len(xs) else xs[rng.choice(len(xs), m, replace=False)]
+            base.append(float(np.mean(nearest(b, b, exclude_self=True)[:, 0] <= tau)))
+            vals.append(float(np.mean(nearest(s, s, exclude_self=True)[:, 0] <= tau)))
+            if m == len(xs):
+                vals = vals * self.n_splits
+                for _ in range(self.n_splits - 1):
+                    b = rest[rng.choice(len(rest), m, replace=False)]
+                    base.append(float(np.mean(nearest(b, b, exclude_self=True)[:, 0] <= tau)))
+                break
+        f, status = self.judged(ctx, float(np.median(vals)), np.array(base), len(pool), m,
+                                f"{m} synthetic rows")
+        rows = []
+        if status == "fail":
+            d = nearest(xs, xs, exclude_self=True)[:, 0]
+            rows = self.rows(ctx, status, s_idx[np.argsort(d, kind="stable")],
+                             "has a near twin among the synthetic rows.")
+        return [f] + rows
+
+
+def _histogram(a: np.ndarray, b: np.ndarray, names: tuple[str, str], bins: int = 20) -> dict:
+    hi = float(np.quantile(np.concatenate([a, b]), 0.99)) or 1.0
+    edges = np.linspace(0.0, hi, bins + 1)
+    ca, _ = np.histogram(np.minimum(a, hi), edges)
+    cb, _ = np.histogram(np.minimum(b, hi), edges)
+    return {"chart": "histogram", "edges": [round(float(e), 6) for e in edges],
+            "series": {names[0]: ca.tolist(), names[1]: cb.tolist()}}
+
+
+@register
+class DistanceToClosestRecord(_DistanceCheck):
+    id = "duplication.dcr"
+    summary = ("Distance to closest real record (DCR): probability that a synthetic row is closer to the real "
+               "reference than a fresh real row is (0.5 = as close as real data; 1 = memorised).")
+    metric = "dcr_closer_probability"
+    label = "P(DCR synthetic < DCR real)"
+    goal = "minimize (0.5 = as close as real data)"
+    source = ("Park et al. 2018 (DCR, data synthesis via GANs); NNDR: Lowe 2004 ratio test; the null is the exact "
+              "label permutation of per-row distances to a fixed reference")
+    params = {
+        "min_effect": Param("float", 0.05, "minimum excess probability above 0.5 worth failing", low=0.0, high=0.5),
+        "max_rows": Param("int", 50_000, "rows per compared part and in the reference (seeded sample)", low=20),
+        "n_permutations": Param("int", 500, "label permutations for the null", low=20, high=100_000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        m = int(min(n_s, n_r // 2, self.max_rows))
+        if m < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows per side after matching sizes")
+        rng = ctx.rng(self.id)
+        perm = rng.permutation(n_r)
+        b_idx = np.sort(perm[:m])
+        a_idx = np.sort(perm[m: m + min(n_r - m, self.max_rows)])
+        s_idx = np.sort(rng.choice(n_s, m, replace=False)) if m < n_s else np.arange(n_s)
+        xa, xb, xs = self.features(ctx, a_idx, [ctx.data.real.iloc[b_idx], ctx.data.synthetic.iloc[s_idx]])
+        db = nearest(xa, xb, k=2)
+        ds = nearest(xa, xs, k=2)
+        scores = -np.concatenate([ds[:, 0], db[:, 0]])
+        labels = np.concatenate([np.ones(m, dtype=np.int64), np.zeros(m, dtype=np.int64)])
+        ranks = rankdata(scores)
+        value = float((ranks[:m].sum() - m * (m + 1) / 2.0) / (m * m))
+        null = permutation_auc_null(scores, labels, np.zeros(2 * m, dtype=np.int64), self.n_permutations, rng)
+        (v,) = judge([Comparison(value, null, self.min_effect, null="normal")], ctx.alpha, ctx.fdr_q)
+        nndr_s, nndr_b = _nndr(ds), _nndr(db)
+        msg = describe(self.label, value, v, self.min_effect, f"{m} synthetic rows vs {len(a_idx)} real reference rows")
+        msg += (f" Median DCR synthetic {fmt(float(np.median(ds[:, 0])))} vs real {fmt(float(np.median(db[:, 0])))}; "
+                f"median NNDR synthetic {fmt(nndr_s)} vs real {fmt(nndr_b)}.")
+        f = self.finding(scope="dataset", value=value, baseline_value=v.baseline_median, threshold=v.threshold,
+                         ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect,
+                         n_real=len(a_idx) + m, n_synthetic=m, status=v.status, reason_code=v.reason_code,
+                         message=msg, evidence=_histogram(ds[:, 0], db[:, 0], ("synthetic → real", "real → real")))
+        cut = float(np.quantile(db[:, 0], 0.01))
+        close = s_idx[np.argsort(ds[:, 0], kind="stable")]
+        close = close[np.sort(ds[:, 0]) <= cut]
+        return [f] + self.rows(ctx, v.status, close, "is closer to a real record than 99% of real rows are.")
+
+
+def _nndr(d: np.ndarray) -> float:
+    d1, d2 = d[:, 0], d[:, -1]
+    ratio = np.where(d2 > 0, d1 / np.where(d2 > 0, d2, 1.0), 0.0)
+    return float(np.median(ratio))
+
+
+@register
+class DCRShare(_DistanceCheck):
+    id = "duplication.dcr_share"
+    summary = ("DCR-share test with a holdout: share of synthetic rows closer to the training (real) rows than "
+               "to equally many holdout rows; healthy ≈ 0.5 ± binomial SE, higher means memorisation.")
+    metric = "dcr_share"
+    label = "DCR share (closer to training than holdout)"
+    goal = "minimize (0.5 = generalises)"
+    needs_holdout = True
+    source = "Platzer & Reutterer 2021 (holdout-based fidelity and privacy assessment); ties count 1/2"
+    params = {
+        "min_effect": Param("float", 0.05, "minimum excess share above 0.5 worth failing", low=0.0, high=0.5),
+        "max_rows": Param("int", 20_000, "rows per reference and synthetic rows (seeded sample)", low=20),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        hold = ctx.data.holdout
+        cols = [c for c in _cols(ctx) if c in hold.columns]
+        if not cols:
+            raise IncomputableError("no_applicable_columns", "the holdout shares no feature column")
+        n_r, n_h, n_s = len(ctx.data.real), len(hold), len(ctx.data.synthetic)
+        h = int(min(n_r, n_h, self.max_rows))
+        m = int(min(n_s, self.max_rows))
+        if min(h, m) < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {min(h, m)} rows")
+        rng = ctx.rng(self.id)
+        t_idx = np.sort(rng.choice(n_r, h, replace=False))
+        h_idx = np.sort(rng.choice(n_h, h, replace=False))
+        s_idx = np.sort(rng.choice(n_s, m, replace=False))
+        xt, xh, xs = distance_features(ctx.data.real.iloc[t_idx], [hold.iloc[h_idx], ctx.data.synthetic.iloc[s_idx]],
+                                       cols, ctx.data.roles)
+        dt, dh = nearest(xt, xs)[:, 0], nearest(xh, xs)[:, 0]
+        share = float(np.mean(dt < dh) + 0.5 * np.mean(dt == dh))
+        dist, base = _exact_null(m)
+        (v,) = judge([Comparison(share, base, self.min_effect, dist=dist)], ctx.alpha, ctx.fdr_q)
+        f = self.finding(scope="dataset", value=share, baseline_value=0.5, threshold=v.threshold, ci_low=v.ci_low,
+                         ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=2 * h,
+                         n_synthetic=m, status=v.status, reason_code=v.reason_code,
+                         message=describe(self.label, share, v, self.min_effect,
+                                          f"{m} synthetic rows, {h} training and {h} holdout rows"),
+                         evidence=_histogram(dt, dh, ("synthetic → training", "synthetic → holdout")))
+        closer = np.nonzero(dt < dh)[0]
+        closer = s_idx[closer[np.argsort(dt[closer] - dh[closer], kind="stable")]]
+        return [f] + self.rows(ctx, v.status, closer, "is closer to a training row than to any holdout row.")

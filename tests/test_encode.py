@@ -1,0 +1,76 @@
+"""Shared encodings and matched-size splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from synthproof.encode import coarse_edges, column_counts, comparison_size, numeric_codes, pair_codes, split_counts
+
+
+def test_split_counts_sizes_and_conservation():
+    rng = np.random.default_rng(0)
+    real = np.array([50, 30, 0, 20])
+    syn = np.array([10, 10, 10, 70])
+    sp = split_counts(real, syn, 25, rng)
+    assert sp.m == comparison_size(100, 100) == 50
+    assert np.all(sp.A + sp.B == real)
+    assert np.all(sp.B.sum(axis=1) == 50)
+    assert np.all(sp.S.sum(axis=1) == 50)
+    assert np.all(sp.S <= syn)
+
+
+def test_split_counts_is_hypergeometric():
+    """The count of one bin in B follows the hypergeometric law of sampling rows without replacement."""
+    rng = np.random.default_rng(1)
+    real = np.array([300, 700])
+    sp = split_counts(real, np.array([500, 500]), 4000, rng)
+    b0 = sp.B[:, 0]
+    ref = stats.hypergeom(1000, 300, 500)
+    assert b0.mean() == pytest.approx(ref.mean(), rel=0.01)
+    assert b0.var() == pytest.approx(ref.var(), rel=0.1)
+
+
+def test_split_counts_tables_keep_shape():
+    sp = split_counts(np.ones((3, 4), dtype=int) * 5, np.ones((3, 4), dtype=int) * 5, 20, np.random.default_rng(0))
+    assert sp.A.shape == (20, 3, 4)
+
+
+def test_numeric_codes_exact_for_few_values_and_binned_otherwise():
+    r = np.array([1.0, 2.0, 2.0, np.nan])
+    s = np.array([3.0, 1.0])
+    cr, cs, support, exact = numeric_codes(r, s, 10)
+    assert exact and support.tolist() == [1.0, 2.0, 3.0]
+    assert cr.tolist() == [0, 1, 1, 3] and cs.tolist() == [2, 0]
+    big = np.random.default_rng(0).normal(size=5000)
+    cr, cs, support, exact = numeric_codes(big, big, 100)
+    assert not exact and support.size <= 100
+    assert np.all(np.diff(support) > 0)
+
+
+def test_column_counts_missing_bin_and_deciles():
+    real = np.concatenate([np.arange(100.0), [np.nan] * 10])
+    cc = column_counts(real, real, "numeric")
+    assert cc.real[-1] == 10 and cc.real.sum() == 110
+    assert set(cc.deciles.tolist()) == set(range(10))
+    cat = column_counts(np.array(["a", "b", None, "a"], dtype=object), np.array(["c"], dtype=object), "categorical")
+    assert cat.support.tolist() == ["a", "b", "c"]
+    assert cat.real.tolist() == [2, 1, 0, 1]
+
+
+def test_coarse_edges_give_atoms_their_own_bin():
+    x = np.concatenate([np.zeros(950), np.arange(1.0, 51.0)])
+    edges = coarse_edges(x, 16)
+    codes = np.searchsorted(edges, x, side="right")
+    assert len(set(codes[:950])) == 1
+    assert set(codes[950:]).isdisjoint(set(codes[:950]))
+    r, s, k = pair_codes(x, x, "numeric")
+    assert r.max() < k
+
+
+def test_pair_codes_fold_rare_categories():
+    real = np.array(["a"] * 500 + ["b"] * 498 + ["rare1", "rare2"], dtype=object)
+    r, s, k = pair_codes(real, real, "categorical")
+    assert k == 4  # a, b, <other>, missing
+    assert r[-1] == r[-2] == 2
