@@ -102,7 +102,8 @@ def audit(
                    exclude=cfg.columns.exclude)
     ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
                        max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values)
-    findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress)
+    findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
+                                         threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))
     passed = gate_passed(findings, cfg.gate.fail_on)
     manifest = {
@@ -121,7 +122,8 @@ def audit(
         "gate_alpha": cfg.calibration.alpha,
         "verdict": "pass" if passed else "fail",
         "platform": {"python": platform.python_version(), "machine": platform.machine(),
-                     "numpy": np.__version__, "threads": os.cpu_count()},
+                     "numpy": np.__version__, "cpus": os.cpu_count(),
+                     "threads": cfg.threads, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")},
     }
     if isinstance(real, (str, os.PathLike)):
         manifest["real_path"] = str(pathlib.Path(real))

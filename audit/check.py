@@ -116,6 +116,8 @@ class Check:
             raw = kwargs.get(name, spec.default)
             if name == "severity" and raw is None:
                 raw = self.default_severity
+            if name == "severity" and raw is False:  # YAML 1.1 reads a bare `off` as false
+                raw = "off"
             values[name] = spec.validate(name, type(self).__name__, raw)
         self.config = values
 

@@ -7,6 +7,7 @@ Example::
     synthetic: data/synthetic.parquet
     holdout: data/holdout.parquet        # optional
     seed: 0
+    threads: 2                           # BLAS/OpenMP threads per check (default: all cores)
     columns:
       exclude: [customer_id]
       roles: {zip: categorical}
@@ -74,6 +75,7 @@ class AuditConfig(_Strict):
     holdout: str | None = None
     out: str | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1)
+    threads: int | None = Field(None, ge=1, le=1024)
     suite: Literal["default", "listed"] = "default"
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)

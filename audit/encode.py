@@ -178,15 +178,20 @@ def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0
         return code(real).astype(np.int64), code(synthetic).astype(np.int64), k + 1
     cr, cs, labels = category_codes(real, synthetic, PAIR_MAX_CATEGORIES)
     k = labels.size
-    share = np.bincount(cr[cr < k], minlength=k) / max(len(cr), 1)
-    small = (share < 0.005) | (share * len(cr) < 10)
-    if small.any():
-        keep = np.nonzero(~small)[0]
-        remap = np.full(k + 1, keep.size, dtype=np.int64)
-        remap[keep] = np.arange(keep.size)
-        remap[k] = keep.size + 1
-        return remap[cr], remap[cs], keep.size + 2
-    return cr, cs, k + 1
+    counts = np.bincount(cr, minlength=k + 1)
+    small = (counts < 0.005 * len(cr)) | (counts < 10)
+    keep = np.nonzero(~small[:k])[0]
+    remap = np.empty(k + 1, dtype=np.int64)
+    remap[keep] = np.arange(keep.size)
+    other = keep.size
+    remap[np.nonzero(small[:k])[0]] = other
+    remap[k] = other + 1
+    n_other = int(counts[:k][small[:k]].sum())
+    if n_other < 10 and keep.size:  # an <other> bucket of a few rows would dominate chi-square terms
+        remap[np.nonzero(small[:k])[0]] = remap[int(np.argmax(counts[:k]))]
+    if counts[k] < 10 and keep.size:  # so would a handful of missing values
+        remap[k] = remap[int(np.argmax(counts[:k]))]
+    return remap[cr], remap[cs], other + 2
 
 
 @dataclass(frozen=True)
@@ -233,3 +238,27 @@ def split_counts(real: np.ndarray, synthetic: np.ndarray, n_splits: int, rng: np
         S = rng.multivariate_hypergeometric(s, m, size=n_splits, method="marginals")
     full = (n_splits,) + shape
     return Splits(A.reshape(full), B.reshape(full), S.reshape(full), m, n_r - m)
+
+
+def permutation_counts(real: np.ndarray, synthetic: np.ndarray, n_splits: int,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The permutation null at the same sizes: from the POOLED real and synthetic counts draw a
+    reference of ``n_real - m`` and a comparison part of ``m`` (without replacement).
+
+    Real/real splits are conditional on the one real sample: a configuration that sample happens
+    to lack (a rare cell) can never appear in them, though an independent sample — such as a
+    faithful synthetic one — shows it by chance. Relabelling the pooled data is the exact null of
+    "real and synthetic come from one distribution" and does not have that blind spot.
+    Returns ``(A, B)`` of shape ``(R,) + real.shape``.
+    """
+    shape = real.shape
+    r = np.ascontiguousarray(real, dtype=np.int64).ravel()
+    s = np.ascontiguousarray(synthetic, dtype=np.int64).ravel()
+    n_r, n_s = int(r.sum()), int(s.sum())
+    m = comparison_size(n_r, n_s)
+    pool = r + s
+    A = rng.multivariate_hypergeometric(pool, n_r - m, size=n_splits, method="marginals")
+    rest = pool[None, :] - A
+    B = np.stack([rng.multivariate_hypergeometric(row, m, method="marginals") for row in rest])
+    full = (n_splits,) + shape
+    return A.reshape(full), B.reshape(full)

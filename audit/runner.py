@@ -86,6 +86,14 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
                               message=f"{check.id} failed: {_one_line(exc)}", **base)]
     if check.severity == "warn":
         findings = [_downgrade(f) for f in findings]
+    weak = [f for f in findings if f.reason_code == "underpowered"]
+    if weak:
+        cols = sorted({f.column or "dataset" for f in weak})
+        shown = ", ".join(repr(c) for c in cols[:5]) + (f" and {len(cols) - 5} more" if len(cols) > 5 else "")
+        findings.append(check.finding(
+            scope="dataset", status="warn", reason_code="underpowered", value=float(len(weak)),
+            message=f"{len(weak)} comparison(s) of {check.id} cannot detect the minimum effect at this sample "
+                    f"size ({shown}); their passes are weak evidence — see each row's detectable effect."))
     return findings
 
 
@@ -95,15 +103,19 @@ def _downgrade(f: Finding) -> Finding:
     return dataclasses.replace(f, status="warn") if f.status == "fail" else f
 
 
-def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bool = False) -> list[Finding]:
-    """Run every check in order and collect their findings."""
+def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bool = False,
+              threads: int | None = None) -> list[Finding]:
+    """Run every check in order and collect their findings (``threads`` caps BLAS/OpenMP pools)."""
+    from threadpoolctl import threadpool_limits
+
     ctx.alpha = gating_alpha(checks, alpha)
     ctx.fdr_q = warning_q(checks, ctx.fdr_q)
     findings: list[Finding] = []
     bar = tqdm(checks, desc="synthproof", unit="check", disable=not progress, leave=False)
-    for check in bar:
-        bar.set_postfix_str(check.id)
-        findings.extend(run_check(check, ctx))
+    with threadpool_limits(limits=threads):
+        for check in bar:
+            bar.set_postfix_str(check.id)
+            findings.extend(run_check(check, ctx))
     return findings
 
 

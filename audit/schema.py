@@ -128,19 +128,36 @@ def _looks_datetime(strings: pd.Series) -> bool:
 
 
 def canonical_category(values: pd.Series) -> np.ndarray:
-    """Canonical string form of categorical values: missing -> None, 1.0 -> '1', True -> 'True'."""
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
-            out[i] = None
-        elif isinstance(v, (bool, np.bool_)):
-            out[i] = "True" if v else "False"
-        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
-            out[i] = str(int(v))
-        else:
-            s = str(v)
-            out[i] = {"true": "True", "false": "False"}.get(s.lower(), s) if len(s) <= 5 else s
+    """Canonical string form of categorical values: missing -> None, 1.0 -> '1', True -> 'True',
+    'true'/'false' -> 'True'/'False' (vectorised; object columns of mixed types go value by value)."""
+    missing = values.isna().to_numpy()
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        out = np.where(values.fillna(False).to_numpy(dtype=bool), "True", "False").astype(object)
+    elif pd.api.types.is_numeric_dtype(dtype):
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        integral = np.isfinite(x) & (np.mod(x, 1.0) == 0) & (np.abs(x) < 2**53)
+        out = np.where(integral, pd.Series(np.where(integral, x, 0)).astype(np.int64).astype(str).to_numpy(),
+                       pd.Series(x).astype(str).to_numpy()).astype(object)
+    elif dtype == object and _mixed_python_types(values):
+        out = np.array([_canonical_one(v) for v in values.tolist()], dtype=object)
+    else:
+        text = values.astype(str).to_numpy(dtype=object)
+        lower = np.char.lower(text.astype(str))
+        out = np.where(lower == "true", "True", np.where(lower == "false", "False", text)).astype(object)
+    out[missing] = None
     return out
+
+
+def _canonical_one(v: object) -> object:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "True" if v else "False"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    s = str(v)
+    return {"true": "True", "false": "False"}.get(s.lower(), s)
 
 
 def _to_numeric(values: pd.Series, role: str) -> tuple[np.ndarray, int, int]:

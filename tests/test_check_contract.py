@@ -83,3 +83,15 @@ def test_degenerate_input_gives_findings_not_crashes(cid):
     const = pd.DataFrame({"x": [1.0] * 40, "c": ["a"] * 40})
     out = run_check(CHECKS[cid](), _ctx(const, const.copy()))
     assert all(f.status != "error" for f in out), [f.message for f in out]
+
+
+def test_checks_doc_is_in_sync():
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("gen_checks_doc", root / "scripts" / "gen_checks_doc.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (root / "docs" / "checks.md").read_text(encoding="utf-8") == mod.render(), \
+        "run: python scripts/gen_checks_doc.py"

@@ -70,7 +70,10 @@ def test_coarse_edges_give_atoms_their_own_bin():
 
 
 def test_pair_codes_fold_rare_categories():
-    real = np.array(["a"] * 500 + ["b"] * 498 + ["rare1", "rare2"], dtype=object)
+    real = np.array(["a"] * 500 + ["b"] * 470 + [f"r{i}" for i in range(30)], dtype=object)
     r, s, k = pair_codes(real, real, "categorical")
     assert k == 4  # a, b, <other>, missing
-    assert r[-1] == r[-2] == 2
+    assert r[-1] == r[-2] == 2 and r[0] == 0
+    tiny = np.array(["a"] * 500 + ["b"] * 498 + ["rare1", "rare2"], dtype=object)
+    r, _, _ = pair_codes(tiny, tiny, "categorical")
+    assert r[-1] == r[-2] == r[0]  # an <other> of 2 rows joins the largest category

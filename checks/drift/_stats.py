@@ -39,7 +39,8 @@ def ks_from_counts(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     ----------
     Kolmogorov (1933), Smirnov (1948); equals ``scipy.stats.ks_2samp(x, y).statistic``.
     """
-    return np.max(np.abs(np.cumsum(_norm(p), axis=-1) - np.cumsum(_norm(q), axis=-1)), axis=-1)
+    d = np.max(np.abs(np.cumsum(_norm(p), axis=-1) - np.cumsum(_norm(q), axis=-1)), axis=-1)
+    return np.clip(d, 0.0, 1.0)
 
 
 def tvd_from_counts(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -249,6 +250,45 @@ def cramers_v_from_table(t: np.ndarray, k: int | None = None) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.sqrt(np.where((k > 0) & (n > 0), chi2 / (safe_n * np.maximum(k, 1)), 0.0))
     return np.clip(v, 0.0, 1.0)
+
+
+def residual_structure_distance(t1: np.ndarray, t2: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
+    """Cramér's-V-scaled distance between the dependence structures of two contingency tables.
+
+    Each table's dependence is its matrix of standardised residuals
+    ``R_ij = (p_ij - p_i. p_.j) / sqrt(q_i q_j)``, with the weights ``q`` the margins of a fixed
+    ``reference`` table (floored at half a row), so that both tables are measured on one scale.
+    The distance is ``||R_1 - R_2||_F / sqrt(k)``: with ``R_2 = 0`` (independence) it equals
+    Cramér's V of table 1, since ``||R||_F^2 = chi^2 / n``. Unlike ``|V_1 - V_2|`` it keeps the
+    sign of every cell, so two tables with opposite associations are far apart.
+
+    Parameters
+    ----------
+    t1, t2 : ndarray of shape (..., r, c)
+        Counts.
+    reference : ndarray of shape (r, c)
+        Counts giving the weights (the full real table).
+    k : int
+        ``min(r, c) - 1`` of the reference, at least 1.
+
+    Returns
+    -------
+    ndarray of shape (...), >= 0; 0 for identical dependence structures.
+    """
+    ref = np.asarray(reference, dtype=float)
+    n_ref = max(ref.sum(), 1.0)
+    qi = np.maximum(ref.sum(axis=1) / n_ref, 0.5 / n_ref)
+    qj = np.maximum(ref.sum(axis=0) / n_ref, 0.5 / n_ref)
+    w = np.sqrt(qi[:, None] * qj[None, :])
+
+    def resid(t):
+        t = np.asarray(t, dtype=float)
+        n = t.sum(axis=(-2, -1), keepdims=True)
+        p = t / np.where(n > 0, n, 1.0)
+        return (p - p.sum(axis=-1, keepdims=True) * p.sum(axis=-2, keepdims=True)) / w
+
+    d = resid(t1) - resid(t2)
+    return np.sqrt((d * d).sum(axis=(-2, -1)) / max(k, 1))
 
 
 def spearman_from_table(t: np.ndarray) -> np.ndarray:

@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from synthproof.calibration import Comparison, describe, fmt, holm_levels, judge
+from synthproof.calibration import Comparison, RateNull, describe, fmt, holm_levels, judge
 from synthproof.check import Check, Param, register
-from synthproof.encode import ColumnCounts, split_counts
+from synthproof.encode import ColumnCounts, permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 
@@ -66,6 +66,10 @@ class CountDriftCheck(Check):
     def statistic(self, cc: ColumnCounts, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def exact_null(self, baseline: np.ndarray, m: int):
+        """An exact null for this column, or None to fit one to the baseline."""
+        return None
+
     def run(self, ctx) -> list[Finding]:
         cols = [c for c in ctx.data.features if ctx.data.roles[c] in self.roles]
         if not cols:
@@ -86,12 +90,15 @@ class CountDriftCheck(Check):
                     n_real=int(p_r.sum()), n_synthetic=int(p_s.sum()),
                     message=f"column {col!r}: fewer than {MIN_COMPARE_ROWS} values per side after matching sizes."))
                 continue
-            sp = split_counts(p_r, p_s, _n_splits(self, ctx), ctx.rng(f"{self.id}:{col}"))
+            rng = ctx.rng(f"{self.id}:{col}")
+            sp = split_counts(p_r, p_s, _n_splits(self, ctx), rng)
             baseline = self.statistic(cc, sp.A, sp.B)
             value = float(np.median(self.statistic(cc, sp.A, sp.S)))
-            todo.append((col, cc, value, baseline, int(p_r.sum()), sp.m))
-        comparisons = [Comparison(v, b, self.min_effect, self.null) for _, _, v, b, _, _ in todo]
-        for (col, cc, value, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
+            pa_, pb_ = permutation_counts(p_r, p_s, _n_splits(self, ctx), rng)
+            todo.append((col, cc, value, baseline, self.statistic(cc, pa_, pb_), int(p_r.sum()), sp.m))
+        comparisons = [Comparison(v, b, self.min_effect, self.null, dist=self.exact_null(b, m), permutation=pm)
+                       for _, _, v, b, pm, _, m in todo]
+        for (col, cc, value, _, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
             findings.append(self.finding(
                 scope="column", column=col, value=value, baseline_value=verdict.baseline_median,
                 threshold=verdict.threshold, ci_low=verdict.ci_low, ci_high=verdict.ci_high,
@@ -232,6 +239,11 @@ class MissingRateDrift(CountDriftCheck):
     def restrict(self, cc, counts):
         k = cc.support.size
         return np.array([counts[:k].sum(), counts[k]], dtype=np.int64)
+
+    def exact_null(self, baseline, m):
+        # Real has no missing value at all: real/real never differs, and missing values in the
+        # synthetic data are judged as a rate against "almost never" (binomial), not as impossible.
+        return RateNull(baseline, m) if not np.any(baseline) else None
 
     def statistic(self, cc, p, q):
         pm = p[..., 1] / np.maximum(p.sum(axis=-1), 1)

@@ -16,7 +16,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, describe, judge
 from synthproof.check import Check, Param, register
-from synthproof.encode import pair_codes, split_counts
+from synthproof.encode import pair_codes, permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 
@@ -42,7 +42,8 @@ def _v_norm(table: np.ndarray) -> int:
 class PairAssociationDrift(Check):
     id = "drift.pair_association"
     family = "drift"
-    summary = "Difference of pairwise association (Spearman rho for numeric pairs, Cramér's V otherwise)."
+    summary = ("Change of pairwise association: |Δ Spearman rho| for numeric pairs, the Cramér's-V-scaled "
+               "distance between dependence structures otherwise.")
     metric = "association_difference"
     value_range = "[0, 1] (V) or [0, 2] (rho)"
     source = "Spearman 1904; Cramér 1946; SDMetrics CorrelationSimilarity / ContingencySimilarity"
@@ -71,24 +72,33 @@ class PairAssociationDrift(Check):
             num = ctx.data.roles[a] in _NUMERIC and ctx.data.roles[b] in _NUMERIC
             sp = split_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}"))
             kv = _v_norm(real_t)
-            ref = association(sp.A, num, kv)
-            base = np.abs(ref - association(sp.B, num, kv))
-            value = float(np.median(np.abs(ref - association(sp.S, num, kv))))
+            pa_, pb_ = permutation_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}:perm"))
+
+            def stat(x, y):
+                if num:
+                    return np.abs(association(x, num, kv) - association(y, num, kv))
+                return _stats.residual_structure_distance(x, y, real_t, kv)
+
+            base = stat(sp.A, sp.B)
+            value = float(np.median(stat(sp.A, sp.S)))
+            perm = stat(pa_, pb_)
             real_assoc = float(association(real_t, num, kv))
             syn_assoc = float(association(syn_t, num, kv))
-            items.append((a, b, num, value, base, int(real_t.sum()), sp.m, real_assoc, syn_assoc))
-        verdicts = judge([Comparison(i[3], i[4], self.min_effect) for i in items], ctx.alpha, ctx.fdr_q)
+            items.append((a, b, num, value, base, int(real_t.sum()), sp.m, real_assoc, syn_assoc, perm))
+        verdicts = judge([Comparison(i[3], i[4], self.min_effect, permutation=i[9]) for i in items],
+                         ctx.alpha, ctx.fdr_q)
         order = np.argsort([-(i[3] - v.baseline_median) for i, v in zip(items, verdicts)], kind="stable")
         findings, shown = [], 0
         for idx in order:
-            a, b, num, value, _, n_r, m, ra, sa = items[idx]
+            a, b, num, value, _, n_r, m, ra, sa, _ = items[idx]
             v = verdicts[idx]
             if v.status == "pass":
                 if shown >= self.report_top:
                     continue
                 shown += 1
             kind = "Spearman rho" if num else "Cramér's V"
-            msg = describe(f"|Δ {kind}|", value, v, self.min_effect, f"pair {a!r} × {b!r}")
+            label = "|Δ Spearman rho|" if num else "Dependence distance (Cramér's V scale)"
+            msg = describe(label, value, v, self.min_effect, f"pair {a!r} × {b!r}")
             msg += f" Real {kind} {ra:.3f}, synthetic {sa:.3f}."
             findings.append(self.finding(
                 scope="column_pair", column=f"{a}|{b}", value=value, baseline_value=v.baseline_median,

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import rankdata
 
-from synthproof.calibration import Comparison, describe, fmt, judge
+from synthproof.calibration import Comparison, RateNull, describe, fmt, judge
 from synthproof.check import Check, Param, register
 from synthproof.checks.drift.detection import permutation_auc_null
 from synthproof.errors import IncomputableError
@@ -35,23 +35,6 @@ def _hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
         ctx.cache["row_hashes"] = (canonical_hashes(ctx.data.real, cols, ctx.data.roles),
                                    canonical_hashes(ctx.data.synthetic, cols, ctx.data.roles))
     return ctx.cache["row_hashes"]
-
-
-class RateNull:
-    """Null of a rate ``X / m`` with ``X ~ Binomial(m, p0)``; ``p0`` is the real/real rate, floored at
-    ``0.5 / (R m)`` (half an event over all splits) so that a baseline without any event still
-    gives a finite p-value: one stray copy is not significant, many are."""
-
-    def __init__(self, baseline: np.ndarray, m: int) -> None:
-        self.m = m
-        self.p0 = float(min(max(np.mean(baseline), 0.5 / (len(baseline) * m)), 1.0))
-        self._d = stats.binom(m, self.p0)
-
-    def sf(self, x: float) -> float:
-        return float(self._d.sf(np.ceil(x * self.m - 1e-9) - 1))
-
-    def ppf(self, q: float) -> float:
-        return float(self._d.ppf(q)) / self.m
 
 
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
