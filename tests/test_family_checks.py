@@ -120,3 +120,12 @@ def test_bad_columns_give_findings_not_exit(pair):
     assert {("age", "mixed_types"), ("hours_per_week", "non_finite"), ("const", "constant"), ("allnull", "all_null")} <= got
     assert not res.passed
     assert "error" not in set(f.status)
+
+
+def test_absent_probability_is_hypergeometric():
+    from scipy.stats import hypergeom
+
+    from synthproof.checks.drift.columns import absent_probability
+
+    assert absent_probability(8, 100, 100) == pytest.approx(hypergeom(200, 8, 100).pmf(0), rel=1e-9)
+    assert absent_probability(0, 10, 10) == 1.0

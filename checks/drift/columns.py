@@ -251,13 +251,21 @@ class MissingRateDrift(CountDriftCheck):
         return np.abs(pm - qm)
 
 
+def absent_probability(c: int, n_real: int, n_synthetic: int) -> float:
+    """``C(n_real, c) / C(n_real + n_synthetic, c)``: all ``c`` pooled occurrences on the real side."""
+    i = np.arange(c, dtype=float)
+    return float(np.exp(np.sum(np.log((n_real - i) / (n_real + n_synthetic - i)))))
+
+
 @register
 class CategoryMissing(Check):
-    """A real category absent from the synthetic data, when its real share makes that improbable.
+    """A real category absent from the synthetic data, when its real count makes that improbable.
 
-    Under "synthetic ~ real", a category with real share ``p`` is absent from ``n`` synthetic rows
-    with probability ``(1 - p)^n`` (exact for sampling with replacement); Holm across every
-    (column, category) of the check; ``fail`` also needs ``p >= min_effect``.
+    Under "real and synthetic come from one distribution" the ``c`` rows of a category in the
+    pooled data are spread at random over the ``n_r`` real and ``n_s`` synthetic rows, so all of
+    them fall on the real side with probability ``C(n_r, c) / C(n_r + n_s, c)`` (the exact
+    permutation p-value; unlike ``(1 - c/n_r)^n_s`` it does not treat the real share as known).
+    Holm across every (column, category); ``fail`` also needs the real share ``>= min_effect``.
     """
 
     id = "drift.category_missing"
@@ -265,7 +273,7 @@ class CategoryMissing(Check):
     summary = "Real categories missing from the synthetic data although their real share makes absence improbable."
     metric = "absent_category_real_share"
     value_range = "[0, 1]"
-    source = "exact binomial: P(absent) = (1 - p)^n"
+    source = "exact permutation (hypergeometric) probability that every occurrence is real"
     params = {"min_effect": _min_effect(0.005, "minimum real share of an absent category worth failing")}
 
     def run(self, ctx) -> list[Finding]:
@@ -280,7 +288,7 @@ class CategoryMissing(Check):
             for i in range(k):
                 if cc.synthetic[i] == 0 and cc.real[i] > 0:
                     share = cc.real[i] / max(n_r, 1)
-                    tests.append((col, i, share, float(np.exp(n_s * np.log1p(-min(share, 1 - 1e-16)))), n_r, n_s))
+                    tests.append((col, i, share, absent_probability(int(cc.real[i]), n_r, n_s), n_r, n_s))
         findings = []
         if tests:
             p = np.array([t[3] for t in tests])
