@@ -54,7 +54,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--mode", choices=sorted(MODES), default="full")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data-only", metavar="DIR", help="only write real.parquet/synthetic.parquet to DIR (for peers)")
     args = ap.parse_args()
+    if args.data_only:
+        out = pathlib.Path(args.data_only)
+        out.mkdir(parents=True, exist_ok=True)
+        adult_like(args.rows, 1).to_parquet(out / "real.parquet")
+        adult_like(args.rows, 2).to_parquet(out / "synthetic.parquet")
+        print(out)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         adult_like(args.rows, 1).to_parquet(tmp / "real.parquet")

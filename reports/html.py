@@ -50,6 +50,25 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _problems(table: list[dict[str, Any]], per_check: int = 5) -> list[dict[str, Any]]:
+    """Failing/erroring/warning rows, at most ``per_check`` per check, with a count of the rest."""
+    out, seen = [], {}
+    for r in table:
+        if r["status"] not in ("fail", "error", "warn"):
+            continue
+        seen[r["check_id"]] = seen.get(r["check_id"], 0) + 1
+        if seen[r["check_id"]] <= per_check:
+            out.append({**r, "more": 0})
+    for r in out:
+        r["more"] = max(seen[r["check_id"]] - per_check, 0)
+    last = {}
+    for i, r in enumerate(out):
+        last[r["check_id"]] = i
+    for cid, i in last.items():
+        out[i]["last"] = True
+    return out
+
+
 def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: int | None = None) -> str:
     """Render the report.
 
@@ -99,7 +118,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         manifest=manifest,
         verdict=manifest.get("verdict", "unknown"),
         families=families,
-        problems=[r for r in table if r["status"] in ("fail", "error", "warn")][:50],
+        problems=_problems(table),
         table=table,
         truncated=max(len(rows) - MAX_TABLE_ROWS, 0),
         row_level=_records(row_level.head(500)),
