@@ -125,3 +125,14 @@ def test_count_functions_broadcast_over_splits():
 def test_errors_on_empty():
     with pytest.raises(ValueError):
         S.ks_statistic(np.array([np.nan]), np.array([1.0]))
+
+
+def test_rank_auc_matches_sklearn():
+    from sklearn.metrics import roc_auc_score
+
+    from synthproof.checks.drift.detection import rank_auc
+
+    r = np.random.default_rng(4)
+    y = r.integers(0, 2, 400)
+    s = np.round(r.normal(size=400) + 0.4 * y, 1)  # ties
+    assert rank_auc(s, y) == pytest.approx(roc_auc_score(y, s), abs=1e-12)

@@ -47,6 +47,17 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
     return np.column_stack(xr), np.column_stack(xs), cat
 
 
+def rank_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """ROC AUC of ``scores`` for ``labels`` (1 = positive) via the Mann–Whitney rank sum; ties count 1/2.
+
+    Equals ``sklearn.metrics.roc_auc_score(labels, scores)``.
+    """
+    ranks = rankdata(scores)
+    n1 = int(labels.sum())
+    n0 = labels.size - n1
+    return float((ranks[labels == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
 def permutation_auc_null(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, n_perm: int,
                          rng: np.random.Generator) -> np.ndarray:
     """AUCs of ``scores`` under ``n_perm`` label permutations within each fold, shape (n_perm,).
@@ -114,8 +125,7 @@ class DetectionAUC(Check):
             clf.fit(X[tr], y[tr])
             scores[te] = clf.predict_proba(X[te])[:, 1]
             folds[te] = f
-        ranks = rankdata(scores)
-        auc = float((ranks[y == 1].sum() - m * (m + 1) / 2.0) / (m * m))
+        auc = rank_auc(scores, y)
         null = permutation_auc_null(scores, y, folds, self.n_permutations, rng)
         (v,) = judge([Comparison(auc, null, self.min_effect, null="normal")], ctx.alpha, ctx.fdr_q)
         return [self.finding(

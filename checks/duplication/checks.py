@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-from scipy.stats import rankdata
 
 from synthproof.calibration import Comparison, RateNull, describe, fmt, judge
 from synthproof.check import Check, Param, register
-from synthproof.checks.drift.detection import permutation_auc_null
+from synthproof.checks.drift.detection import permutation_auc_null, rank_auc
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 
@@ -234,8 +233,7 @@ class DistanceToClosestRecord(_DistanceCheck):
         ds = nearest(xa, xs, k=2)
         scores = -np.concatenate([ds[:, 0], db[:, 0]])
         labels = np.concatenate([np.ones(m, dtype=np.int64), np.zeros(m, dtype=np.int64)])
-        ranks = rankdata(scores)
-        value = float((ranks[:m].sum() - m * (m + 1) / 2.0) / (m * m))
+        value = rank_auc(scores, labels)
         null = permutation_auc_null(scores, labels, np.zeros(2 * m, dtype=np.int64), self.n_permutations, rng)
         (v,) = judge([Comparison(value, null, self.min_effect, null="normal")], ctx.alpha, ctx.fdr_q)
         nndr_s, nndr_b = _nndr(ds), _nndr(db)
