@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from .encode import ColumnCounts, column_counts
+from .encode import ColumnCounts, category_codes, column_counts, pair_codes
 from .schema import Prepared
+
+
+def _values(series):
+    """The column's values: a ``pandas.Categorical`` for category columns, else a numpy array."""
+    return series.array if isinstance(series.dtype, pd.CategoricalDtype) else series.to_numpy()
 
 
 @dataclass
@@ -46,16 +52,35 @@ class AuditContext:
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         return np.random.default_rng([self.seed, int.from_bytes(digest, "little")])
 
+    def categories(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cached :func:`~synthproof.encode.category_codes` of a categorical/boolean column."""
+        key = f"categories:{column}"
+        if key not in self.cache:
+            self.cache[key] = category_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]))
+        return self.cache[key]
+
+    def _codes(self, column: str):
+        return self.categories(column) if self.data.roles[column] in ("categorical", "boolean") else None
+
     def counts(self, column: str) -> ColumnCounts:
         """Cached :class:`ColumnCounts` of a feature column."""
         key = f"counts:{column}"
         if key not in self.cache:
             self.cache[key] = column_counts(
-                self.data.real[column].to_numpy(),
-                self.data.synthetic[column].to_numpy(),
+                _values(self.data.real[column]),
+                _values(self.data.synthetic[column]),
                 self.data.roles[column],
                 seed=self.seed,
+                codes=self._codes(column),
             )
+        return self.cache[key]
+
+    def pair_codes(self, column: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Cached coarse codes of a feature column for pair tables (:func:`~synthproof.encode.pair_codes`)."""
+        key = f"pair_codes:{column}"
+        if key not in self.cache:
+            self.cache[key] = pair_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
+                                         self.data.roles[column], seed=self.seed, codes=self._codes(column))
         return self.cache[key]
 
     def label(self, value: str) -> str:

@@ -63,14 +63,16 @@ def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: 
     """
     pooled = np.concatenate([real, synthetic])
     finite = pooled[~np.isnan(pooled)]
-    uniq = np.unique(finite)
+    sample = finite
+    if finite.size > _EDGE_SAMPLE:
+        sample = np.random.default_rng(seed).choice(finite, _EDGE_SAMPLE, replace=False)
+    uniq = np.unique(sample)
+    if uniq.size <= max_bins and sample.size < finite.size:
+        uniq = np.unique(finite)  # the sample suggests few distinct values: confirm on all of them
     if uniq.size <= max_bins:
         support, exact = uniq, True
         edges = uniq
     else:
-        sample = finite
-        if finite.size > _EDGE_SAMPLE:
-            sample = np.random.default_rng(seed).choice(finite, _EDGE_SAMPLE, replace=False)
         edges = np.unique(np.quantile(sample, np.linspace(0, 1, max_bins + 1)[:-1]))
         exact = False
         support = None
@@ -92,17 +94,26 @@ def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: 
 
 
 def category_codes(real: np.ndarray, synthetic: np.ndarray, max_categories: int | None = None):
-    """Codes for two object arrays over the real-frequency-ordered union of categories.
+    """Codes for two object arrays (or two ``pandas.Categorical``) over the real-frequency-ordered
+    union of categories.
 
     ``None`` -> code ``k`` (missing). With ``max_categories``, categories beyond the most frequent
     (by real count) fold into one ``<other>`` code. Returns ``(codes_real, codes_synthetic, labels)``.
     """
     n = len(real)
-    both = np.concatenate([real, synthetic]).astype(object)
-    missing = pd.isna(both)
-    codes, uniques = pd.factorize(pd.Series(both), use_na_sentinel=True, sort=False)
+    if isinstance(real, pd.Categorical) and isinstance(synthetic, pd.Categorical):
+        # Fast path: merge the two (small) category sets and remap integer codes.
+        uniques = pd.Index(real.categories).append(pd.Index(synthetic.categories)).unique()
+        map_r = np.append(uniques.get_indexer(real.categories), -1)
+        map_s = np.append(uniques.get_indexer(synthetic.categories), -1)
+        codes = np.concatenate([map_r[real.codes], map_s[synthetic.codes]])
+        missing = codes < 0
+    else:
+        both = np.concatenate([np.asarray(real, dtype=object), np.asarray(synthetic, dtype=object)])
+        missing = pd.isna(both)
+        codes, uniques = pd.factorize(pd.Series(both, dtype=object), use_na_sentinel=True, sort=False)
     if len(uniques) == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(len(both) - n, dtype=np.int64), np.array([], dtype=object)
+        return np.zeros(n, dtype=np.int64), np.zeros(len(codes) - n, dtype=np.int64), np.array([], dtype=object)
     real_freq = np.bincount(codes[:n][codes[:n] >= 0], minlength=len(uniques))
     syn_freq = np.bincount(codes[n:][codes[n:] >= 0], minlength=len(uniques))
     labels = np.asarray(uniques, dtype=object).astype(str)
@@ -118,8 +129,12 @@ def category_codes(real: np.ndarray, synthetic: np.ndarray, max_categories: int 
     return mapped[:n].astype(np.int64), mapped[n:].astype(np.int64), labels
 
 
-def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0) -> ColumnCounts:
-    """Build the :class:`ColumnCounts` of one prepared column (see module docstring)."""
+def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,
+                  codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> ColumnCounts:
+    """Build the :class:`ColumnCounts` of one prepared column (see module docstring).
+
+    ``codes`` may pass precomputed :func:`category_codes` of a categorical column.
+    """
     if role in ("numeric", "datetime"):
         cr, cs, support, exact = numeric_codes(real, synthetic, MAX_BINS, seed)
         k = support.size
@@ -130,7 +145,7 @@ def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int 
         deciles = np.minimum((cum * 10) // total, 9).astype(np.int64)
         finite = real[~np.isnan(real)]
         return ColumnCounts("numeric", support, rc, sc, deciles, robust_scale(finite), exact)
-    cr, cs, labels = category_codes(real, synthetic)
+    cr, cs, labels = codes if codes is not None else category_codes(real, synthetic)
     k = labels.size
     rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
     sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
@@ -158,7 +173,8 @@ def coarse_edges(real: np.ndarray, bins: int, min_count: int = 10) -> np.ndarray
     return np.unique(np.concatenate(edges))
 
 
-def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0):
+def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,
+               codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
     """Coarse codes for pair tables; missing is the last code.
 
     Numeric columns: :func:`coarse_edges` with 16 bins (plus one bin below the smallest edge).
@@ -176,8 +192,15 @@ def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0
             return np.where(np.isnan(x), k, np.searchsorted(edges, x, side="right"))
 
         return code(real).astype(np.int64), code(synthetic).astype(np.int64), k + 1
-    cr, cs, labels = category_codes(real, synthetic, PAIR_MAX_CATEGORIES)
+    cr, cs, labels = codes if codes is not None else category_codes(real, synthetic)
     k = labels.size
+    if k > PAIR_MAX_CATEGORIES:  # codes are ordered by real frequency: fold the tail into one code
+
+        def fold(c: np.ndarray, k_old: int = k) -> np.ndarray:
+            return np.where(c == k_old, PAIR_MAX_CATEGORIES + 1, np.minimum(c, PAIR_MAX_CATEGORIES))
+
+        cr, cs = fold(cr), fold(cs)
+        k = PAIR_MAX_CATEGORIES + 1
     counts = np.bincount(cr, minlength=k + 1)
     small = (counts < 0.005 * len(cr)) | (counts < 10)
     keep = np.nonzero(~small[:k])[0]

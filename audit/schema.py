@@ -44,8 +44,8 @@ class Prepared:
 
     ``real``/``synthetic``/``holdout`` hold the real columns that the synthetic side also has, in
     canonical form: numeric and datetime as float64 (datetime as seconds since the epoch, non-finite
-    values as NaN); categorical and boolean as object arrays of canonical strings with ``None`` for
-    missing; id/text/provenance columns as given.
+    values as NaN); categorical and boolean as ``category`` dtype of canonical strings (missing is
+    NaN); id/text/provenance columns as given.
     """
 
     real: pd.DataFrame
@@ -127,26 +127,21 @@ def _looks_datetime(strings: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
-def canonical_category(values: pd.Series) -> np.ndarray:
-    """Canonical string form of categorical values: missing -> None, 1.0 -> '1', True -> 'True',
-    'true'/'false' -> 'True'/'False' (vectorised; object columns of mixed types go value by value)."""
-    missing = values.isna().to_numpy()
-    dtype = values.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        out = np.where(values.fillna(False).to_numpy(dtype=bool), "True", "False").astype(object)
-    elif pd.api.types.is_numeric_dtype(dtype):
-        x = values.to_numpy(dtype=float, na_value=np.nan)
-        integral = np.isfinite(x) & (np.mod(x, 1.0) == 0) & (np.abs(x) < 2**53)
-        out = np.where(integral, pd.Series(np.where(integral, x, 0)).astype(np.int64).astype(str).to_numpy(),
-                       pd.Series(x).astype(str).to_numpy()).astype(object)
-    elif dtype == object and _mixed_python_types(values):
-        out = np.array([_canonical_one(v) for v in values.tolist()], dtype=object)
-    else:
-        text = values.astype(str).to_numpy(dtype=object)
-        lower = np.char.lower(text.astype(str))
-        out = np.where(lower == "true", "True", np.where(lower == "false", "False", text)).astype(object)
-    out[missing] = None
-    return out
+def canonical_category(values: pd.Series) -> pd.Categorical:
+    """Canonical categories: missing -> NaN, 1.0 -> '1', True -> 'True', 'true'/'false' -> 'True'/'False'.
+
+    Values are factorised first and only the distinct values are converted, so the cost is one
+    hash pass over the column whatever its length. Returns a ``pandas.Categorical`` of strings.
+    """
+    if values.dtype == object and _mixed_python_types(values):  # True == 1 == 1.0 would merge when hashed
+        return pd.Categorical(np.array([_canonical_one(v) for v in values.tolist()], dtype=object))
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    canon = [_canonical_one(v) for v in np.asarray(uniques, dtype=object).tolist()]
+    labels, remap = np.unique(np.array([c if c is not None else "" for c in canon], dtype=object).astype(str),
+                              return_inverse=True)
+    remap = np.where(np.array([c is None for c in canon], dtype=bool), -1, remap).astype(np.int64)
+    new_codes = np.where(codes < 0, -1, remap[np.maximum(codes, 0)] if len(canon) else -1)
+    return pd.Categorical.from_codes(new_codes, categories=pd.Index(labels, dtype=object))
 
 
 def _canonical_one(v: object) -> object:
@@ -188,6 +183,14 @@ def _mixed_python_types(values: pd.Series) -> bool:
     kinds = {type(v).__name__ for v in values.dropna().head(5000).tolist()}
     kinds -= {"str"} if len(kinds) == 1 else set()
     return len({k for k in kinds if k in ("str", "int", "float", "bool", "bytes", "dict", "list")}) > 1
+
+
+def _frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """A DataFrame that keeps object arrays as object dtype (pandas 3 would make them Arrow strings,
+    and every later ``to_numpy`` would convert them back)."""
+    return pd.DataFrame({c: (pd.Series(a, copy=False) if isinstance(a, pd.Categorical) else
+                             pd.Series(a, dtype=a.dtype if a.dtype != object else object, copy=False))
+                         for c, a in columns.items()}, index=pd.RangeIndex(n))
 
 
 def prepare(
@@ -264,16 +267,16 @@ def prepare(
                                               "values of several types; compared as text"))
                 arr = canonical_category(s)
                 store[col] = arr
-                valid = arr[np.not_equal(arr, None)]
+                valid = arr.codes[arr.codes >= 0]
             else:
                 store[col] = s.to_numpy()
                 continue
             if valid.size == 0:
                 issues.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
-            elif np.unique(valid).size == 1 and n > 1:
+            elif n > 1 and not np.any(valid != valid[0]):
                 issues.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
-    real_out = pd.DataFrame(cols_r, index=pd.RangeIndex(len(real_df)))
-    syn_out = pd.DataFrame(cols_s, index=pd.RangeIndex(len(syn_df)))
-    hold_out = pd.DataFrame(cols_h, index=pd.RangeIndex(len(hold_df))) if hold_df is not None else None
+    real_out = _frame(cols_r, len(real_df))
+    syn_out = _frame(cols_s, len(syn_df))
+    hold_out = _frame(cols_h, len(hold_df)) if hold_df is not None else None
     synthetic_only = [c for c in syn_df.columns if c not in real_df.columns]
     return Prepared(real_out, syn_out, hold_out, out_roles, inferred, issues, synthetic_only)

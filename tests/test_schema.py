@@ -57,4 +57,7 @@ def test_column_trouble_becomes_issues_not_errors():
 
 def test_canonical_category():
     out = canonical_category(pd.Series([1.0, 2, "x", None, True, float("nan")], dtype=object))
-    assert out.tolist() == ["1", "2", "x", None, "True", None]
+    assert [None if pd.isna(v) else v for v in out] == ["1", "2", "x", None, "True", None]
+    fast = canonical_category(pd.Series(["a", "true", None, "FALSE", "a"]))
+    assert [None if pd.isna(v) else v for v in fast] == ["a", "True", None, "False", "a"]
+    assert list(canonical_category(pd.Series([1.0, 2.5, None]))[:2]) == ["1", "2.5"]

@@ -22,6 +22,7 @@ from scipy.stats import rankdata
 
 from synthproof.calibration import Comparison, describe, judge
 from synthproof.check import Check, Param, register
+from synthproof.context import _values
 from synthproof.encode import category_codes
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
@@ -39,7 +40,7 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
             xs.append(synthetic[c].to_numpy(dtype=float))
             cat.append(False)
         else:
-            cr, cs, labels = category_codes(real[c].to_numpy(), synthetic[c].to_numpy(), _MAX_CAT)
+            cr, cs, labels = category_codes(_values(real[c]), _values(synthetic[c]), _MAX_CAT)
             k = labels.size
             xr.append(np.where(cr == k, np.nan, cr).astype(float))
             xs.append(np.where(cs == k, np.nan, cs).astype(float))

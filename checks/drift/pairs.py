@@ -16,7 +16,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, describe, judge
 from synthproof.check import Check, Param, register
-from synthproof.encode import pair_codes, permutation_counts, split_counts
+from synthproof.encode import permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 
@@ -59,11 +59,7 @@ class PairAssociationDrift(Check):
         cols = ctx.data.features[: self.max_columns]
         if len(cols) < 2:
             raise IncomputableError("no_applicable_columns", "fewer than two feature columns")
-        codes = {}
-        for c in cols:
-            r, s, k = pair_codes(ctx.data.real[c].to_numpy(), ctx.data.synthetic[c].to_numpy(),
-                                 ctx.data.roles[c], seed=ctx.seed)
-            codes[c] = (r, s, k)
+        codes = {c: ctx.pair_codes(c) for c in cols}
         items = []
         for a, b in itertools.combinations(cols, 2):
             (ra, sa, ka), (rb, sb, kb) = codes[a], codes[b]

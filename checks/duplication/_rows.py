@@ -43,8 +43,10 @@ def canonical_hashes(df: pd.DataFrame, cols: list[str], roles: dict[str, str]) -
         if roles[c] in ("numeric", "datetime"):
             parts[c] = round_significant(df[c].to_numpy(dtype=float)).view(np.int64)
         else:
-            vals = df[c].to_numpy(dtype=object)
-            parts[c] = np.where(pd.isna(vals), "\x00<NA>", vals).astype(object)
+            # hash_pandas_object hashes a Categorical by its category VALUES, so equal strings get
+            # equal hashes whatever the two sides' category sets are.
+            cat = pd.Categorical(df[c])
+            parts[c] = cat.add_categories(["\x00<NA>"]).fillna("\x00<NA>") if cat.isna().any() else cat
     frame = pd.DataFrame(parts, index=pd.RangeIndex(len(df)))
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
