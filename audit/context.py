@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .encode import ColumnCounts, category_codes, column_counts, pair_codes
+from .encode import (
+    MAX_BINS,
+    ColumnCounts,
+    category_codes,
+    coarse_from_fine,
+    column_counts,
+    numeric_codes,
+    pair_codes,
+)
 from .schema import Prepared
 
 
@@ -59,8 +67,18 @@ class AuditContext:
             self.cache[key] = category_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]))
         return self.cache[key]
 
+    def fine_codes(self, column: str):
+        """Cached :func:`~synthproof.encode.numeric_codes` (``MAX_BINS``) of a numeric/datetime column."""
+        key = f"fine:{column}"
+        if key not in self.cache:
+            self.cache[key] = numeric_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
+                                            MAX_BINS, self.seed)
+        return self.cache[key]
+
     def _codes(self, column: str):
-        return self.categories(column) if self.data.roles[column] in ("categorical", "boolean") else None
+        if self.data.roles[column] in ("categorical", "boolean"):
+            return self.categories(column)
+        return self.fine_codes(column)
 
     def counts(self, column: str) -> ColumnCounts:
         """Cached :class:`ColumnCounts` of a feature column."""
@@ -79,8 +97,12 @@ class AuditContext:
         """Cached coarse codes of a feature column for pair tables (:func:`~synthproof.encode.pair_codes`)."""
         key = f"pair_codes:{column}"
         if key not in self.cache:
-            self.cache[key] = pair_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
-                                         self.data.roles[column], seed=self.seed, codes=self._codes(column))
+            if self.data.roles[column] in ("categorical", "boolean"):
+                self.cache[key] = pair_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
+                                             self.data.roles[column], seed=self.seed, codes=self._codes(column))
+            else:
+                fr, fs, support, exact = self.fine_codes(column)
+                self.cache[key] = coarse_from_fine(fr, fs, support, exact)
         return self.cache[key]
 
     def label(self, value: str) -> str:

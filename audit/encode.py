@@ -130,13 +130,14 @@ def category_codes(real: np.ndarray, synthetic: np.ndarray, max_categories: int 
 
 
 def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,
-                  codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> ColumnCounts:
+                  codes: tuple | None = None) -> ColumnCounts:
     """Build the :class:`ColumnCounts` of one prepared column (see module docstring).
 
-    ``codes`` may pass precomputed :func:`category_codes` of a categorical column.
+    ``codes`` may pass precomputed :func:`category_codes` of a categorical column, or
+    :func:`numeric_codes` (with ``MAX_BINS``) of a numeric one.
     """
     if role in ("numeric", "datetime"):
-        cr, cs, support, exact = numeric_codes(real, synthetic, MAX_BINS, seed)
+        cr, cs, support, exact = codes if codes is not None else numeric_codes(real, synthetic, MAX_BINS, seed)
         k = support.size
         rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
         sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
@@ -171,6 +172,35 @@ def coarse_edges(real: np.ndarray, bins: int, min_count: int = 10) -> np.ndarray
         k = max(1, min(int(round(bins * rest.size / fin.size)), rest.size // min_count))
         edges.append(np.quantile(rest, np.linspace(0, 1, k + 1)[1:-1]))
     return np.unique(np.concatenate(edges))
+
+
+def coarse_from_fine(fine_real: np.ndarray, fine_synthetic: np.ndarray, support: np.ndarray, exact: bool,
+                     bins: int = PAIR_NUMERIC_BINS, min_count: int = 10):
+    """Coarse pair codes of a numeric column derived from its fine codes (no second pass over values).
+
+    Same rule as :func:`coarse_edges`, applied to the fine bins' real counts: with an exact support
+    it is the same binning; otherwise coarse edges fall on fine-bin boundaries (1/1024 of the mass).
+    Returns ``(codes_real, codes_synthetic, n_codes)``; the last code is missing.
+    """
+    k_fine = support.size
+    counts = np.bincount(fine_real[fine_real < k_fine], minlength=k_fine).astype(float)
+    n = counts.sum()
+    if n == 0:
+        edges = np.zeros(0)
+    else:
+        atom = (counts >= n / bins) & (counts >= min_count) if exact else np.zeros(k_fine, dtype=bool)
+        atoms = support[atom]
+        edges = [atoms, np.nextafter(atoms, np.inf)]
+        rest_n = counts[~atom].sum()
+        if rest_n:
+            k = max(1, min(int(round(bins * rest_n / n)), int(rest_n // min_count)))
+            cum = np.cumsum(np.where(atom, 0.0, counts))
+            cuts = np.searchsorted(cum, rest_n * np.arange(1, k) / k, side="left")
+            edges.append(support[np.minimum(cuts, k_fine - 1)])
+        edges = np.unique(np.concatenate(edges))
+    k = edges.size + 1
+    mapping = np.append(np.searchsorted(edges, support, side="right"), k)
+    return mapping[fine_real], mapping[fine_synthetic], k + 1
 
 
 def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,

@@ -77,3 +77,17 @@ def test_pair_codes_fold_rare_categories():
     tiny = np.array(["a"] * 500 + ["b"] * 498 + ["rare1", "rare2"], dtype=object)
     r, _, _ = pair_codes(tiny, tiny, "categorical")
     assert r[-1] == r[-2] == r[0]  # an <other> of 2 rows joins the largest category
+
+
+def test_coarse_from_fine_matches_coarse_edges_on_exact_support():
+    from synthproof.encode import coarse_from_fine
+
+    r = np.random.default_rng(2)
+    x = np.concatenate([np.zeros(900), r.integers(1, 60, 600).astype(float), [np.nan] * 5])
+    y = np.concatenate([np.zeros(800), r.integers(1, 80, 700).astype(float)])
+    fr, fs, support, exact = numeric_codes(x, y, 1024)
+    assert exact
+    cr, cs, k = coarse_from_fine(fr, fs, support, exact)
+    ref_r, ref_s, k_ref = pair_codes(x, y, "numeric")
+    assert k == k_ref
+    assert np.array_equal(cr, ref_r) and np.array_equal(cs, ref_s)
