@@ -7,6 +7,7 @@ import os
 import pathlib
 import platform
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -92,16 +93,21 @@ def audit(
     if real is None or synthetic is None:
         raise ConfigError("both real and synthetic data are required (arguments or config keys)")
     started = _now()
-    real_t, real_fp = io.load(real, "real")
-    syn_t, syn_fp = io.load(synthetic, "synthetic")
-    hold_t, hold_fp = io.load(holdout, "holdout") if holdout is not None else (None, None)
+    # Read (and hash) the inputs concurrently: pyarrow and hashlib release the GIL.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = [pool.submit(io.load, src, name) for src, name in
+                ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if src is not None]
+        loaded = [job.result() for job in jobs]
+    (real_t, real_fp), (syn_t, syn_fp) = loaded[0], loaded[1]
+    hold_t, hold_fp = loaded[2] if holdout is not None else (None, None)
     shared = set(real_t.column_names) & set(syn_t.column_names)
     if not shared:
         raise InputError("real and synthetic share no column name")
     data = prepare(real_t, syn_t, hold_t, roles=cfg.columns.roles, include=cfg.columns.include,
                    exclude=cfg.columns.exclude)
     ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
-                       max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values)
+                       max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
+                       threads=cfg.threads)
     findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
                                          threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class AuditContext:
     fdr_q: float = 0.05
     max_row_findings: int = 20
     show_values: bool = False
+    threads: int | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
     def rng(self, key: str) -> np.random.Generator:
@@ -74,6 +76,26 @@ class AuditContext:
             self.cache[key] = numeric_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
                                             MAX_BINS, self.seed)
         return self.cache[key]
+
+    def map(self, fn, items: list) -> list:
+        """``[fn(x) for x in items]`` on a small thread pool, in order. For work that releases the
+        GIL (numpy) and draws only from its own :meth:`rng` streams, so results do not depend on
+        scheduling."""
+        if len(items) < 2:
+            return [fn(x) for x in items]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(items), self.threads or os.cpu_count() or 1)) as pool:
+            return list(pool.map(fn, items))
+
+    def warm(self, columns: list[str]) -> None:
+        """Compute the cached codes of ``columns`` on a small thread pool (numpy's binning and
+        counting release the GIL, so two cores bin two columns at once). Results are identical to
+        computing them one by one."""
+        todo = [c for c in columns if f"categories:{c}" not in self.cache and f"fine:{c}" not in self.cache]
+        if len(todo) < 2:
+            return
+        self.map(self._codes, todo)
 
     def _codes(self, column: str):
         if self.data.roles[column] in ("categorical", "boolean"):

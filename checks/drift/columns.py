@@ -74,8 +74,9 @@ class CountDriftCheck(Check):
         cols = [c for c in ctx.data.features if ctx.data.roles[c] in self.roles]
         if not cols:
             raise IncomputableError("no_applicable_columns", f"no {'/'.join(self.roles)} column to compare")
+        ctx.warm(cols)
         findings: list[Finding] = []
-        todo: list[tuple[str, ColumnCounts, float, np.ndarray, int, int]] = []
+        todo: list[tuple] = []
         for col in cols:
             cc = ctx.counts(col)
             k = cc.support.size
@@ -90,12 +91,8 @@ class CountDriftCheck(Check):
                     n_real=int(p_r.sum()), n_synthetic=int(p_s.sum()),
                     message=f"column {col!r}: fewer than {MIN_COMPARE_ROWS} values per side after matching sizes."))
                 continue
-            rng = ctx.rng(f"{self.id}:{col}")
-            sp = split_counts(p_r, p_s, _n_splits(self, ctx), rng)
-            baseline = self.statistic(cc, sp.A, sp.B)
-            value = float(np.median(self.statistic(cc, sp.A, sp.S)))
-            pa_, pb_ = permutation_counts(p_r, p_s, _n_splits(self, ctx), rng)
-            todo.append((col, cc, value, baseline, self.statistic(cc, pa_, pb_), int(p_r.sum()), sp.m))
+            todo.append((col, cc, p_r, p_s))
+        todo = ctx.map(lambda item: self._column(ctx, *item), todo)
         comparisons = [Comparison(v, b, self.min_effect, self.null, dist=self.exact_null(b, m), permutation=pm)
                        for _, _, v, b, pm, _, m in todo]
         for (col, cc, value, _, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
@@ -108,6 +105,15 @@ class CountDriftCheck(Check):
                 evidence=chart_evidence(cc, ctx.show_values) if self.evidence else None,
             ))
         return findings
+
+    def _column(self, ctx, col: str, cc: ColumnCounts, p_r: np.ndarray, p_s: np.ndarray) -> tuple:
+        """Value, real/real baseline and permutation null of one column (its own seeded generator)."""
+        rng = ctx.rng(f"{self.id}:{col}")
+        sp = split_counts(p_r, p_s, _n_splits(self, ctx), rng)
+        baseline = self.statistic(cc, sp.A, sp.B)
+        value = float(np.median(self.statistic(cc, sp.A, sp.S)))
+        pa_, pb_ = permutation_counts(p_r, p_s, _n_splits(self, ctx), rng)
+        return (col, cc, value, baseline, self.statistic(cc, pa_, pb_), int(p_r.sum()), sp.m)
 
     def restrict(self, cc: ColumnCounts, counts: np.ndarray) -> np.ndarray:
         """Counts the statistic uses (default: without the missing bin)."""

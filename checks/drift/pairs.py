@@ -55,32 +55,33 @@ class PairAssociationDrift(Check):
                             low=0),
     }
 
+    def _pair(self, ctx, codes, a: str, b: str) -> tuple:
+        """Statistic, baselines and associations of one pair (its own seeded generators)."""
+        (ra, sa, ka), (rb, sb, kb) = codes[a], codes[b]
+        real_t = np.bincount(ra * kb + rb, minlength=ka * kb).reshape(ka, kb)
+        syn_t = np.bincount(sa * kb + sb, minlength=ka * kb).reshape(ka, kb)
+        num = ctx.data.roles[a] in _NUMERIC and ctx.data.roles[b] in _NUMERIC
+        sp = split_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}"))
+        kv = _v_norm(real_t)
+        pa_, pb_ = permutation_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}:perm"))
+
+        def stat(x, y):
+            if num:
+                return np.abs(association(x, num, kv) - association(y, num, kv))
+            return _stats.residual_structure_distance(x, y, real_t, kv)
+
+        value = float(np.median(stat(sp.A, sp.S)))
+        real_assoc = float(association(real_t, num, kv))
+        syn_assoc = float(association(syn_t, num, kv))
+        return (a, b, num, value, stat(sp.A, sp.B), int(real_t.sum()), sp.m, real_assoc, syn_assoc, stat(pa_, pb_))
+
     def run(self, ctx) -> list[Finding]:
         cols = ctx.data.features[: self.max_columns]
         if len(cols) < 2:
             raise IncomputableError("no_applicable_columns", "fewer than two feature columns")
+        ctx.warm(cols)
         codes = {c: ctx.pair_codes(c) for c in cols}
-        items = []
-        for a, b in itertools.combinations(cols, 2):
-            (ra, sa, ka), (rb, sb, kb) = codes[a], codes[b]
-            real_t = np.bincount(ra * kb + rb, minlength=ka * kb).reshape(ka, kb)
-            syn_t = np.bincount(sa * kb + sb, minlength=ka * kb).reshape(ka, kb)
-            num = ctx.data.roles[a] in _NUMERIC and ctx.data.roles[b] in _NUMERIC
-            sp = split_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}"))
-            kv = _v_norm(real_t)
-            pa_, pb_ = permutation_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}:perm"))
-
-            def stat(x, y):
-                if num:
-                    return np.abs(association(x, num, kv) - association(y, num, kv))
-                return _stats.residual_structure_distance(x, y, real_t, kv)
-
-            base = stat(sp.A, sp.B)
-            value = float(np.median(stat(sp.A, sp.S)))
-            perm = stat(pa_, pb_)
-            real_assoc = float(association(real_t, num, kv))
-            syn_assoc = float(association(syn_t, num, kv))
-            items.append((a, b, num, value, base, int(real_t.sum()), sp.m, real_assoc, syn_assoc, perm))
+        items = ctx.map(lambda ab: self._pair(ctx, codes, *ab), list(itertools.combinations(cols, 2)))
         verdicts = judge([Comparison(i[3], i[4], self.min_effect, permutation=i[9]) for i in items],
                          ctx.alpha, ctx.fdr_q)
         order = np.argsort([-(i[3] - v.baseline_median) for i, v in zip(items, verdicts)], kind="stable")
