@@ -93,18 +93,24 @@ def audit(
     if real is None or synthetic is None:
         raise ConfigError("both real and synthetic data are required (arguments or config keys)")
     started = _now()
-    # Read (and hash) the inputs concurrently: pyarrow and hashlib release the GIL.
+    # Only the real columns are decoded on the other sides (column projection); the inputs are read
+    # and hashed concurrently, since pyarrow and hashlib release the GIL.
+    real_names = io.column_names(real) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
+
+    def keep(names: list[str]) -> list[str]:
+        return [n for n in names if real_names is None or n in real_names]
+
     with ThreadPoolExecutor(max_workers=3) as pool:
-        jobs = [pool.submit(io.load, src, name) for src, name in
+        jobs = [pool.submit(io.load, src, name, None if name == "real" else keep) for src, name in
                 ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if src is not None]
         loaded = [job.result() for job in jobs]
     (real_t, real_fp), (syn_t, syn_fp) = loaded[0], loaded[1]
     hold_t, hold_fp = loaded[2] if holdout is not None else (None, None)
-    shared = set(real_t.column_names) & set(syn_t.column_names)
-    if not shared:
+    if not set(real_fp.column_names) & set(syn_fp.column_names):
         raise InputError("real and synthetic share no column name")
     data = prepare(real_t, syn_t, hold_t, roles=cfg.columns.roles, include=cfg.columns.include,
                    exclude=cfg.columns.exclude)
+    data.synthetic_only = [c for c in syn_fp.column_names if c not in real_fp.column_names]
     ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
                        max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
                        threads=cfg.threads)

@@ -35,6 +35,7 @@ class Fingerprint:
     content_hash: str
     rows: int
     columns: int
+    column_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,7 +65,30 @@ def _hash_table(table: pa.Table) -> str:
     return "blake2b:" + h.hexdigest()
 
 
-def _read_path(path: pathlib.Path, name: str) -> tuple[pa.Table, list[pathlib.Path]]:
+def column_names(source: Any) -> list[str] | None:
+    """The column names of an input without reading its data (None when unknown, e.g. JSONL)."""
+    try:
+        if isinstance(source, pa.Table):
+            return list(source.column_names)
+        if isinstance(source, pd.DataFrame):
+            return [str(c) for c in source.columns]
+        path = pathlib.Path(source)
+        lower = path.name.lower()
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PARQUET_SUFFIXES))
+            return list(pads.dataset([str(f) for f in files], format="parquet").schema.names) if files else None
+        if lower.endswith(PARQUET_SUFFIXES):
+            return list(pq.read_schema(path).names)
+        if lower.endswith(CSV_SUFFIXES) and path.stat().st_size > 0:
+            parse = pacsv.ParseOptions(delimiter="\t" if lower.endswith(".tsv") else ",")
+            with pacsv.open_csv(path, parse_options=parse) as reader:
+                return list(reader.schema.names)
+    except (pa.ArrowException, OSError, ValueError, TypeError):
+        return None
+    return None
+
+
+def _read_path(path: pathlib.Path, name: str, columns: list[str] | None = None) -> tuple[pa.Table, list[pathlib.Path]]:
     if not path.exists():
         raise InputError(f"{name}: no such file or directory: {path}")
     if not os.access(path, os.R_OK):
@@ -75,14 +99,14 @@ def _read_path(path: pathlib.Path, name: str) -> tuple[pa.Table, list[pathlib.Pa
             files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(PARQUET_SUFFIXES))
             if not files:
                 raise InputError(f"{name}: directory holds no Parquet file: {path}")
-            return pads.dataset([str(f) for f in files], format="parquet").to_table(), files
+            return pads.dataset([str(f) for f in files], format="parquet").to_table(columns=columns), files
         if lower.endswith(PARQUET_SUFFIXES):
-            return pq.read_table(path, memory_map=True), [path]
+            return pq.read_table(path, memory_map=True, columns=columns), [path]
         if lower.endswith(CSV_SUFFIXES):
             if path.stat().st_size == 0:
                 raise InputError(f"{name}: file is empty: {path}")
             parse = pacsv.ParseOptions(delimiter="\t" if lower.endswith(".tsv") else ",")
-            convert = pacsv.ConvertOptions(strings_can_be_null=True)
+            convert = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
             return pacsv.read_csv(path, parse_options=parse, convert_options=convert), [path]
         if lower.endswith(JSONL_SUFFIXES):
             if path.stat().st_size == 0:
@@ -129,7 +153,7 @@ def _missing(v: object) -> bool:
         return False
 
 
-def load(source: Any, name: str) -> tuple[pa.Table, Fingerprint]:
+def load(source: Any, name: str, keep=None) -> tuple[pa.Table, Fingerprint]:
     """Read one input into an Arrow table.
 
     Parameters
@@ -139,6 +163,9 @@ def load(source: Any, name: str) -> tuple[pa.Table, Fingerprint]:
         in-memory table.
     name : str
         ``real``, ``synthetic`` or ``holdout`` (used in messages).
+    keep : callable, optional
+        Column projection for files whose schema can be read first (Parquet, CSV): given the
+        column names, returns those to decode. ``Fingerprint.column_names`` lists every column.
 
     Returns
     -------
@@ -152,19 +179,28 @@ def load(source: Any, name: str) -> tuple[pa.Table, Fingerprint]:
     InputError
         Missing, unreadable, corrupt or unsupported file; zero rows; zero columns.
     """
+    all_names = column_names(source) if isinstance(source, (str, os.PathLike)) else None
+    columns = keep(all_names) if (keep is not None and all_names is not None) else None
     if isinstance(source, pa.Table):
         table, files, label = source, None, "<pyarrow.Table>"
     elif isinstance(source, pd.DataFrame):
         table, files, label = _frame_to_table(source), None, "<pandas.DataFrame>"
     elif isinstance(source, (str, os.PathLike)):
         path = pathlib.Path(source)
-        table, files = _read_path(path, name)
+        table, files = _read_path(path, name, columns)
         label = str(path)
     else:
         raise InputError(f"{name}: expected a path, pandas.DataFrame or pyarrow.Table, got {type(source).__name__}")
-    if table.num_columns == 0:
+    names = tuple(all_names) if all_names is not None else tuple(table.column_names)
+    n_rows = table.num_rows
+    if len(names) == 0:
         raise InputError(f"{name}: no columns in {label}")
-    if table.num_rows == 0:
+    if table.num_rows == 0 and (table.num_columns or files is None):
         raise InputError(f"{name}: zero rows in {label}")
+    if files and table.num_columns == 0:  # nothing kept: count rows from the metadata
+        n_rows = _read_path(pathlib.Path(source), name, list(names[:1]))[0].num_rows
+        if n_rows == 0:
+            raise InputError(f"{name}: zero rows in {label}")
     digest = _hash_files(files) if files else _hash_table(table)
-    return table, Fingerprint(name, label, digest, table.num_rows, table.num_columns)
+    rows = table.num_rows if table.num_columns else n_rows
+    return table, Fingerprint(name, label, digest, rows, len(names), names)

@@ -12,7 +12,9 @@ synthetic side is reported (``missing_column``); synthetic-only columns are igno
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,6 +187,35 @@ def _mixed_python_types(values: pd.Series) -> bool:
     return len({k for k in kinds if k in ("str", "int", "float", "bool", "bytes", "dict", "list")}) > 1
 
 
+def _convert(col: str, side: str, s: pd.Series, role: str) -> tuple[object, list[SchemaIssue]]:
+    """Canonical form of one column on one side, and the issues found on the way."""
+    n = len(s)
+    found: list[SchemaIssue] = []
+    if role in ("numeric", "datetime"):
+        arr, unreadable, non_finite = _to_numeric(s, role)
+        if unreadable:
+            code = "type_mismatch" if unreadable == int(s.notna().sum()) else "mixed_types"
+            found.append(SchemaIssue(col, side, code, unreadable, n,
+                                     f"{unreadable} of {n} values are not {role}; read as missing"))
+        if non_finite:
+            found.append(SchemaIssue(col, side, "non_finite", non_finite, n,
+                                     f"{non_finite} of {n} values are infinite; read as missing"))
+        valid = arr[~np.isnan(arr)]
+    elif role in ("categorical", "boolean"):
+        if _mixed_python_types(s):
+            found.append(SchemaIssue(col, side, "mixed_types", int(s.notna().sum()), n,
+                                     "values of several types; compared as text"))
+        arr = canonical_category(s)
+        valid = arr.codes[arr.codes >= 0]
+    else:
+        return s.to_numpy(), found
+    if valid.size == 0:
+        found.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
+    elif n > 1 and not np.any(valid != valid[0]):
+        found.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
+    return arr, found
+
+
 def _frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """A DataFrame that keeps object arrays as object dtype (pandas 3 would make them Arrow strings,
     and every later ``to_numpy`` would convert them back)."""
@@ -228,6 +259,7 @@ def prepare(
     cols_r, cols_s, cols_h = {}, {}, {}
     sample_idx = np.random.default_rng(0).permutation(len(real_df))[:_INFER_SAMPLE]
     sample_idx.sort()
+    jobs: list[tuple] = []
     for col in real_df.columns:
         if include_set is not None and col not in include_set:
             continue
@@ -247,34 +279,14 @@ def prepare(
         sides = [("real", real_df, cols_r), ("synthetic", syn_df, cols_s)]
         if hold_df is not None and col in hold_df.columns:
             sides.append(("holdout", hold_df, cols_h))
-        for side, df, store in sides:
-            s = df[col]
-            n = len(s)
-            if role in ("numeric", "datetime"):
-                arr, unreadable, non_finite = _to_numeric(s, role)
-                if unreadable:
-                    code = "type_mismatch" if unreadable == int(s.notna().sum()) else "mixed_types"
-                    issues.append(SchemaIssue(col, side, code, unreadable, n,
-                                              f"{unreadable} of {n} values are not {role}; read as missing"))
-                if non_finite:
-                    issues.append(SchemaIssue(col, side, "non_finite", non_finite, n,
-                                              f"{non_finite} of {n} values are infinite; read as missing"))
-                store[col] = arr
-                valid = arr[~np.isnan(arr)]
-            elif role in ("categorical", "boolean"):
-                if _mixed_python_types(s):
-                    issues.append(SchemaIssue(col, side, "mixed_types", int(s.notna().sum()), n,
-                                              "values of several types; compared as text"))
-                arr = canonical_category(s)
-                store[col] = arr
-                valid = arr.codes[arr.codes >= 0]
-            else:
-                store[col] = s.to_numpy()
-                continue
-            if valid.size == 0:
-                issues.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
-            elif n > 1 and not np.any(valid != valid[0]):
-                issues.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
+        jobs.extend((col, side, df[col], role, store) for side, df, store in sides)
+    # Column conversions are independent and mostly GIL-free (pyarrow, numpy): run them on threads,
+    # collecting results in job order so the output never depends on scheduling.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        results = list(pool.map(lambda job: _convert(*job[:4]), jobs))
+    for (col, _, _, _, store), (arr, found) in zip(jobs, results):
+        store[col] = arr
+        issues.extend(found)
     real_out = _frame(cols_r, len(real_df))
     syn_out = _frame(cols_s, len(syn_df))
     hold_out = _frame(cols_h, len(hold_df)) if hold_df is not None else None

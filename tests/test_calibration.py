@@ -71,3 +71,21 @@ def test_judge_real_like_false_alarm_rate():
             comps.append(Comparison(float(draws[0]), draws[1:], 0.0))
         fails += any(v.status == "fail" for v in judge(comps, alpha=0.05))
     assert fails / 300 <= 0.08
+
+
+def test_light_distributions_match_scipy_stats():
+    from scipy import stats
+
+    from synthproof.calibration import Gamma, Normal, RateNull
+
+    g, ref = Gamma(2.5, 0.4), stats.gamma(a=2.5, scale=0.4)
+    for x in (0.1, 1.0, 3.0):
+        assert g.sf(x) == pytest.approx(ref.sf(x), rel=1e-10)
+    assert g.ppf(0.999) == pytest.approx(ref.ppf(0.999), rel=1e-10)
+    n, nref = Normal(0.5, 0.02), stats.norm(0.5, 0.02)
+    assert n.sf(0.55) == pytest.approx(nref.sf(0.55), rel=1e-10)
+    assert n.ppf(0.9999) == pytest.approx(nref.ppf(0.9999), rel=1e-10)
+    r = RateNull(np.full(20, 0.02), 100)
+    assert r.sf(0.05) == pytest.approx(stats.binom(100, 0.02).sf(4), rel=1e-10)  # P(X >= 5)
+    assert r.ppf(0.99) == pytest.approx(stats.binom(100, 0.02).ppf(0.99) / 100)
+    assert r.sf(0.0) == 1.0 and r.sf(2.0) == 0.0

@@ -91,3 +91,21 @@ def test_inputs_are_never_modified(tmp_path, frame):
     assert (_digest(real), _digest(syn)) == before
     assert (real.stat().st_mtime_ns, syn.stat().st_mtime_ns) == mtimes
     assert pq.read_table(real).num_rows == 60
+
+
+def test_synthetic_only_columns_are_listed_not_decoded(tmp_path, adult):
+    import synthproof
+
+    real = adult.iloc[:300]
+    syn = adult.iloc[300:600].assign(generator="sdv", row_uuid=[f"u{i}" for i in range(300)])
+    real.to_parquet(tmp_path / "r.parquet")
+    syn.to_parquet(tmp_path / "s.parquet")
+    _, fp = io.load(tmp_path / "s.parquet", "synthetic", keep=lambda names: [n for n in names if n in real.columns])
+    assert "generator" in fp.column_names and fp.columns == 17 and fp.rows == 300
+    res = synthproof.audit(tmp_path / "r.parquet", tmp_path / "s.parquet",
+                           config={"suite": "listed", "checks": {"validity.schema": {}}})
+    assert res.manifest["synthetic_only_columns"] == ["generator", "row_uuid"]
+    assert res.passed
+    with pytest.raises(InputError, match="share no column"):
+        pd.DataFrame({"zzz": [1, 2]}).to_parquet(tmp_path / "z.parquet")
+        synthproof.audit(tmp_path / "r.parquet", tmp_path / "z.parquet")

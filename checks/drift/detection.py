@@ -18,7 +18,7 @@ References: Lopez-Paz & Oquab (2017), "Revisiting classifier two-sample tests", 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
+import pandas as pd
 
 from synthproof.calibration import Comparison, describe, judge
 from synthproof.check import Check, Param, register
@@ -46,6 +46,11 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
             xs.append(np.where(cs == k, np.nan, cs).astype(float))
             cat.append(True)
     return np.column_stack(xr), np.column_stack(xs), cat
+
+
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties share their mean rank), as ``scipy.stats.rankdata``."""
+    return pd.Series(x).rank(method="average").to_numpy()
 
 
 def rank_auc(scores: np.ndarray, labels: np.ndarray) -> float:

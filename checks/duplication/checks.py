@@ -8,9 +8,8 @@ Row-level findings name synthetic rows by id (or position), never by real values
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from synthproof.calibration import Comparison, RateNull, describe, fmt, judge
+from synthproof.calibration import Comparison, Normal, RateNull, describe, fmt, judge
 from synthproof.check import Check, Param, register
 from synthproof.checks.drift.detection import permutation_auc_null, rank_auc
 from synthproof.errors import IncomputableError
@@ -37,7 +36,7 @@ def _hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
-    dist = stats.norm(0.5, np.sqrt(0.25 / max(m, 1)))
+    dist = Normal(0.5, np.sqrt(0.25 / max(m, 1)))
     return dist, dist.ppf(np.linspace(0.005, 0.995, 199))
 
 
