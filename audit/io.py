@@ -202,5 +202,4 @@ def load(source: Any, name: str, keep=None) -> tuple[pa.Table, Fingerprint]:
         if n_rows == 0:
             raise InputError(f"{name}: zero rows in {label}")
     digest = _hash_files(files) if files else _hash_table(table)
-    rows = table.num_rows if table.num_columns else n_rows
-    return table, Fingerprint(name, label, digest, rows, len(names), names)
+    return table, Fingerprint(name, label, digest, n_rows, len(names), names)
