@@ -22,6 +22,15 @@ from .encode import (
 from .schema import Prepared
 
 
+MIN_PUBLIC_COUNT = 10
+
+
+def label_is_public(real_count: int, show_values: bool) -> bool:
+    """Whether a real category label may appear in messages and charts: when ``show_values``, or when
+    at least ``MIN_PUBLIC_COUNT`` real rows share it (a rarer value could point at a person)."""
+    return show_values or real_count >= MIN_PUBLIC_COUNT
+
+
 def _values(series):
     """The column's values: a ``pandas.Categorical`` for category columns, else a numpy array."""
     return series.array if isinstance(series.dtype, pd.CategoricalDtype) else series.to_numpy()
@@ -127,9 +136,9 @@ class AuditContext:
                 self.cache[key] = coarse_from_fine(fr, fs, support, exact)
         return self.cache[key]
 
-    def label(self, value: str) -> str:
-        """A category label as it may appear in a message (hidden unless ``show_values``)."""
-        return repr(value) if self.show_values else "(value hidden)"
+    def label(self, value: str, real_count: int) -> str:
+        """A category label as it may appear in a message (see :func:`label_is_public`)."""
+        return repr(str(value)) if label_is_public(real_count, self.show_values) else "(value hidden)"
 
     def row_id(self, index: int) -> str:
         """Identifier of a synthetic row: its id column value, else its 0-based position."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 from collections.abc import Iterator
@@ -98,8 +99,6 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
 
 
 def _downgrade(f: Finding) -> Finding:
-    import dataclasses
-
     return dataclasses.replace(f, status="warn") if f.status == "fail" else f
 
 

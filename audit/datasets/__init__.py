@@ -20,10 +20,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-REAL = ("adult", "compas", "german_credit")
-SYNTHETIC = ("adult_sdv_gaussiancopula", "adult_sdv_ctgan", "compas_sdv_gaussiancopula")
-
-
 def path(name: str):
     """Filesystem path of a bundled Parquet file (``name`` without suffix)."""
     p = importlib.resources.files(__name__) / "data" / f"{name}.parquet"

@@ -12,6 +12,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, RateNull, describe, fmt, holm_levels, judge
 from synthproof.check import Check, Param, register
+from synthproof.context import label_is_public
 from synthproof.encode import ColumnCounts, permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
@@ -40,7 +41,8 @@ def chart_evidence(cc: ColumnCounts, show_values: bool) -> dict:
             labels = [f"≥{e:.4g}" if e is not None else f"D{i + 1}" for i, e in enumerate(edges)] + ["missing"]
     else:
         top = min(k, 12)
-        shown = [str(lbl) if (show_values or cc.real[i] >= 10) else f"<rare #{i + 1}>" for i, lbl in enumerate(cc.support[:top])]
+        shown = [str(lbl) if label_is_public(int(cc.real[i]), show_values) else f"<rare #{i + 1}>"
+                 for i, lbl in enumerate(cc.support[:top])]
         real = np.concatenate([r[:top], [r[top:k].sum(), r[k]]])
         syn = np.concatenate([s[:top], [s[top:k].sum(), s[k]]])
         labels = shown + ["<other>", "missing"]
@@ -301,7 +303,7 @@ class CategoryMissing(Check):
             holm, level = holm_levels(p, ctx.alpha)
             for (col, i, share, pv, n_r, n_s), rej, lev in zip(tests, holm, level):
                 cc = ctx.counts(col)
-                name = ctx.label(str(cc.support[i])) if cc.real[i] < 10 else repr(str(cc.support[i]))
+                name = ctx.label(cc.support[i], int(cc.real[i]))
                 if rej and share >= self.min_effect:
                     status, reason = "fail", "beyond_baseline"
                     tail = "its absence is improbable if the synthetic data followed the real distribution."

@@ -137,9 +137,7 @@ class _DistanceCheck(_RateCheck):
     merges = False
 
     def features(self, ctx, real_idx, others):
-        cols = _cols(ctx)
-        mats = distance_features(ctx.data.real.iloc[real_idx], [o for o in others], cols, ctx.data.roles)
-        return mats
+        return distance_features(ctx.data.real.iloc[real_idx], others, _cols(ctx), ctx.data.roles)
 
 
 @register
