@@ -97,11 +97,17 @@ def audit(
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
     real_names = io.column_names(real) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
 
+    tags = set(cfg.provenance.required) | {"is_synthetic"}
+
     def keep(names: list[str]) -> list[str]:
         return [n for n in names if real_names is None or n in real_names]
 
+    def keep_synthetic(names: list[str]) -> list[str]:
+        return [n for n in names if real_names is None or n in real_names or n in tags]
+
     with ThreadPoolExecutor(max_workers=3) as pool:
-        jobs = [pool.submit(io.load, src, name, None if name == "real" else keep) for src, name in
+        pick = {"real": None, "synthetic": keep_synthetic, "holdout": keep}
+        jobs = [pool.submit(io.load, src, name, pick[name]) for src, name in
                 ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if src is not None]
         loaded = [job.result() for job in jobs]
     (real_t, real_fp), (syn_t, syn_fp) = loaded[0], loaded[1]
@@ -111,9 +117,12 @@ def audit(
     data = prepare(real_t, syn_t, hold_t, roles=cfg.columns.roles, include=cfg.columns.include,
                    exclude=cfg.columns.exclude)
     data.synthetic_only = [c for c in syn_fp.column_names if c not in real_fp.column_names]
+    extra = [c for c in syn_t.column_names if c in tags and c not in real_t.column_names]
+    data.synthetic_extra = syn_t.select(extra).to_pandas() if extra else None
     ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
                        max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
-                       threads=cfg.threads)
+                       threads=cfg.threads, settings=cfg, started_at=started,
+                       synthetic_path=str(synthetic) if isinstance(synthetic, (str, os.PathLike)) else None)
     findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
                                          threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .check import Check, get_check
 from .errors import ConfigError
-from .schema import ROLES
+from .schema import PROVENANCE_FIELDS, ROLES
 
 SCHEMA_VERSION = 1
 
@@ -66,6 +66,35 @@ class ReportConfig(_Strict):
     max_charts: int = Field(12, ge=0, le=200)
 
 
+class BiasConfig(_Strict):
+    """Subgroup audit: which columns define subgroups, the outcome column, group-size floor."""
+
+    sensitive: list[str] | None = None  # None: inferred from names and values (the report says so)
+    target: str | None = None  # outcome column for parity and utility checks
+    positive: str | None = None  # positive label of the target (default: the real minority class)
+    max_depth: int = Field(2, ge=1, le=3)  # intersections of up to this many sensitive columns
+    min_group_size: int = Field(30, ge=2, le=1_000_000)  # on the REAL count; below -> skipped
+
+
+class ProvenanceConfig(_Strict):
+    """Required provenance tags, as columns of the synthetic data or in ``<data>.provenance.json``."""
+
+    required: list[str] = Field(default_factory=lambda: list(PROVENANCE_FIELDS))
+    sidecar: str | None = None  # default: <synthetic path>.provenance.json when it exists
+    allowed: dict[str, list[str]] = Field(default_factory=dict)  # field -> allowed values
+    patterns: dict[str, str] = Field(default_factory=dict)  # field -> regular expression (full match)
+    min_non_null_rate: float = Field(1.0, ge=0, le=1)
+    max_synthetic_share: float | None = Field(None, ge=0, le=1)
+    mixed: bool = False  # the input mixes real and synthetic rows (flagged by is_synthetic)
+
+
+class ValidityConfig(_Strict):
+    """Great Expectations: a user suite (GX 1.x JSON) to run, and where to export the derived suite."""
+
+    gx_suite: str | None = None
+    export_suite: str | None = None
+
+
 class AuditConfig(_Strict):
     """The validated config. See the module docstring for the YAML form."""
 
@@ -81,6 +110,9 @@ class AuditConfig(_Strict):
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    bias: BiasConfig = Field(default_factory=BiasConfig)
+    provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
+    validity: ValidityConfig = Field(default_factory=ValidityConfig)
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
     def build_checks(self) -> list[Check]:
@@ -152,8 +184,24 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
             val = getattr(cfg, key)
             if val and not pathlib.Path(val).is_absolute():
                 setattr(cfg, key, str((base_dir / val)))
+        for section, key in (("provenance", "sidecar"), ("validity", "gx_suite"), ("validity", "export_suite")):
+            sub = getattr(cfg, section)
+            val = getattr(sub, key)
+            if val and not pathlib.Path(val).is_absolute():
+                setattr(sub, key, str(base_dir / val))
+    _check_patterns(cfg)
     cfg.build_checks()
     return cfg
+
+
+def _check_patterns(cfg: AuditConfig) -> None:
+    import re
+
+    for name, pattern in cfg.provenance.patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"invalid regular expression: {exc}", path=f"provenance.patterns.{name}") from None
 
 
 def load_config(path: str | pathlib.Path) -> AuditConfig:

@@ -54,6 +54,14 @@ class AuditContext:
         Cap on row-level findings per check.
     show_values : bool
         Whether messages may quote real values (categories, cells); off by default.
+    threads : int or None
+        Worker threads for :meth:`map` (default: all cores).
+    settings : AuditConfig or None
+        The run's config (its ``bias``, ``provenance`` and ``validity`` sections); see :attr:`config`.
+    started_at : str or None
+        ISO-8601 UTC start of the run (provenance timestamps must not be later).
+    synthetic_path : str or None
+        Path of the synthetic input when it was a file or folder (for the provenance sidecar).
     """
 
     data: Prepared
@@ -64,7 +72,19 @@ class AuditContext:
     max_row_findings: int = 20
     show_values: bool = False
     threads: int | None = None
+    settings: Any = None
+    started_at: str | None = None
+    synthetic_path: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self):
+        """The run's :class:`~synthproof.config.AuditConfig` (defaults when the context was built by hand)."""
+        if self.settings is None:
+            from .config import parse_config
+
+            self.settings = parse_config({})
+        return self.settings
 
     def rng(self, key: str) -> np.random.Generator:
         """A generator seeded from (seed, key) with a stable digest — independent of call order."""

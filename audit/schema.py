@@ -57,6 +57,7 @@ class Prepared:
     inferred: dict[str, bool]
     issues: list[SchemaIssue] = field(default_factory=list)
     synthetic_only: list[str] = field(default_factory=list)
+    synthetic_extra: pd.DataFrame | None = None  # synthetic-only provenance columns, as read
 
     @property
     def features(self) -> list[str]:

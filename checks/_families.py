@@ -1,5 +1,9 @@
 """Import every bundled check module so that each registers its checks."""
 
+from synthproof.checks.bias import checks as bias_checks  # noqa: F401
+from synthproof.checks.diversity import checks as diversity_checks  # noqa: F401
 from synthproof.checks.drift import columns, detection, pairs  # noqa: F401
 from synthproof.checks.duplication import checks as duplication_checks  # noqa: F401
+from synthproof.checks.provenance import checks as provenance_checks  # noqa: F401
 from synthproof.checks.validity import checks as validity_checks  # noqa: F401
+from synthproof.checks.validity import gx as validity_gx  # noqa: F401
