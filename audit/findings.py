@@ -38,6 +38,18 @@ REASONS = {
     "required_check_missing": "a check the gate requires did not produce a verdict",
     "disabled": "the check is switched off in the config",
     "row_evidence": "a row named as evidence for a failing dataset-level finding",
+    "min_group_size": "the subgroup has fewer real rows than the configured minimum",
+    "erased": "a real subgroup large enough to be expected is absent from the synthetic data",
+    "no_sensitive_columns": "no sensitive column was declared or could be inferred",
+    "no_target": "needs a declared target (outcome) column",
+    "target_not_binary": "the target column is not binary and no positive label was declared",
+    "not_configured": "runs only when configured",
+    "missing_dependency": "an optional dependency is not installed",
+    "no_provenance_tags": "the data carries no provenance tag and none was declared",
+    "missing_tag": "a required provenance tag is absent or empty",
+    "invalid_value": "a value breaks a declared rule (allowed values, pattern, timestamp)",
+    "invalid_file": "a file could not be read or does not follow its format",
+    "expectation_failed": "a data expectation did not hold",
 }
 
 SCHEMA = pa.schema(

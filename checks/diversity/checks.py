@@ -1,1 +1,355 @@
-"""(being written)"""
+"""Diversity of tabular synthetic data: category coverage, tails, unique rows, PRDC.
+
+Mode collapse and tail loss — the signature of model collapse (Shumailov et al. 2024, "AI models
+collapse when trained on recursively generated data", Nature 631:755) — fail here: a generator
+that keeps the bulk but loses the rare categories and the extremes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthproof.calibration import Comparison, RateNull, describe, fmt, judge
+from synthproof.check import Check, Param, register
+from synthproof.encode import permutation_counts, split_counts
+from synthproof.errors import IncomputableError
+from synthproof.findings import Finding
+
+from . import _stats
+
+_NUMERIC = ("numeric", "datetime")
+MIN_ROWS = 20
+
+
+@register
+class CategoryCoverage(Check):
+    """Share of the real category mass (and of the real categories) present in the synthetic data.
+
+    The judged statistic is the real mass in categories the synthetic sample lacks (at matched
+    size; unitless, [0, 1], larger is worse), against real/real splits and the permutation null.
+    Missing values do not count as a category here.
+    """
+
+    id = "diversity.category_coverage"
+    family = "diversity"
+    summary = "Real category mass (and share of categories) missing from the synthetic data, per categorical column."
+    metric = "missing_category_mass"
+    source = "SDMetrics CategoryCoverage (share of categories); mass-weighted variant calibrated on real/real splits"
+    params = {
+        "min_effect": Param("float", 0.01, "minimum real mass in missing categories worth failing", low=0.0, high=1.0),
+        "n_splits": Param("int", 100, "seeded real/real splits R", low=20, high=10_000),
+    }
+
+    def _column(self, ctx, col: str):
+        cc = ctx.counts(col)
+        k = cc.support.size
+        p_r, p_s = cc.real[:k], cc.synthetic[:k]
+        rng = ctx.rng(f"{self.id}:{col}")
+        sp = split_counts(p_r, p_s, self.n_splits, rng)
+        pa_, pb_ = permutation_counts(p_r, p_s, self.n_splits, rng)
+        value = float(np.median(_stats.missing_mass(sp.A, sp.S)))
+        return (value, _stats.missing_mass(sp.A, sp.B), _stats.missing_mass(pa_, pb_), sp.m,
+                float(_stats.category_coverage(p_r, p_s)), float(1 - _stats.missing_mass(p_r, p_s)),
+                int((p_r > 0).sum()), int(p_r.sum()))
+
+    def run(self, ctx) -> list[Finding]:
+        cols = [c for c in ctx.data.features if ctx.data.roles[c] in ("categorical", "boolean")]
+        if not cols:
+            raise IncomputableError("no_applicable_columns", "no categorical column")
+        findings, todo = [], []
+        for col in cols:
+            cc = ctx.counts(col)
+            k = cc.support.size
+            if min(int(cc.synthetic[:k].sum()), int(cc.real[:k].sum()) // 2) < MIN_ROWS:
+                findings.append(self.finding(scope="column", column=col, status="skipped", reason_code="too_few_rows",
+                                             message=f"column {col!r}: fewer than {MIN_ROWS} values per side."))
+            else:
+                todo.append(col)
+        results = ctx.map(lambda c: self._column(ctx, c), todo)
+        verdicts = judge([Comparison(r[0], r[1], self.min_effect, permutation=r[2]) for r in results],
+                         ctx.alpha, ctx.fdr_q)
+        for col, (value, _, _, m, cov, mass, n_cat, n_r), v in zip(todo, results, verdicts):
+            findings.append(self.finding(
+                scope="column", column=col, value=value, baseline_value=v.baseline_median, threshold=v.threshold,
+                ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=n_r,
+                n_synthetic=m, status=v.status, reason_code=v.reason_code,
+                evidence={"category_coverage": round(cov, 6), "mass_coverage": round(mass, 6), "real_categories": n_cat},
+                message=f"column {col!r}: synthetic data has {fmt(cov)} of the {n_cat} real categories, "
+                        f"{fmt(mass)} of the real mass. "
+                        + describe("Missing real category mass", value, v, self.min_effect, "it")))
+        return findings
+
+
+@register
+class TailRetention(Check):
+    """Tail retention and quantile coverage of numeric columns, and of all of them pooled.
+
+    Tail retention = synthetic mass beyond the real 1st/99th percentiles ÷ the real mass there
+    (0.02 for a continuous column; :func:`._stats.tail_retention`); 1.0 is faithful, 0 means the
+    tails are gone. The judged statistic is the tail loss ``1 - retention`` (unitless, larger is
+    worse), per column and pooled over every numeric column (the pooled rate has power at small n,
+    where a single column's tail holds a row or two). Calibration: row-level real/real splits of a
+    bounded seeded sample (so the pooled statistic keeps the rows' dependence), plus the pooled
+    permutation null. Also reported: the real mass beyond the synthetic 1st/99th percentiles and
+    the range coverage (SDMetrics RangeCoverage).
+    """
+
+    id = "diversity.tail_retention"
+    family = "diversity"
+    summary = "Synthetic mass beyond the real 1st/99th percentiles ÷ the real mass there (1 = faithful), per column and pooled."
+    metric = "tail_loss"
+    goal = "minimize (1 - tail retention)"
+    value_range = "(-inf, 1]"
+    merges = False
+    source = "Shumailov et al. 2024 (tails vanish first in model collapse); SDMetrics RangeCoverage"
+    params = {
+        "min_effect": Param("float", 0.5, "minimum tail loss (1 - retention) worth failing", low=0.0, high=1.0),
+        "n_splits": Param("int", 100, "seeded real/real splits R", low=20, high=10_000),
+        "max_rows": Param("int", 50_000, "rows per side in the seeded sample", low=100),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        cols = [c for c in ctx.data.features if ctx.data.roles[c] in _NUMERIC]
+        if not cols:
+            raise IncomputableError("no_applicable_columns", "no numeric column")
+        ctx.warm(cols)
+        rng = ctx.rng(self.id)
+        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        nr_s = min(n_r, 2 * self.max_rows)
+        m = int(min(n_s, nr_s // 2, self.max_rows))
+        if m < MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows per side")
+        ir = np.sort(rng.choice(n_r, nr_s, replace=False))
+        is_ = np.sort(rng.choice(n_s, min(n_s, self.max_rows), replace=False))
+        codes, ks = [], []
+        findings = []
+        for col in list(cols):
+            fr, fs, support, _ = ctx.fine_codes(col)
+            k = support.size
+            full = np.bincount(fr[fr < k], minlength=k)
+            if not _stats.tail_bins(full).any():
+                findings.append(self.finding(scope="column", column=col, status="skipped", reason_code="too_few_rows",
+                                             message=f"column {col!r}: no real mass beyond its 1st/99th percentiles "
+                                                     f"(too few distinct values); tails not compared."))
+                cols.remove(col)
+                continue
+            codes.append((fr[ir], fs[is_]))
+            ks.append(k)
+        if not cols:
+            return findings
+        R = self.n_splits
+        # Per split and column: the reference tail rate (A; permutation A') and the tail hits of
+        # the m-row compared parts (real B, synthetic S, permutation B').
+        tA, hB, hS, pA, pB = (np.zeros((R, len(cols))) for _ in range(5))
+        for r in range(R):
+            perm = rng.permutation(nr_s)
+            a, b = perm[m:], perm[:m]
+            s = rng.choice(len(is_), m, replace=False) if len(is_) > m else np.arange(len(is_))
+            pooled_perm = rng.permutation(nr_s + len(is_))
+            pa, pb = pooled_perm[m:nr_s], pooled_perm[:m]
+            for j, ((cr, cs), k) in enumerate(zip(codes, ks)):
+                pool = np.concatenate([cr, cs])
+                for ref, parts, rate_out, hit_outs in ((cr[a], (cr[b], cs[s]), tA, (hB, hS)),
+                                                       (pool[pa], (pool[pb],), pA, (pB,))):
+                    ref = ref[ref < k]
+                    tails = np.append(_stats.tail_bins(np.bincount(ref, minlength=k)), False)  # missing: no tail
+                    rate_out[r, j] = tails[ref].mean() if ref.size else 0.0
+                    for part, out in zip(parts, hit_outs):
+                        out[r, j] = tails[part].sum()
+        comps, labels = [], []
+        for j, col in enumerate(cols):
+            comps.append((m * np.median(tA[:, j]), hS[:, j], hB[:, j], pB[:, j]))
+            labels.append(col)
+        comps.append((m * np.median(tA.sum(1)), hS.sum(1), hB.sum(1), pB.sum(1)))
+        labels.append(None)
+        values, nulls = [], []
+        for mu, hs_, hb_, pb_ in comps:
+            mu = max(float(mu), 1e-12)
+            values.append(float(1 - np.median(hs_) / mu))
+            nulls.append(_DeficitNull([hb_, pb_], mu))
+        verdicts = judge([Comparison(val, 1 - hb_ / max(float(mu), 1e-12), self.min_effect, dist=null)
+                          for val, null, (mu, _, hb_, _) in zip(values, nulls, comps)], ctx.alpha, ctx.fdr_q)
+        for j, (col, value, v) in enumerate(zip(labels, values, verdicts)):
+            what = f"column {col!r}" if col else f"all {len(cols)} numeric columns pooled"
+            ev = {"tail_retention": round(1 - value, 6), "expected_tail_rows": round(float(comps[j][0]), 3)}
+            extra = ""
+            if col is not None:
+                ev.update(self._coverage(ctx, col))
+                extra = (f" Real mass beyond the synthetic 1st/99th percentiles {fmt(ev['real_mass_beyond_synthetic'])}"
+                         f" (0.02 is faithful); range coverage {fmt(ev['range_coverage'])}.")
+            findings.append(self.finding(
+                scope="column" if col else "dataset", column=col, value=value, baseline_value=v.baseline_median,
+                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+                min_effect=self.min_effect, n_real=nr_s - m, n_synthetic=m, status=v.status,
+                reason_code=v.reason_code, evidence=ev,
+                message=f"{what}: tail retention {fmt(1 - value)} (1 is faithful). "
+                        + describe("Tail loss", value, v, self.min_effect, "it") + extra))
+        return findings
+
+    @staticmethod
+    def _coverage(ctx, col: str) -> dict:
+        r = ctx.data.real[col].to_numpy(dtype=float)
+        s = ctx.data.synthetic[col].to_numpy(dtype=float)
+        r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+        if r.size == 0 or s.size == 0:
+            return {"real_mass_beyond_synthetic": float("nan"), "range_coverage": float("nan")}
+        lo, hi = np.quantile(s, [0.01, 0.99])
+        beyond = float(((r < lo) | (r > hi)).mean())
+        width = r.max() - r.min()
+        overlap = max(0.0, min(r.max(), s.max()) - max(r.min(), s.min()))
+        return {"real_mass_beyond_synthetic": round(beyond, 6),
+                "range_coverage": round(float(overlap / width) if width > 0 else 1.0, 6)}
+
+
+class _DeficitNull:
+    """Null of a tail loss ``1 - H / mu`` where ``H`` counts tail hits of an ``m``-row part and ``mu``
+    is the expected count: ``H`` follows a negative binomial fitted by moments to the real/real
+    (and permutation) hit counts — Poisson when they are not over-dispersed — and the p-value is
+    the larger lower tail ``P(H <= h)`` over the fitted nulls. Exact enough where the normal or
+    Gamma fits fail: ``H`` is a small count bounded below by 0."""
+
+    def __init__(self, samples: list[np.ndarray], mu: float) -> None:
+        from scipy import stats
+
+        self.mu = mu
+        self.dists = []
+        for x in samples:
+            mean, var = float(np.mean(x)), float(np.var(x, ddof=1)) if len(x) > 1 else 0.0
+            if mean <= 0:
+                self.dists.append(None)
+            elif var <= mean * 1.0001:
+                self.dists.append(stats.poisson(mean))
+            else:
+                n = mean * mean / (var - mean)
+                self.dists.append(stats.nbinom(n, n / (n + mean)))
+
+    def _cdf(self, h: float) -> float:
+        if h < 0:
+            return 0.0
+        return max(1.0 if d is None else float(d.cdf(np.floor(h + 1e-9))) for d in self.dists)
+
+    def sf(self, loss: float) -> float:
+        return self._cdf(self.mu * (1.0 - loss))
+
+    def ppf(self, q: float) -> float:
+        level = 1.0 - q
+        h = -1
+        while h + 1 <= 10 * self.mu + 10 and self._cdf(h + 1) <= level:
+            h += 1
+        return float(1.0 - max(h, 0) / self.mu) if h >= 0 else 1.0
+
+
+@register
+class UniqueRows(Check):
+    """Unique-row ratio: distinct synthetic rows / synthetic rows (canonical form), against real at
+    the same size. Reported as a warning only by default: the same defect gates through
+    ``duplication.exact_duplicates`` (duplicate-row rate = 1 - unique-row ratio)."""
+
+    id = "diversity.unique_rows"
+    family = "diversity"
+    summary = "Unique-row ratio of the synthetic data vs real at equal size (warns; duplication.exact_duplicates gates)."
+    metric = "unique_row_deficit"
+    goal = "minimize (real minus synthetic unique-row ratio)"
+    default_severity = "warn"
+    source = "distinct rows / rows; canonical hashing as duplication.exact_duplicates"
+    params = {
+        "min_effect": Param("float", 0.01, "minimum drop of the unique-row ratio worth flagging", low=0.0, high=1.0),
+        "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        from synthproof.checks.duplication.checks import _hashes
+
+        hr, hs = _hashes(ctx)
+        m = int(min(len(hs), len(hr) // 2))
+        if m < MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows to compare")
+        rng = ctx.rng(self.id)
+
+        def dup(h):
+            return 1.0 - np.unique(h).size / h.size
+
+        base = np.array([dup(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(self.n_splits)])
+        vals = [dup(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(self.n_splits)]
+        value = float(np.median(vals))
+        (v,) = judge([Comparison(value, base, self.min_effect, dist=RateNull(base, m))], ctx.alpha, ctx.fdr_q)
+        return [self.finding(
+            scope="dataset", value=value - v.baseline_median, baseline_value=0.0, threshold=v.threshold - v.baseline_median,
+            ci_low=v.ci_low - v.baseline_median, ci_high=v.ci_high - v.baseline_median, p_value=v.p_value,
+            min_effect=self.min_effect, n_real=len(hr), n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            evidence={"synthetic_unique_ratio": round(1 - value, 6), "real_unique_ratio": round(1 - v.baseline_median, 6)},
+            message=f"unique-row ratio {fmt(1 - value)} in {m} synthetic rows vs {fmt(1 - v.baseline_median)} in real "
+                    f"rows at the same size. " + describe("Duplicate-row rate", value, v, self.min_effect, "it"))]
+
+
+@register
+class PRDC(Check):
+    """Precision, recall, density and coverage (k-NN balls, k = 5) on standardised features.
+
+    Equal-size seeded samples: a real reference ``A`` of ``m`` rows against ``m`` synthetic rows,
+    and against ``m`` other real rows for the baseline (``n_splits`` times). The judged statistic
+    per metric is its deficit ``1 - metric`` (unitless; larger is worse) against the real/real
+    deficits (normal null). Features: numeric columns standardised by the real mean and robust
+    scale, categories one-hot scaled so a mismatch adds 1 to the squared distance (as the
+    duplication checks). Recall and coverage measure diversity (mode collapse lowers them);
+    precision and density measure fidelity.
+    """
+
+    id = "diversity.prdc"
+    family = "diversity"
+    summary = "Precision / recall / density / coverage (Naeem et al. 2020) with k = 5 on equal-size seeded samples."
+    metric = "prdc_deficit"
+    goal = "minimize (1 - metric)"
+    value_range = "(-inf, 1]"
+    merges = False
+    source = "Kynkäänniemi et al. 2019 (NeurIPS); Naeem et al. 2020 (ICML), prdc reference implementation (with <=)"
+    params = {
+        "min_effect": Param("float", 0.1, "minimum drop of a PRDC metric below real/real worth failing", low=0.0),
+        "k": Param("int", 5, "nearest-neighbour rank defining the balls", low=1, high=100),
+        "n_splits": Param("int", 10, "seeded equal-size samples", low=3, high=1000),
+        "max_rows": Param("int", 2000, "rows per sample", low=20),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        from sklearn.metrics import pairwise_distances
+
+        from synthproof.checks.duplication._rows import distance_features
+
+        cols = ctx.data.features
+        if not cols:
+            raise IncomputableError("no_applicable_columns", "no feature column")
+        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        m = int(min(self.max_rows, n_s, n_r // 2))
+        if m <= max(2 * self.k, MIN_ROWS):
+            raise IncomputableError("too_few_rows", f"only {m} rows per sample; PRDC needs more than {2 * self.k}")
+        rng = ctx.rng(self.id)
+        names = ("precision", "recall", "density", "coverage")
+        val, base = [], []
+        for _ in range(self.n_splits):
+            perm = rng.permutation(n_r)
+            a, b = np.sort(perm[:m]), np.sort(perm[m:2 * m])
+            s = np.sort(rng.choice(n_s, m, replace=False))
+            xa, xb, xs = distance_features(ctx.data.real.iloc[a], [ctx.data.real.iloc[b], ctx.data.synthetic.iloc[s]],
+                                           cols, ctx.data.roles)
+            ra = _stats.knn_radius(xa, self.k)
+            got = []
+            for x in (xb, xs):
+                got.append(_stats.prdc_from_distances(ra, _stats.knn_radius(x, self.k), pairwise_distances(xa, x), self.k))
+            base.append([1 - got[0][n] for n in names])
+            val.append([1 - got[1][n] for n in names])
+        val, base = np.array(val), np.array(base)
+        values = np.median(val, axis=0)
+        verdicts = judge([Comparison(float(values[j]), base[:, j], self.min_effect, null="normal")
+                          for j in range(4)], ctx.alpha, ctx.fdr_q)
+        findings = []
+        for j, (name, v) in enumerate(zip(names, verdicts)):
+            findings.append(self.finding(
+                scope="dataset", metric=f"{name}_deficit", value=float(values[j]), baseline_value=v.baseline_median,
+                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+                min_effect=self.min_effect, n_real=m, n_synthetic=m, status=v.status, reason_code=v.reason_code,
+                evidence={"metric": name, "synthetic": round(1 - float(values[j]), 6),
+                          "real": round(1 - v.baseline_median, 6)},
+                message=f"{name} {fmt(1 - values[j])} for synthetic vs {fmt(1 - v.baseline_median)} for real "
+                        f"(k={self.k}, {m} rows per sample). "
+                        + describe(f"{name.capitalize()} deficit", float(values[j]), v, self.min_effect, "it")))
+        return findings
