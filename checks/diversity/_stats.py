@@ -77,13 +77,13 @@ def tail_bins(reference_counts: np.ndarray, low: float = 0.01, high: float = 0.9
 
     Returns
     -------
-    ndarray of bool, shape (..., k): bins whose values are below the ``low`` quantile or above
-    the ``high`` quantile of the reference (the quantile's own bin is not a tail bin).
+    ndarray of bool, shape (..., k): bins lying wholly within the lowest ``low`` or the highest
+    ``1 - high`` of the reference mass (a bin straddling the quantile is not a tail bin).
     """
     c = np.asarray(reference_counts, dtype=float)
     n = np.maximum(c.sum(axis=-1, keepdims=True), 1)
     cum = np.cumsum(c, axis=-1) / n
-    below = cum < low  # every value in the bin lies below the low quantile
+    below = cum <= low + 1e-12  # every value in the bin lies in the lowest ``low`` of the mass
     above = (cum - c / n) >= high  # every value in the bin lies above the high quantile
     return below | above
 
