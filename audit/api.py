@@ -97,7 +97,8 @@ def audit(
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
     real_names = io.column_names(real) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
 
-    tags = set(cfg.provenance.required) | {"is_synthetic"}
+    prov = cfg.provenance
+    tags = set(prov.required) | set(prov.allowed) | set(prov.patterns) | {"is_synthetic"}
 
     def keep(names: list[str]) -> list[str]:
         return [n for n in names if real_names is None or n in real_names]

@@ -151,6 +151,50 @@ def config_validate(path) -> None:
     click.echo(f"{path}: valid (schema version {cfg.version}, {len(cfg.build_checks())} checks)")
 
 
+@cli.group()
+def validity() -> None:
+    """Great Expectations suites derived from real data."""
+
+
+@validity.command("export-suite")
+@click.option("--real", type=str, help="Real data: Parquet file or folder, CSV or JSONL (or from --config).")
+@click.option("--config", "config_path", type=str, help="YAML config (roles, calibration, check parameters).")
+@click.option("--rows", type=click.IntRange(10, None), default=None,
+              help="Batch size the tolerances are matched to [default: half the real rows].")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Random seed [default: 0].")
+@click.option("-o", "--out", "out", type=str, required=True, help="Where to write the suite (GX 1.x JSON).")
+def validity_export_suite(real, config_path, rows, seed, out) -> None:
+    """Derive the validity.expectations suite from REAL alone, calibrated on real/real splits, and write it."""
+    from . import io
+    from .api import resolve_config
+    from .context import AuditContext
+    from .errors import IncomputableError
+    from .runner import gating_alpha
+    from .schema import prepare
+    from synthproof.checks.validity.gx import DerivedExpectations, export_derived_suite
+
+    cfg = resolve_config(config_path)
+    source = real if real is not None else cfg.real
+    if source is None:
+        raise ConfigError("real data is required (--real or the config's real key)")
+    table, _ = io.load(source, "real")
+    data = prepare(table, table, None, roles=cfg.columns.roles, include=cfg.columns.include,
+                   exclude=cfg.columns.exclude)
+    checks = cfg.build_checks()
+    check = next((c for c in checks if c.id == DerivedExpectations.id), None) or DerivedExpectations(
+        **(cfg.checks.get(DerivedExpectations.id) or {}))
+    ctx = AuditContext(data=data, seed=cfg.seed if seed is None else seed, n_splits=cfg.calibration.n_splits,
+                       alpha=gating_alpha(checks, cfg.calibration.alpha), settings=cfg)
+    try:
+        suite = export_derived_suite(ctx, check, rows=rows)
+    except IncomputableError as exc:
+        raise InputError(f"cannot derive a suite: {exc}") from None
+    target = pathlib.Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(suite, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    click.echo(f"{target}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to the contract's exit codes with one line on stderr."""
     try:

@@ -50,6 +50,9 @@ REASONS = {
     "invalid_value": "a value breaks a declared rule (allowed values, pattern, timestamp)",
     "invalid_file": "a file could not be read or does not follow its format",
     "expectation_failed": "a data expectation did not hold",
+    "expectation_error": "Great Expectations could not evaluate the expectation",
+    "invalid_suite": "the expectation suite file is missing, unreadable or not a valid GX 1.x suite",
+    "above_max_share": "the share of synthetic rows exceeds the configured maximum",
 }
 
 SCHEMA = pa.schema(

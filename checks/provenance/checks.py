@@ -34,15 +34,10 @@ import pandas as pd
 
 from synthproof.check import Check, register
 from synthproof.errors import IncomputableError
-from synthproof.findings import REASONS, Finding
+from synthproof.findings import Finding
 from synthproof.schema import PROVENANCE_FIELDS
 
 from .sidecar import Sidecar, SidecarError, default_sidecar_path, load_sidecar
-
-# Reason codes used here: no_provenance_tags, not_configured, missing_tag, invalid_value,
-# invalid_file (findings.REASONS) and above_max_share, which findings.REASONS does not list yet;
-# setdefault makes this a no-op once it does.
-REASONS.setdefault("above_max_share", "the share of synthetic rows exceeds the configured maximum")
 
 #: A ``provenance.patterns`` value that marks a field as a timestamp instead of giving a regex.
 TIMESTAMP_MARK = "<timestamp>"
@@ -280,7 +275,12 @@ def _flags(tags: _Tags, cache: dict) -> np.ndarray:
 
 def _gate(ctx, tags: _Tags) -> None:
     """Skip the field checks when nothing asks for provenance and nothing carries it."""
-    if _declared(ctx) or tags.sidecar_error is not None or tags.names() & set(PROVENANCE_FIELDS):
+    # Undeclared, only tags that are metadata count: synthetic-only columns or a sidecar. A column
+    # the real data has too (an event table's ``created_at``) is data, not a provenance tag.
+    extra = getattr(ctx.data, "synthetic_extra", None)
+    carried = set(extra.columns if extra is not None else ()) | (
+        set(tags.sidecar.fields) if tags.sidecar is not None else set())
+    if _declared(ctx) or tags.sidecar_error is not None or carried & set(PROVENANCE_FIELDS):
         return
     raise IncomputableError(
         "no_provenance_tags",

@@ -35,20 +35,9 @@ import pandas as pd
 from synthproof.calibration import bh_reject, fmt
 from synthproof.check import Check, Param, register
 from synthproof.errors import IncomputableError
-from synthproof.findings import REASONS, Finding
+from synthproof.findings import Finding
 
 from ._suite import ExtremeRule, RateRule, calibrate, extreme_rule, half_ranges, quantile_bounds, rate_rule, tail_fit
-
-# Reason codes of this module. They belong in synthproof.findings.REASONS (owned elsewhere); until they
-# are listed there, registering them here keeps Finding's validation from rejecting them.
-for _code, _text in {
-    "not_configured": "the check needs a setting that the config does not give",
-    "missing_dependency": "an optional dependency is not installed",
-    "invalid_suite": "the expectation suite file is missing, unreadable or not a valid GX 1.x suite",
-    "expectation_failed": "a Great Expectations expectation was not met",
-    "expectation_error": "Great Expectations could not evaluate the expectation",
-}.items():
-    REASONS.setdefault(_code, _text)
 
 GX_HINT = "Great Expectations is not installed; install with: pip install 'synthproof[gx]'"
 MIN_ROWS = 10
