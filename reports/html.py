@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from . import charts
+from . import charts, sections
 
 MAX_TABLE_ROWS = 3000
 FAMILY_ORDER = ("validity", "drift", "duplication", "diversity", "bias", "provenance")
@@ -113,6 +113,12 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         if ev.get("chart") == "histogram":
             dcr_charts.append({"status": rec["status"], **charts.histogram(ev, f"{rec['check_id']}: distance to closest record")})
     table = _records(rows.head(MAX_TABLE_ROWS))
+    family_sections = {
+        "bias": sections.bias_section(rows, max_charts),
+        "diversity": sections.diversity_section(rows),
+        "validity": sections.validity_section(rows),
+        "provenance": sections.provenance_section(rows),
+    }
     template = _env().get_template("report.html.j2")
     return template.render(
         manifest=manifest,
@@ -125,6 +131,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         row_level_total=len(row_level),
         charts=charts_out,
         dcr_charts=dcr_charts,
+        sec=family_sections,
         num=_num,
         manifest_json=json.dumps(manifest, indent=2, sort_keys=True, default=str),
         statuses=list(STATUS_ORDER),

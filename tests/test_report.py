@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 import synthproof
+import synthproof.defects
 from synthproof.reports.html import render_html
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "report_small.html"
@@ -56,11 +57,17 @@ def test_golden_report(adult):
 
     real = adult.iloc[:400].reset_index(drop=True)
     syn = adult.iloc[400:800].reset_index(drop=True)
-    config = {"suite": "listed", "checks": {"drift.ks": {}, "drift.tvd": {}, "duplication.exact_copies": {}}}
-    res = synthproof.audit(real, syn, config=config)
+    config = {"suite": "listed", "checks": {c: {} for c in (
+        "drift.ks", "drift.tvd", "duplication.exact_copies", "bias.representation", "bias.outcome_parity",
+        "diversity.category_coverage", "diversity.tail_retention", "provenance.required_fields")},
+        "bias": {"target": "income"}}
+    res = synthproof.audit(real, synthproof.defects.tag_provenance(syn), config=config)
     manifest = {k: v for k, v in res.manifest.items() if k not in ("platform",)}
     html = _stable(render_html(res.findings, manifest))
     if os.environ.get("SYNTHPROOF_REFRESH_GOLDEN") or not GOLDEN.exists():
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(html, encoding="utf-8")
     assert html == GOLDEN.read_text(encoding="utf-8")
+    for section in ("Bias across subgroups", "Worst subgroups", "Outcome-rate parity", "Diversity", "Tails",
+                    "Category coverage", "Provenance"):
+        assert section in html
