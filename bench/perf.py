@@ -33,7 +33,7 @@ from synthproof.datasets import load
 
 MODES = {
     "shapes_pairs": {"suite": "listed", "checks": {"drift.ks": {}, "drift.tvd": {}, "drift.pair_association": {}}},
-    "full": {},
+    "full": {"bias": {"target": "income"}},  # every family; a holdout of rows/10 is passed too
     "dcr": {"suite": "listed", "checks": {"duplication.dcr": {}}},
 }
 
@@ -67,10 +67,13 @@ def main() -> None:
         tmp = pathlib.Path(tmp)
         adult_like(args.rows, 1).to_parquet(tmp / "real.parquet")
         adult_like(args.rows, 2).to_parquet(tmp / "synthetic.parquet")
+        adult_like(max(args.rows // 10, 100), 3).to_parquet(tmp / "holdout.parquet")
         (tmp / "cfg.yaml").write_text(yaml.safe_dump(MODES[args.mode]))
         cmd = [sys.executable, "-m", "synthproof.cli", "audit", "--real", str(tmp / "real.parquet"),
                "--synthetic", str(tmp / "synthetic.parquet"), "--config", str(tmp / "cfg.yaml"),
                "--out", str(tmp / "out"), "--no-progress"]
+        if args.mode == "full":
+            cmd += ["--holdout", str(tmp / "holdout.parquet")]
         walls, rss = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()

@@ -11,6 +11,7 @@ subgroups (and columns) of a check, a documented minimum effect.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from synthproof.calibration import Comparison, describe, fmt, judge
 from synthproof.check import Check, Param, register
@@ -177,13 +178,15 @@ class Representation(_SubgroupCheck):
 
 
 def _column_codes(ctx, col: str) -> tuple[np.ndarray, np.ndarray, int, str]:
-    """Fine codes of a feature column on both sides, its support size ``k`` (code ``k`` = missing)
-    and the statistic used within subgroups (KS for ordered columns, TVD for categories)."""
-    if ctx.data.roles[col] in _NUMERIC:
-        cr, cs, support, _ = ctx.fine_codes(col)
-        return cr, cs, int(support.size), "ks"
-    cr, cs, labels = ctx.categories(col)
-    return cr, cs, int(labels.size), "tvd"
+    """Coarse codes of a feature column on both sides (:meth:`AuditContext.pair_codes`: numeric
+    columns in at most 16 real-quantile bins with atoms kept, categories folded to the 30 most
+    frequent), the number of non-missing codes ``k`` (code ``k`` = missing) and the statistic used
+    within subgroups (KS for ordered columns, TVD for categories). Subgroups are small: coarse bins
+    keep the statistic stable and the per-subgroup splits cheap; KS on bins is the exact KS taken
+    over the bin edges (a lower bound of the unbinned one)."""
+    cr, cs, n_codes = ctx.pair_codes(col)
+    kind = "ks" if ctx.data.roles[col] in _NUMERIC else "tvd"
+    return cr, cs, int(n_codes) - 1, kind
 
 
 def _group_tables(gid_r, gid_s, n_groups: int, cr, cs, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +203,8 @@ class SubgroupDrift(_SubgroupCheck):
     """Drift within each subgroup: a generator faithful overall can still be wrong for a minority.
 
     For every eligible subgroup and feature column (the subgroup's own columns left out): the KS
-    statistic (numeric/datetime, missing excluded) or the total variation distance (categories,
-    missing counted) between the subgroup's real and synthetic rows, judged against real/real
+    statistic (numeric/datetime on at most 16 real-quantile bins, missing excluded) or the total
+    variation distance (the 30 most frequent categories, the rest pooled, missing counted) between the subgroup's real and synthetic rows, judged against real/real
     splits of the subgroup's own counts and the permutation null; Holm across all
     (subgroup, column) comparisons. Range [0, 1], unitless, larger is worse.
     """
@@ -314,6 +317,10 @@ def _target(ctx) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]:
     def indicator(s):
         if s is None:
             return None
+        values = s.array
+        if isinstance(values, pd.Categorical):  # compare the few categories, then map the codes
+            hit = np.append((values.categories.astype(str) == positive).astype(np.int64), -1)
+            return hit[values.codes]
         out = (s.astype(object).astype(str) == positive).to_numpy().astype(np.int64)
         out[s.isna().to_numpy()] = -1
         return out
@@ -327,16 +334,33 @@ def _outcome_tables(gid: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray
     return np.bincount(gid[ok] * 2 + y[ok], minlength=n_groups * 2).reshape(n_groups, 2)
 
 
-def fairlearn_parity(groups: np.ndarray, y: np.ndarray) -> tuple[float, float, dict]:
+def fairlearn_parity(table: np.ndarray) -> tuple[float, float, dict[int, float]]:
     """Demographic-parity difference and ratio with fairlearn's ``MetricFrame(selection_rate)``.
 
-    ``y`` is the 0/1 outcome used as the "prediction" (the data's own positive rate per group).
-    Returns ``(difference, ratio, rate_by_group)``.
+    Parameters
+    ----------
+    table : ndarray of int, shape (G, 2)
+        [negative, positive] counts of the outcome per subgroup (the data's own outcome is the
+        "prediction": the positive rate per group). Empty groups are left out.
+
+    Returns
+    -------
+    (difference, ratio, rate_by_group) — fairlearn's ``difference()`` / ``ratio()``; the rows are
+    aggregated into one weighted row per (group, outcome) (``sample_weight``), which is exact and
+    keeps the cost independent of the number of rows.
     """
     from fairlearn.metrics import MetricFrame, selection_rate
 
-    mf = MetricFrame(metrics=selection_rate, y_true=y, y_pred=y, sensitive_features=groups)
-    return float(mf.difference()), float(mf.ratio()), {str(k): float(v) for k, v in mf.by_group.items()}
+    groups = np.nonzero(table.sum(axis=1) > 0)[0]
+    if groups.size == 0:
+        return float("nan"), float("nan"), {}
+    g = np.repeat(groups, 2)
+    y = np.tile([0, 1], groups.size)
+    w = table[groups].ravel().astype(float)
+    keep = w > 0
+    mf = MetricFrame(metrics=selection_rate, y_true=y[keep], y_pred=y[keep], sensitive_features=g[keep],
+                     sample_params={"sample_weight": w[keep]})
+    return float(mf.difference()), float(mf.ratio()), {int(k): float(v) for k, v in mf.by_group.items()}
 
 
 @register
@@ -396,18 +420,13 @@ class OutcomeParity(_SubgroupCheck):
                          ctx.alpha, ctx.fdr_q)
         for (part, ok, tr, ts), (value, _, _, m), v in zip(todo, results, verdicts):
             where = "|".join(part.columns)
-            keep_r = np.isin(part.real, ok) & (yr >= 0)
-            keep_s = np.isin(part.synthetic, ok) & (ys >= 0)
-            d_r, q_r, by_r = fairlearn_parity(part.real[keep_r], yr[keep_r])
-            if keep_s.any():
-                d_s, q_s, by_s = fairlearn_parity(part.synthetic[keep_s], ys[keep_s])
-            else:
-                d_s, q_s, by_s = float("nan"), float("nan"), {}
+            d_r, q_r, by_r = fairlearn_parity(tr)
+            d_s, q_s, by_s = fairlearn_parity(ts)
             groups = []
             for i, g in enumerate(ok):
                 groups.append({"subgroup": group_name(ctx, part, g, tr[i].sum()),
-                               "real_rate": round(by_r.get(str(g), float("nan")), 6),
-                               "synthetic_rate": round(by_s[str(g)], 6) if str(g) in by_s else None,
+                               "real_rate": round(by_r[i], 6) if i in by_r else None,
+                               "synthetic_rate": round(by_s[i], 6) if i in by_s else None,
                                "real_count": int(tr[i].sum()), "synthetic_count": int(ts[i].sum())})
             amplified = "amplified" if d_s > d_r else "reduced"
             findings.append(self.finding(
@@ -424,22 +443,31 @@ class OutcomeParity(_SubgroupCheck):
         return findings
 
 
-def _encode(ctx, frame, cols: list[str]) -> np.ndarray:
-    """Float design matrix of a prepared frame on the real/synthetic codes (categories -> codes,
-    unseen or missing -> NaN) so that real, synthetic and holdout rows share one encoding."""
+def _encode(ctx, side: str, rows: np.ndarray, cols: list[str]) -> np.ndarray:
+    """Float design matrix of ``rows`` of one side (``real``/``synthetic``/``holdout``) on the shared
+    real/synthetic category codes (:meth:`AuditContext.categories`; unseen or missing -> NaN), so
+    that the three sides share one encoding. Only the sampled rows are encoded."""
+    frame = getattr(ctx.data, side)
     out = []
     for c in cols:
         if ctx.data.roles[c] in _NUMERIC:
-            out.append(frame[c].to_numpy(dtype=float))
+            out.append(frame[c].to_numpy(dtype=float)[rows])
+            continue
+        cr, cs, labels = ctx.categories(c)
+        if side in ("real", "synthetic"):
+            codes = (cr if side == "real" else cs)[rows].astype(float)
         else:
-            labels = ctx.categories(c)[2]
-            idx = np.asarray(labels.tolist(), dtype=object)
-            import pandas as pd
-
-            codes = pd.Index(idx).get_indexer(frame[c].astype(object).astype(str)).astype(float)
-            codes[(codes < 0) | frame[c].isna().to_numpy()] = np.nan
-            out.append(codes)
-    return np.column_stack(out) if out else np.zeros((len(frame), 0))
+            values = frame[c].array
+            if isinstance(values, pd.Categorical):
+                lookup = pd.Index(np.asarray(labels, dtype=object)).get_indexer(values.categories.astype(str))
+                codes = np.append(lookup, -1)[values.codes[rows]].astype(float)
+            else:
+                codes = pd.Index(np.asarray(labels, dtype=object)).get_indexer(
+                    pd.Series(values[rows], dtype=object).astype(str)).astype(float)
+                codes[pd.isna(values[rows])] = -1
+        codes[(codes < 0) | (codes >= labels.size)] = np.nan
+        out.append(codes)
+    return np.column_stack(out) if out else np.zeros((len(rows), 0))
 
 
 @register
@@ -490,8 +518,12 @@ class SubgroupUtility(_SubgroupCheck):
         if m < 50 or len(ih) < 50 or len(np.unique(yr[ir])) < 2 or len(np.unique(yh[ih])) < 2:
             raise IncomputableError("too_few_rows", f"too few labelled rows (train {m}, holdout {len(ih)})")
         ih = np.sort(rng.choice(ih, min(len(ih), self.max_holdout), replace=False))
-        Xr, Xs, Xh = _encode(ctx, ctx.data.real, feats), _encode(ctx, ctx.data.synthetic, feats), \
-            _encode(ctx, ctx.data.holdout, feats)
+        # Bounded pools of labelled rows to train from (every split draws from them).
+        ir = np.sort(rng.choice(ir, min(len(ir), 4 * m), replace=False))
+        is_ = np.sort(rng.choice(is_, min(len(is_), 2 * m), replace=False))
+        Xr, Xs, Xh = _encode(ctx, "real", ir, feats), _encode(ctx, "synthetic", is_, feats), \
+            _encode(ctx, "holdout", ih, feats)
+        yr, ys = yr[ir], ys[is_]
         cat = np.array([ctx.data.roles[c] not in _NUMERIC and ctx.categories(c)[2].size <= 250 for c in feats])
         yhold = yh[ih]
         # Subgroups scored on the holdout: enough rows and both classes.
@@ -513,15 +545,15 @@ class SubgroupUtility(_SubgroupCheck):
                                                  categorical_features=cat if cat.any() else None,
                                                  random_state=int(rng.integers(2**31 - 1)))
             clf.fit(X, y)
-            p = clf.predict_proba(Xh[ih])[:, 1]
+            p = clf.predict_proba(Xh)[:, 1]
             return np.array([roc_auc_score(yhold[mask], p[mask]) for _, _, mask, _ in scored])
 
         gaps, base, trtr, tstr = [], [], [], []
         with threadpool_limits(limits=1, user_api="openmp"):
             for _ in range(self.n_splits):
-                perm = rng.permutation(ir)
+                perm = rng.permutation(len(ir))
                 a, b = perm[:m], perm[m:2 * m]
-                s = rng.choice(is_, m, replace=False)
+                s = rng.choice(len(is_), m, replace=False)
                 auc_a, auc_b, auc_s = fit_score(Xr[a], yr[a]), fit_score(Xr[b], yr[b]), fit_score(Xs[s], ys[s])
                 gaps.append(auc_a - auc_s)
                 base.append(auc_a - auc_b)

@@ -258,20 +258,10 @@ class UniqueRows(Check):
     }
 
     def run(self, ctx) -> list[Finding]:
-        from synthproof.checks.duplication.checks import _hashes
+        from synthproof.checks.duplication.checks import _hashes, duplicate_rates
 
-        hr, hs = _hashes(ctx)
-        m = int(min(len(hs), len(hr) // 2))
-        if m < MIN_ROWS:
-            raise IncomputableError("too_few_rows", f"only {m} rows to compare")
-        rng = ctx.rng(self.id)
-
-        def dup(h):
-            return 1.0 - np.unique(h).size / h.size
-
-        base = np.array([dup(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(self.n_splits)])
-        vals = [dup(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(self.n_splits)]
-        value = float(np.median(vals))
+        hr, _ = _hashes(ctx)
+        value, base, m = duplicate_rates(ctx, self.n_splits)
         (v,) = judge([Comparison(value, base, self.min_effect, dist=RateNull(base, m))], ctx.alpha, ctx.fdr_q)
         return [self.finding(
             scope="dataset", value=value - v.baseline_median, baseline_value=0.0, threshold=v.threshold - v.baseline_median,

@@ -35,6 +35,28 @@ def _hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cache["row_hashes"]
 
 
+def duplicate_rates(ctx, n_splits: int) -> tuple[float, np.ndarray, int]:
+    """Duplicate-row rate (1 - distinct/rows) of ``m`` synthetic rows (median over ``n_splits``
+    seeded draws) and of ``n_splits`` real draws of the same size; cached, so that
+    ``duplication.exact_duplicates`` and ``diversity.unique_rows`` share one computation.
+    Raises ``IncomputableError`` below the minimum size."""
+    key = f"duplicate_rates:{n_splits}"
+    if key not in ctx.cache:
+        hr, hs = _hashes(ctx)
+        m = int(min(len(hs), len(hr) // 2))
+        if m < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {m} rows to compare")
+        rng = ctx.rng("duplication.exact_duplicates")
+
+        def rate(h):
+            return 1.0 - np.unique(h).size / h.size
+
+        base = np.array([rate(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(n_splits)])
+        vals = [rate(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(n_splits)]
+        ctx.cache[key] = (float(np.median(vals)), base, m)
+    return ctx.cache[key]
+
+
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
     dist = Normal(0.5, np.sqrt(0.25 / max(m, 1)))
     return dist, dist.ppf(np.linspace(0.005, 0.995, 199))
@@ -78,17 +100,8 @@ class ExactDuplicates(_RateCheck):
 
     def run(self, ctx) -> list[Finding]:
         hr, hs = _hashes(ctx)
-        m = int(min(len(hs), len(hr) // 2))
-        if m < _MIN_ROWS:
-            raise IncomputableError("too_few_rows", f"only {m} rows to compare")
-        rng = ctx.rng(self.id)
-
-        def rate(h):
-            return 1.0 - np.unique(h).size / h.size
-
-        base = np.array([rate(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(self.n_splits)])
-        vals = [rate(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(self.n_splits)]
-        f, status = self.judged(ctx, float(np.median(vals)), base, len(hr), m, f"{m} synthetic rows", binomial=True)
+        value, base, m = duplicate_rates(ctx, self.n_splits)
+        f, status = self.judged(ctx, value, base, len(hr), m, f"{m} synthetic rows", binomial=True)
         uniq, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
         dup_rows = np.nonzero(counts[inv] > 1)[0]
         order = np.lexsort((dup_rows, -counts[inv][dup_rows]))
