@@ -9,7 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+import synthproof
 from synthproof import defects
+from synthproof.datasets import load
 from synthproof.checks.validity import _suite
 from synthproof.checks.validity.gx import (
     DerivedExpectations,
@@ -278,3 +280,15 @@ def test_user_suite_not_configured_missing_invalid(adult, tmp_path):
     gone = _user_suite(tmp_path, [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "nope"}}], "g")
     (f,) = run_check(UserExpectationSuite(), _ctx(r, s, gx_suite=gone))
     assert f.status == "error" and f.reason_code == "expectation_error"
+
+
+def test_text_columns_count_in_the_column_set():
+    """German credit has free-text-like columns (role ``text``): the real column set holds them and
+    the validated synthetic frame must too (regression: they were dropped and the expectation failed)."""
+    df = load("german_credit")
+    perm = np.random.default_rng(10_007).permutation(len(df))
+    r, s = df.iloc[perm[:100]].reset_index(drop=True), df.iloc[perm[100:200]].reset_index(drop=True)
+    res = synthproof.audit(r, s, seed=7, config={"suite": "listed", "checks": {"validity.expectations": {}}})
+    f = res.findings
+    cols = f[f.metric == "expect_table_columns_to_match_set"]
+    assert cols.status.tolist() == ["pass"] and cols.value.tolist() == [0.0]

@@ -314,9 +314,10 @@ def derive(real: pd.DataFrame, roles: dict[str, str], columns: list[str], id_col
                                   rule=e, ref=ref, scale=scale, n_real=nn))
         elif c in categorical:
             codes = categorical[c]
-            present = np.bincount(codes[codes >= 0], minlength=len(labels[c])) > 0
+            counts = np.bincount(codes[codes >= 0], minlength=len(labels[c]))
+            present = counts > 0
             r = rate_rule(cal.baselines[f"{c}:domain"], cal.trials[f"{c}:domain"], n_values.get(c, 0),
-                          WEIGHTS["domain"] * unit, min_effect)
+                          WEIGHTS["domain"] * unit, min_effect, real_counts=unseen_prior(counts))
             specs.append(Spec("domain", "expect_column_values_to_be_in_set", c,
                               {"column": c, "value_set": [lab for lab, p in zip(labels[c], present) if p],
                                "mostly": _mostly(r.tolerance)},
@@ -352,6 +353,26 @@ def _bounded(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Generator
     return frame.iloc[idx].reset_index(drop=True)
 
 
+def unseen_prior(counts: np.ndarray, tail_share: float = 0.05) -> tuple[int, int] | None:
+    """``(events, rows)`` for the predictive null of "a value the real sample never showed".
+
+    Real/real splits of one sample never show a category that sample lacks, yet a column with a
+    tail of rare categories has unseen ones (COMPAS ``race`` at 200 rows lacks Asian and Native
+    American, 0.7% of the population). Good–Turing estimates the unseen mass by the share of
+    singletons ``N1 / n``; when there is no singleton but the rarest category still holds less than
+    ``tail_share`` of the values, one event (the rule of succession) stands in. A column without a
+    tail (``sex``) gets no prior, so a value never seen stays improbable. Source: Good (1953),
+    "The population frequencies of species", Biometrika 40:237.
+    """
+    seen = counts[counts > 0]
+    n = int(seen.sum())
+    if n == 0:
+        return None
+    n1 = int((seen == 1).sum())
+    events = n1 if n1 else (1 if seen.min() < tail_share * n else 0)
+    return (events, n) if events else None
+
+
 def prepare_derivation(data, max_rows: int | None, rng: np.random.Generator, synthetic: pd.DataFrame | None,
                        rows: int | None = None) -> dict[str, Any]:
     """The pool of real rows (at most ``2 * max_rows``), the validated synthetic sample (at most
@@ -363,7 +384,10 @@ def prepare_derivation(data, max_rows: int | None, rng: np.random.Generator, syn
     pool = _bounded(data.real[keep], None if max_rows is None else 2 * max_rows, rng)
     expected = list(data.real.columns) + [i.column for i in data.issues if i.reason_code == "missing_column"]
     if synthetic is not None:
-        syn = _bounded(synthetic[[c for c in keep if c in synthetic.columns]], max_rows, rng)
+        # Every real column the synthetic side has (text, provenance, excluded columns too): the
+        # column-set expectation must see them even though no other expectation reads them.
+        present = [c for c in dict.fromkeys(keep + list(data.real.columns)) if c in synthetic.columns]
+        syn = _bounded(synthetic[present], max_rows, rng)
         n_values = {c: int(syn[c].notna().sum()) for c in cols if c in syn.columns}
         n_rows = len(syn)
     else:
@@ -430,7 +454,7 @@ class DerivedExpectations(Check):
     params = {
         "min_effect": Param("float", 0.005, "minimum excess unexpected fraction (out of range, unseen category, "
                             "missing) over real/real worth failing", low=0.0, high=1.0),
-        "min_extreme_effect": Param("float", 0.25, "minimum excess of a synthetic extreme beyond the real one, in "
+        "min_extreme_effect": Param("float", 8.0, "minimum excess of a synthetic extreme beyond the real one, in "
                                     "real half-ranges (max - median), worth failing", low=0.0),
         "quantile": Param("float", 0.001, "lower quantile of the range expectation (bounds at q and 1-q)",
                           low=0.0, high=0.5, open_low=True, open_high=True),
