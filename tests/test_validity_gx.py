@@ -15,10 +15,10 @@ from synthproof.datasets import load
 from synthproof.checks.validity import _suite
 from synthproof.checks.validity.gx import (
     DerivedExpectations,
-    UserExpectationSuite,
     export_derived_suite,
     run_expectations,
 )
+from synthproof.checks.validity.gx_user import UserExpectationSuite
 from synthproof.config import parse_config
 from synthproof.context import AuditContext
 from synthproof.runner import gating_alpha, run_check
