@@ -112,9 +112,20 @@ def test_partitions_intersections_and_missing():
     parts = partitions(p.real, p.synthetic, None, p.roles, ["sex", "race"], 2)
     assert [pt.columns for pt in parts] == [("sex",), ("race",), ("sex", "race")]
     inter = parts[2]
-    assert inter.labels == ["sex=F&race=a", "sex=F&race=b", "sex=M&race=a", "sex=M&race=b"]
+    assert inter.labels == ["sex=F&race=a", "sex=F&race=b", "sex=M&race=a"]  # only combinations that occur
     assert inter.real.tolist() == [0, 2, 1, -1]  # the row with a missing sex is in no intersection
-    assert inter.counts().tolist() == [1, 1, 1, 0]
+    assert inter.counts().tolist() == [1, 1, 1]
+
+
+def test_partitions_numeric_codes_join_nearest_real_value():
+    real = pd.DataFrame({"education_num": [1.0, 2.0, 3.0, 2.0]})
+    syn = pd.DataFrame({"education_num": [2.0000001, 0.2, 9.0, np.nan]})
+    import pyarrow as pa
+
+    p = prepare(pa.Table.from_pandas(real), pa.Table.from_pandas(syn), None, roles={"education_num": "numeric"})
+    (part,) = partitions(p.real, p.synthetic, None, p.roles, ["education_num"], 1)
+    assert part.labels == ["education_num=1", "education_num=2", "education_num=3"]
+    assert part.synthetic.tolist() == [1, 0, 2, -1]
 
 
 # --- end to end: real/real passes, defects fail --------------------------------------------------
@@ -234,3 +245,23 @@ def test_rare_subgroup_labels_hidden(adult):
     small = f[f.n_real.fillna(99) < 10]
     assert small.subgroup.str.contains("(value hidden)", regex=False).all()
     assert not small.message.str.contains("Amer-Indian", regex=False).any()
+
+
+def test_degenerate_synthetic_sensitive_and_target(adult):
+    """Review findings: an unmapped synthetic sensitive column is an erasure, not a silent pass; an
+    all-missing synthetic target skips parity instead of crashing; a holdout lacking a feature
+    still scores utility on the others."""
+    r, s = real_real(adult, 2000, 0)
+    hold = real_real(adult, 4000, 1)[1]
+    s = s.copy()
+    s["sex"] = s["sex"].str.upper()  # labels the real data never has
+    f = own(synthproof.audit(r, s, config=listed(["bias.representation"], bias={"sensitive": ["sex"]})))
+    row = f[(f.column == "sex") & (f.reason_code == "erased")]
+    assert row.status.tolist() == ["fail"]
+    s2 = real_real(adult, 2000, 0)[1].copy()
+    s2["income"] = None
+    f = own(synthproof.audit(r, s2, config=listed(["bias.outcome_parity"], bias={"target": "income"})))
+    assert not (f.status == "error").any() and (f.reason_code == "too_few_rows").all()
+    f = own(synthproof.audit(r, real_real(adult, 2000, 0)[1], holdout=hold.drop(columns=["occupation"]),
+                             config=listed(["bias.utility"], bias={"target": "income"})))
+    assert not (f.status == "error").any() and (f.scope == "dataset").any()

@@ -143,3 +143,17 @@ def test_unique_rows_warns_only(adult):
     assert json.loads(row.evidence)["synthetic_unique_ratio"] == pytest.approx(
         synthproof.audit(r, dup, config=listed(["duplication.exact_duplicates"])).findings.value.iloc[0] * -1 + 1, abs=1e-9)
     assert json.loads(row.evidence)["synthetic_unique_ratio"] < 0.9 and m == 500
+
+
+def test_tail_retention_ignores_missing_values(adult):
+    """A column with 30% missing values on both sides keeps retention ~1 (review finding: missing
+    rows were counted as lost tails)."""
+    r, s = real_real(adult, 8000, 0)
+    rng = np.random.default_rng(0)
+    r, s = r.copy(), s.copy()
+    for df in (r, s):
+        df.loc[rng.random(len(df)) < 0.3, "age"] = np.nan
+    f = synthproof.audit(r, s, config=listed(["diversity.tail_retention"])).findings
+    row = f[(f.column == "age") & (f.metric == "tail_loss")].iloc[0]
+    assert abs(json.loads(row.evidence)["tail_retention"] - 1.0) < 0.35
+    assert row.status == "pass"

@@ -131,9 +131,21 @@ class Representation(_SubgroupCheck):
         min_size = ctx.config.bias.min_group_size
         findings: list[Finding] = []
         todo: list[tuple] = []
+        n_syn = len(ctx.data.synthetic)
         for part in parts:
             rc, sc = part.counts("real"), part.counts("synthetic")
             nr, ns = int(rc.sum()), int(sc.sum())
+            where = "|".join(part.columns)
+            if nr and n_syn and ns < MIN_COMPARE_ROWS:
+                # The synthetic column is missing or uses labels the real data never has: every
+                # real subgroup of this partition is gone.
+                findings.append(self.finding(
+                    scope="column", column=where, value=float(ns) / n_syn, min_effect=self.min_effect, n_real=nr,
+                    n_synthetic=n_syn, status="fail" if nr / len(ctx.data.real) * n_syn >= self.erasure_min_expected
+                    else "warn", reason_code="erased",
+                    message=f"{where}: only {ns} of {n_syn} synthetic rows fall into a real subgroup (values missing "
+                            f"or labels the real data does not have); the real subgroups are erased."))
+                continue
             for g in range(part.n_groups):
                 if rc[g] == 0 and sc[g] == 0:
                     continue
@@ -293,8 +305,9 @@ class SubgroupDrift(_SubgroupCheck):
         return findings
 
 
-def _target(ctx) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The declared target, its positive label and 0/1/-1 (missing) indicators on each side."""
+def _target(ctx) -> tuple[str, str, str, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The declared target, its positive label as it may be shown (hidden when inferred and rare),
+    the label itself, and 0/1/-1 (missing) indicators on each side."""
     cfg = ctx.config.bias
     if not cfg.target:
         raise IncomputableError("no_target", "no target column declared (bias.target)")
@@ -313,6 +326,7 @@ def _target(ctx) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]:
     else:
         raise IncomputableError("target_not_binary", f"target {col!r} has {len(counts)} classes; declare "
                                 "bias.positive to name the positive one")
+    shown = repr(positive) if cfg.positive is not None else ctx.label(positive, int(counts[counts.index.astype(str) == positive].sum()))
 
     def indicator(s):
         if s is None:
@@ -326,7 +340,12 @@ def _target(ctx) -> tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]:
         return out
 
     hold = ctx.data.holdout[col] if ctx.data.holdout is not None and col in ctx.data.holdout.columns else None
-    return col, positive, indicator(real), indicator(ctx.data.synthetic[col]), indicator(hold)
+    return col, shown, positive, indicator(real), indicator(ctx.data.synthetic[col]), indicator(hold)
+
+
+def _round(x: float) -> float | None:
+    """Rounded for evidence JSON; None for NaN (fairlearn's ratio is NaN when every rate is 0)."""
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def _outcome_tables(gid: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray:
@@ -384,7 +403,7 @@ class OutcomeParity(_SubgroupCheck):
     }
 
     def run(self, ctx) -> list[Finding]:
-        col, positive, yr, ys, _ = _target(ctx)
+        col, positive, _, yr, ys, _ = _target(ctx)
         parts = [p for p in subgroup_partitions(ctx) if col not in p.columns]
         min_size = ctx.config.bias.min_group_size
         findings, todo = [], []
@@ -399,6 +418,13 @@ class OutcomeParity(_SubgroupCheck):
                     n_real=int(tr.sum()), n_synthetic=int(ts.sum()),
                     message=f"{where}: fewer than two subgroups with {min_size} real rows with a target value "
                             f"(largest: {int(tr.sum(1).max()) if tr.size else 0}); parity not compared."))
+                continue
+            if ts[ok].sum() < MIN_COMPARE_ROWS:
+                findings.append(self.finding(
+                    scope="column", column=where, status="skipped", reason_code="too_few_rows",
+                    n_real=int(tr[ok].sum()), n_synthetic=int(ts[ok].sum()),
+                    message=f"{where}: only {int(ts[ok].sum())} synthetic rows with a target value fall into the "
+                            f"compared subgroups; parity not compared (see bias.representation)."))
                 continue
             todo.append((part, ok, tr[ok], ts[ok]))
 
@@ -428,16 +454,16 @@ class OutcomeParity(_SubgroupCheck):
                                "real_rate": round(by_r[i], 6) if i in by_r else None,
                                "synthetic_rate": round(by_s[i], 6) if i in by_s else None,
                                "real_count": int(tr[i].sum()), "synthetic_count": int(ts[i].sum())})
-            amplified = "amplified" if d_s > d_r else "reduced"
+            amplified = ("amplified" if d_s > d_r else "reduced") if np.isfinite(d_s) else "not measurable"
             findings.append(self.finding(
                 scope="column", column=where, value=value, baseline_value=v.baseline_median,
                 threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
                 min_effect=self.min_effect, n_real=int(tr.sum()), n_synthetic=int(m), status=v.status,
                 reason_code=v.reason_code,
-                evidence={"target": col, "real_dpd": round(d_r, 6), "synthetic_dpd": round(d_s, 6) if d_s == d_s else None,
-                          "real_ratio": round(q_r, 6), "synthetic_ratio": round(q_s, 6) if q_s == q_s else None,
+                evidence={"target": col, "real_dpd": _round(d_r), "synthetic_dpd": _round(d_s),
+                          "real_ratio": _round(q_r), "synthetic_ratio": _round(q_s),
                           "groups": groups},
-                message=f"{where}: demographic-parity difference of {col}={positive!r}: real {fmt(d_r)} (ratio "
+                message=f"{where}: demographic-parity difference of {col}={positive}: real {fmt(d_r)} (ratio "
                         f"{fmt(q_r)}), synthetic {fmt(d_s)} (ratio {fmt(q_s)}) — the gap is {amplified}. "
                         + describe("|Δ parity difference|", value, v, self.min_effect, "it")))
         return findings
@@ -509,12 +535,12 @@ class SubgroupUtility(_SubgroupCheck):
         from sklearn.metrics import roc_auc_score
         from threadpoolctl import threadpool_limits
 
-        col, positive, yr, ys, yh = _target(ctx)
+        col, positive, _, yr, ys, yh = _target(ctx)
         if yh is None:
             raise IncomputableError("no_holdout", f"the holdout has no target column {col!r}")
         parts = [p for p in subgroup_partitions(ctx) if col not in p.columns and p.holdout is not None]
         min_size = ctx.config.bias.min_group_size
-        feats = [c for c in ctx.data.features if c != col]
+        feats = [c for c in ctx.data.features if c != col and c in ctx.data.holdout.columns]
         if not feats:
             raise IncomputableError("no_applicable_columns", "no feature besides the target")
         rng = ctx.rng(self.id)
@@ -525,6 +551,8 @@ class SubgroupUtility(_SubgroupCheck):
             raise IncomputableError("too_few_rows", f"too few labelled rows (train {m} per model, holdout "
                                     f"{len(ih)}; needs {self.min_train_rows} and {self.min_holdout_rows})")
         ih = np.sort(rng.choice(ih, min(len(ih), self.max_holdout), replace=False))
+        if len(np.unique(yh[ih])) < 2:
+            raise IncomputableError("too_few_rows", "the sampled holdout rows hold a single outcome class")
         # Bounded pools of labelled rows to train from (every split draws from them).
         ir = np.sort(rng.choice(ir, min(len(ir), 4 * m), replace=False))
         is_ = np.sort(rng.choice(is_, min(len(is_), 2 * m), replace=False))
@@ -587,7 +615,7 @@ class SubgroupUtility(_SubgroupCheck):
                 ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=m,
                 n_synthetic=m, status=v.status, reason_code=v.reason_code,
                 evidence={"trtr_auc": round(a_r, 6), "tstr_auc": round(a_s, 6), "holdout_rows": int(n_g)},
-                message=f"{what}: ROC AUC for {col}={positive!r} trained on real {fmt(a_r)}, on synthetic "
+                message=f"{what}: ROC AUC for {col}={positive} trained on real {fmt(a_r)}, on synthetic "
                         f"{fmt(a_s)} ({n_g} holdout rows). "
                         + describe("TRTR - TSTR gap", float(values[j]), v, self.min_effect, "it")))
         return findings

@@ -133,11 +133,14 @@ def column_codes(real: pd.Series, others: list[pd.Series | None], role: str, col
             edges, labels = np.array(AGE_EDGES), list(AGE_LABELS)
             return _band(r, edges), [None if o is None else _band(o.to_numpy(dtype=float), edges) for o in others], labels
         if distinct.size <= 20:
-            idx = {v: i for i, v in enumerate(distinct)}
+            # Few distinct real values (a coded attribute): each value is a group, and a value on
+            # another side joins the nearest real one (a generator emitting 2.0000001 for 2 stays
+            # in the group; beyond the real range it joins the end value).
             labels = [f"{v:g}" for v in distinct]
+            mids = (distinct[1:] + distinct[:-1]) / 2.0
 
             def code(x):
-                return np.array([idx.get(v, -1) for v in x.tolist()], dtype=np.int64)
+                return np.where(np.isnan(x), -1, np.searchsorted(mids, x, side="left")).astype(np.int64)
 
             return code(r), [None if o is None else code(o.to_numpy(dtype=float)) for o in others], labels
         edges = np.unique(np.quantile(distinct if distinct.size < 4 else r[~np.isnan(r)], [0.25, 0.5, 0.75]))
@@ -168,15 +171,34 @@ def partitions(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFram
             r = np.zeros(len(real), dtype=np.int64)
             s = np.zeros(len(synthetic), dtype=np.int64)
             h = None if holdout is None else np.zeros(len(holdout), dtype=np.int64)
-            parts: list[tuple[str, ...]] = [()]
+            radix = []
             for col in combo:
                 cr, cs, ch, labels = single[col]
                 k = len(labels)
+                radix.append(k)
                 r = np.where((r < 0) | (cr < 0), -1, r * k + cr)
                 s = np.where((s < 0) | (cs < 0), -1, s * k + cs)
                 if h is not None:
                     h = np.where((h < 0) | (ch < 0), -1, h * k + ch) if ch is not None else None
-                parts = [p + (lab,) for p in parts for lab in labels]
+            # Only the value combinations that occur become groups (never the full product, which
+            # for two 1,000-value columns would be a million labels).
+            sides = [x for x in (r, s, h) if x is not None]
+            used = np.unique(np.concatenate([x[x >= 0] for x in sides]))
+            r, s = _compact(r, used), _compact(s, used)
+            h = _compact(h, used) if h is not None else None
+            parts = []
+            for u in used.tolist():
+                vals = []
+                for col, k in zip(reversed(combo), reversed(radix)):
+                    u, j = divmod(u, k)
+                    vals.append(single[col][3][j])
+                parts.append(tuple(reversed(vals)))
             names = ["&".join(f"{c}={v}" for c, v in zip(combo, p)) for p in parts]
             out.append(Partition(combo, names, r, s, h, parts))
     return out
+
+
+def _compact(codes: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Renumber mixed-radix codes to positions in the sorted ``used`` codes (``-1`` stays)."""
+    pos = np.searchsorted(used, np.maximum(codes, 0))
+    return np.where(codes >= 0, pos, -1).astype(np.int64)

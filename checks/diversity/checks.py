@@ -141,6 +141,7 @@ class TailRetention(Check):
         # Per split and column: the reference tail rate (A; permutation A') and the tail hits of
         # the m-row compared parts (real B, synthetic S, permutation B').
         tA, hB, hS, pA, pB = (np.zeros((R, len(cols))) for _ in range(5))
+        nB, nS, nPB = (np.zeros((R, len(cols))) for _ in range(3))  # non-missing rows of each part
         for r in range(R):
             perm = rng.permutation(nr_s)
             a, b = perm[m:], perm[:m]
@@ -149,23 +150,30 @@ class TailRetention(Check):
             pa, pb = pooled_perm[m:nr_s], pooled_perm[:m]
             for j, ((cr, cs), k) in enumerate(zip(codes, ks)):
                 pool = np.concatenate([cr, cs])
-                for ref, parts, rate_out, hit_outs in ((cr[a], (cr[b], cs[s]), tA, (hB, hS)),
-                                                       (pool[pa], (pool[pb],), pA, (pB,))):
+                for ref, parts, rate_out, hit_outs, n_outs in ((cr[a], (cr[b], cs[s]), tA, (hB, hS), (nB, nS)),
+                                                               (pool[pa], (pool[pb],), pA, (pB,), (nPB,))):
                     ref = ref[ref < k]
                     tails = np.append(_stats.tail_bins(np.bincount(ref, minlength=k)), False)  # missing: no tail
                     rate_out[r, j] = tails[ref].mean() if ref.size else 0.0
-                    for part, out in zip(parts, hit_outs):
+                    for part, out, n_out in zip(parts, hit_outs, n_outs):
                         out[r, j] = tails[part].sum()
+                        n_out[r, j] = np.count_nonzero(part < k)
+        # Expected tail hits of a part = the reference tail rate x the part's NON-MISSING rows (a
+        # column with missing values must not read as lost tails). The synthetic hits are rescaled
+        # to the real part's non-missing count so that one null (counts at the real part's size)
+        # judges them.
         comps, labels = [], []
         for j, col in enumerate(cols):
-            comps.append((m * np.median(tA[:, j]), hS[:, j], hB[:, j], pB[:, j]))
+            comps.append((np.median(tA[:, j] * nB[:, j]), np.median(hS[:, j] / np.maximum(nS[:, j], 1)) * np.median(nB[:, j]),
+                          hB[:, j], pB[:, j]))
             labels.append(col)
-        comps.append((m * np.median(tA.sum(1)), hS.sum(1), hB.sum(1), pB.sum(1)))
+        comps.append((np.median((tA * nB).sum(1)), np.median(hS.sum(1) / np.maximum((tA * nS).sum(1), 1e-12)
+                                                             * (tA * nB).sum(1)), hB.sum(1), pB.sum(1)))
         labels.append(None)
         values, nulls = [], []
         for mu, hs_, hb_, pb_ in comps:
             mu = max(float(mu), 1e-12)
-            values.append(float(1 - np.median(hs_) / mu))
+            values.append(float(1 - hs_ / mu))
             nulls.append(_DeficitNull([hb_, pb_], mu))
         verdicts = judge([Comparison(val, 1 - hb_ / max(float(mu), 1e-12), self.min_effect, dist=null)
                           for val, null, (mu, _, hb_, _) in zip(values, nulls, comps)], ctx.alpha, ctx.fdr_q)
