@@ -129,3 +129,22 @@ def test_absent_probability_is_hypergeometric():
 
     assert absent_probability(8, 100, 100) == pytest.approx(hypergeom(200, 8, 100).pmf(0), rel=1e-9)
     assert absent_probability(0, 10, 10) == 1.0
+
+
+def test_column_quality_holdout_and_plausible_constants(adult):
+    """A constant holdout column is the real data's own property (warn, never fail); a synthetic
+    column constant where the real one is 95% one value is plausible at 100 rows (warn); a synthetic
+    column constant where the real one is spread out fails."""
+    real = adult.iloc[:2000].reset_index(drop=True)
+    syn = adult.iloc[2000:2100].reset_index(drop=True).copy()
+    hold = adult.iloc[3000:3100].reset_index(drop=True).copy()
+    hold["age"] = 40
+    syn["capital_loss"] = 0
+    cfg = {"suite": "listed", "checks": {"validity.column_quality": {}}}
+    f = synthproof.audit(real, syn, holdout=hold, config=cfg).findings
+    f = f[f.check_id == "validity.column_quality"]
+    assert f[(f.column == "age") & (f.side == "holdout")].status.tolist() == ["warn"]
+    assert f[(f.column == "capital_loss") & (f.side == "synthetic")].status.tolist() == ["warn"]
+    syn["hours_per_week"] = 40
+    f = synthproof.audit(real, syn, config=cfg).findings
+    assert f[(f.column == "hours_per_week") & (f.side == "synthetic")].status.tolist() == ["fail"]
