@@ -28,8 +28,9 @@ from .conftest import real_real
 
 pytest.importorskip("great_expectations")
 
-# The share of the gate's budget this check gets in the default suite (as in a real audit).
-ALPHA = gating_alpha(parse_config({}).build_checks(), 0.05)
+# The share of the gate's budget this check gets in the default suite on a table (as in a real audit).
+_TABLE = prepare(pa.table({"x": [1.0, 2.0]}), pa.table({"x": [1.0, 2.0]}), None)
+ALPHA = gating_alpha(parse_config({}).build_checks(), 0.05, _TABLE)
 
 
 def _ctx(real, syn, seed=0, n_splits=100, **validity):
@@ -126,6 +127,20 @@ def test_out_of_domain_fails_at_200(adult, column, metric):
     row = next(f for f in out if f.column == column and f.metric == metric)
     assert row.value > row.threshold and row.reason_code == "beyond_baseline"
     assert "'<out-of-domain>'" not in row.message and "90" not in row.message  # no values quoted
+
+
+def test_a_single_far_value_warns_two_fail(adult):
+    """One synthetic value past the tolerated maximum may be a rare real value the real sample missed
+    (diamonds' y = 58.9): it warns; two such values fail (MIN_EXTREME_COUNT)."""
+    r, s = real_real(adult, 2000, 3)
+    one = s.assign(age=s["age"].astype(float))
+    one.loc[0, "age"] = 901.0
+    row = next(f for f in _run(r, one, seed=2) if f.column == "age" and f.metric == "expect_column_max_to_be_between")
+    assert row.status == "warn" and row.reason_code == "single_extreme" and "only warns" in row.message
+    two = one.copy()
+    two.loc[1, "age"] = 901.0
+    row = next(f for f in _run(r, two, seed=2) if f.column == "age" and f.metric == "expect_column_max_to_be_between")
+    assert row.status == "fail" and row.reason_code == "beyond_baseline"
 
 
 def test_two_unseen_categories_in_200_are_not_evidence(adult):

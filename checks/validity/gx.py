@@ -44,6 +44,14 @@ from ._suite import ExtremeRule, RateRule, calibrate, extreme_rule, half_ranges,
 #: ``capital_gain`` in 100 rows) no tail model can bound how far a faithful sample may reach
 #: (measured: 2 of ~170 calibration splits failed on such columns), so a breach only warns.
 MIN_TAIL_VALUES = 10
+#: A breached max/min expectation fails only when at least this many synthetic values lie beyond the
+#: tolerated bound. One value, however far, is indistinguishable from a rare real data error that the
+#: real sample happened to miss: by exchangeability the synthetic half of two equal independent
+#: samples holds the single most extreme value half the time, and a tail model fitted to a clean
+#: real sample cannot know about errors it never saw (measured: ggplot2 diamonds holds y = 58.9 and
+#: z = 31.8 among ~54k rows; 3 of 10 real/real splits at 26k rows failed on one such value). Two or
+#: more far values — a generator emitting out-of-domain values in 1% of 200 rows — still fail.
+MIN_EXTREME_COUNT = 2
 
 GX_HINT = "Great Expectations is not installed; install with: pip install 'synthproof[gx]'"
 MIN_ROWS = 10
@@ -523,6 +531,8 @@ class DerivedExpectations(Check):
             status, reason = row["status"], row["reason"]
             if status == "fail" and not s.meta.get("gating", True):
                 status, reason = "warn", "underpowered"
+            elif status == "fail" and s.kind in ("max", "min") and _beyond(prep, s) < MIN_EXTREME_COUNT:
+                status, reason = "warn", "single_extreme"
             if status == "pass" and s.statistical:
                 rule = s.rule
                 effect = row["value"] - rule.median > (self.min_effect if s.kind not in ("max", "min")
@@ -621,6 +631,9 @@ def _tail(status: str, reason: str | None, s: Spec, check: DerivedExpectations) 
         return "."
     if s.rule is None:
         return ": the synthetic data breaks a rule every real row keeps." if status == "fail" else "."
+    if status == "warn" and reason == "single_extreme":
+        return (": beyond the tolerance, but only one synthetic value lies past the tolerated bound — as likely "
+                "a rare real value the real sample missed as a defect, so this only warns.")
     if status == "warn" and reason == "underpowered" and not s.meta.get("gating", True):
         return (f": beyond the tolerance, but the real tail holds fewer than {MIN_TAIL_VALUES} distinct values — "
                 "too few to bound how far a faithful sample reaches, so this only warns.")
@@ -632,6 +645,14 @@ def _tail(status: str, reason: str | None, s: Spec, check: DerivedExpectations) 
                         f"(minimum effect {fmt(eff)}).",
         None: ": within real/real variation.",
     }.get(reason, ".")
+
+
+def _beyond(prep: dict, s: Spec) -> int:
+    """Synthetic values past the tolerated bound of a max/min expectation."""
+    x = pd.to_numeric(prep["synthetic"][s.column], errors="coerce").to_numpy(dtype=float)
+    if s.kind == "max":
+        return int((x > float(s.kwargs["max_value"])).sum())
+    return int((x < float(s.kwargs["min_value"])).sum())
 
 
 def _suite_meta(check: Check, n_pool: int, m: int) -> dict:
