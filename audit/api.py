@@ -123,7 +123,8 @@ def audit(
     ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
                        max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
                        threads=cfg.threads, settings=cfg, started_at=started,
-                       synthetic_path=str(synthetic) if isinstance(synthetic, (str, os.PathLike)) else None)
+                       synthetic_path=str(synthetic) if isinstance(synthetic, (str, os.PathLike)) else None,
+                       progress=progress)
     findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
                                          threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))

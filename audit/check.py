@@ -131,6 +131,12 @@ class Check:
     def severity(self) -> str:
         return self.config["severity"]
 
+    @staticmethod
+    def applicable(data: Any) -> bool:
+        """Whether the check has anything to look at in this data (e.g. a text column). A check
+        that does not apply is ``skipped`` and takes no share of the gate's false-alarm budget."""
+        return True
+
     def get_params(self) -> dict[str, Any]:
         """The parameters as given/defaulted (round-trips through YAML)."""
         return dict(self.config)

@@ -95,6 +95,28 @@ class ValidityConfig(_Strict):
     export_suite: str | None = None
 
 
+class EmbeddingConfig(_Strict):
+    """Sentence embeddings for the text checks (see :mod:`synthproof.embed`)."""
+
+    model: str | None = None  # a local sentence-transformers folder; None: bundled all-MiniLM-L6-v2
+    batch_size: int = Field(64, ge=1, le=4096)
+    dtype: Literal["float32", "bfloat16"] = "float32"
+    max_docs: int = Field(20_000, ge=50, le=10_000_000)  # per side, seeded sample
+    cache: bool = True
+    cache_dir: str | None = None  # default: $SYNTHPROOF_CACHE_DIR or ~/.cache/synthproof/embeddings
+
+
+class TextConfig(_Strict):
+    """Text corpora: which columns are documents, metadata groups, evaluation sets, limits."""
+
+    columns: list[str] | None = None  # None: every column whose role is text (inferred or declared)
+    groups: list[str] | None = None  # metadata columns defining subgroups (None: inferred by name)
+    eval_sets: list[str] = Field(default_factory=list)  # JSONL/Parquet files for contamination
+    eval_text_field: str | None = None  # the eval sets' text column (default: the first text-like one)
+    max_chars: int = Field(100_000, ge=100, le=100_000_000)  # per document; longer ones are cut (counted)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+
+
 class AuditConfig(_Strict):
     """The validated config. See the module docstring for the YAML form."""
 
@@ -113,6 +135,7 @@ class AuditConfig(_Strict):
     bias: BiasConfig = Field(default_factory=BiasConfig)
     provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
+    text: TextConfig = Field(default_factory=TextConfig)
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
     def build_checks(self) -> list[Check]:
@@ -184,11 +207,15 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
             val = getattr(cfg, key)
             if val and not pathlib.Path(val).is_absolute():
                 setattr(cfg, key, str((base_dir / val)))
-        for section, key in (("provenance", "sidecar"), ("validity", "gx_suite"), ("validity", "export_suite")):
-            sub = getattr(cfg, section)
+        for section, key in (("provenance", "sidecar"), ("validity", "gx_suite"), ("validity", "export_suite"),
+                             ("text.embedding", "model"), ("text.embedding", "cache_dir")):
+            sub = cfg
+            for part in section.split("."):
+                sub = getattr(sub, part)
             val = getattr(sub, key)
             if val and not pathlib.Path(val).is_absolute():
                 setattr(sub, key, str(base_dir / val))
+        cfg.text.eval_sets = [v if pathlib.Path(v).is_absolute() else str(base_dir / v) for v in cfg.text.eval_sets]
     _check_patterns(cfg)
     cfg.build_checks()
     return cfg

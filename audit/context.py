@@ -62,6 +62,8 @@ class AuditContext:
         ISO-8601 UTC start of the run (provenance timestamps must not be later).
     synthetic_path : str or None
         Path of the synthetic input when it was a file or folder (for the provenance sidecar).
+    progress : bool
+        Show progress bars on long work (embedding).
     """
 
     data: Prepared
@@ -75,6 +77,7 @@ class AuditContext:
     settings: Any = None
     started_at: str | None = None
     synthetic_path: str | None = None
+    progress: bool = False
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -155,6 +158,63 @@ class AuditContext:
                 fr, fs, support, exact = self.fine_codes(column)
                 self.cache[key] = coarse_from_fine(fr, fs, support, exact)
         return self.cache[key]
+
+    # -- text corpora -------------------------------------------------------------------------
+    @property
+    def text_columns(self) -> list[str]:
+        """The text columns the text checks audit (``text.columns``, else every ``text`` role)."""
+        declared = self.config.text.columns
+        cols = self.data.by_role("text")
+        return [c for c in cols if declared is None or c in declared]
+
+    def text(self, column: str, side: str = "synthetic"):
+        """Cached :class:`~synthproof.text.TextSide` of a text column on ``side`` (real,
+        synthetic or holdout); ``None`` when that side has no such column."""
+        from .text import clean_texts
+
+        key = f"text:{column}:{side}"
+        if key not in self.cache:
+            frame = {"real": self.data.real, "synthetic": self.data.synthetic, "holdout": self.data.holdout}[side]
+            self.cache[key] = (clean_texts(frame[column].to_numpy(), self.config.text.max_chars)
+                               if frame is not None and column in frame.columns else None)
+        return self.cache[key]
+
+    @property
+    def embedder(self):
+        """The run's :class:`~synthproof.embed.Embedder` (built from ``text.embedding``)."""
+        if "embedder" not in self.cache:
+            from .embed import Embedder
+
+            e = self.config.text.embedding
+            self.cache["embedder"] = Embedder(e.model, e.batch_size, e.dtype, cache_dir=e.cache_dir,
+                                              use_cache=e.cache, progress=self.progress)
+        return self.cache["embedder"]
+
+    def embeddings(self, column: str, side: str = "synthetic") -> tuple[np.ndarray, np.ndarray, int]:
+        """Embeddings of a seeded sample of at most ``text.embedding.max_docs`` documents.
+
+        Returns
+        -------
+        index : ndarray of int64, shape (k,)
+            Positions in ``text(column, side).docs`` (sorted).
+        vectors : ndarray of float32, shape (k, dim)
+        truncated : int
+            Sampled documents longer than the model's window (cut to it).
+        """
+        key = f"embeddings:{column}:{side}"
+        if key not in self.cache:
+            ts = self.text(column, side)
+            cap = self.config.text.embedding.max_docs
+            n = len(ts.docs)
+            idx = np.arange(n) if n <= cap else np.sort(self.rng(f"embed:{column}:{side}").choice(n, cap, replace=False))
+            got = self.embedder.encode([ts.docs[i] for i in idx])
+            self.cache[key] = (idx.astype(np.int64), got.vectors, got.truncated)
+        return self.cache[key]
+
+    def doc_id(self, column: str, side: str, doc: int) -> str:
+        """Row identifier of document ``doc`` of a text column (see :meth:`row_id`)."""
+        row = int(self.text(column, side).rows[doc])
+        return self.row_id(row) if side == "synthetic" else f"{side} row={row}"
 
     def label(self, value: str, real_count: int) -> str:
         """A category label as it may appear in a message (see :func:`label_is_public`)."""

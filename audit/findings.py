@@ -53,6 +53,12 @@ REASONS = {
     "expectation_error": "Great Expectations could not evaluate the expectation",
     "invalid_suite": "the expectation suite file is missing, unreadable or not a valid GX 1.x suite",
     "above_max_share": "the share of synthetic rows exceeds the configured maximum",
+    "missing": "values are missing",
+    "single_extreme": "a single synthetic value past a tolerated extreme (indistinguishable from a rare real value)",
+    "non_string": "text-column values that are not strings",
+    "empty_text": "text-column values that are empty or whitespace-only",
+    "invalid_utf8": "text that held invalid UTF-8 (replaced by U+FFFD)",
+    "truncated": "documents cut at the configured maximum length",
 }
 
 SCHEMA = pa.schema(

@@ -12,6 +12,7 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -114,9 +115,8 @@ def _read_path(path: pathlib.Path, name: str, columns: list[str] | None = None) 
             try:
                 return pajson.read_json(path), [path]
             except pa.ArrowInvalid:
-                # Mixed types across lines: pandas keeps them; the schema step reports them.
-                frame = pd.read_json(path, lines=True, dtype=False)
-                return _frame_to_table(frame), [path]
+                # Mixed types across lines, invalid UTF-8 or broken lines: parse line by line.
+                return _frame_to_table(read_jsonl_lines(path, name)), [path]
     except InputError:
         raise
     except (pa.ArrowException, OSError, ValueError, UnicodeDecodeError) as exc:
@@ -128,20 +128,94 @@ def _read_path(path: pathlib.Path, name: str, columns: list[str] | None = None) 
     )
 
 
+def _repair_utf8(table: pa.Table) -> pa.Table:
+    """String columns holding invalid UTF-8 (pyarrow's JSON and Parquet readers do not check) get
+    it replaced by U+FFFD, so every later step sees valid text; the text checks count U+FFFD."""
+    for i, field in enumerate(table.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        col = table.column(i)
+        try:
+            col.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = col.cast(pa.large_binary() if pa.types.is_large_string(field.type) else pa.binary())
+            fixed = pa.array([None if v is None else v.decode("utf-8", errors="replace") for v in raw.to_pylist()],
+                             type=field.type)
+            table = table.set_column(i, field, fixed)
+    return table
+
+
+def read_jsonl_lines(path: pathlib.Path, name: str) -> pd.DataFrame:
+    """Parse JSON Lines one line at a time (the slow path when pyarrow's reader refuses the file).
+
+    Invalid UTF-8 is replaced by U+FFFD (the text checks count it); blank lines are skipped; a line
+    that is not a JSON object is an error naming its line number(s).
+
+    Raises
+    ------
+    InputError
+        Broken lines (the first five line numbers and the count), or no record at all.
+    """
+    import json
+
+    records, bad, n_lines = [], [], 0
+    with path.open("rb") as fh:
+        for n_lines, raw in enumerate(fh, start=1):
+            line = raw.decode("utf-8", errors="replace").strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+            if not isinstance(obj, dict):
+                bad.append(n_lines)
+                continue
+            records.append(obj)
+    if bad:
+        shown = ", ".join(str(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise InputError(f"{name}: {path}: {len(bad)} of {n_lines} lines are not JSON objects (line {shown})")
+    if not records:
+        raise InputError(f"{name}: zero rows in {path}")
+    return pd.DataFrame.from_records(records)
+
+
 def _frame_to_table(frame: pd.DataFrame) -> pa.Table:
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):
-        fixed = {}
+        fields, arrays = [], []
         for col in frame.columns:
             s = frame[col]
+            meta = None
             try:
-                fixed[col] = pa.array(s, from_pandas=True)
+                arr = pa.array(s, from_pandas=True)
             except (pa.ArrowException, TypeError, ValueError):
-                fixed[col] = pa.array([None if _missing(v) else str(v) for v in s], type=pa.string())
-        return pa.table(fixed)
+                vals = s.tolist()
+                strings = [v for v in vals if isinstance(v, str)]
+                others = sum(1 for v in vals if not isinstance(v, str) and not _missing(v))
+                if strings and others and _looks_like_text(strings):
+                    # Free text with stray numbers/objects: those are not documents. They become
+                    # missing, and the count travels in the field metadata to the text checks.
+                    arr = pa.array([v if isinstance(v, str) else None for v in vals], type=pa.string())
+                    meta = {NON_STRING_KEY: str(others).encode()}
+                else:
+                    arr = pa.array([None if _missing(v) else str(v) for v in vals], type=pa.string())
+            fields.append(pa.field(col, arr.type, metadata=meta))
+            arrays.append(arr)
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _looks_like_text(strings: list[str]) -> bool:
+    """Whether string values are free text (median of at least 5 words, as the ``text`` role)."""
+    sample = strings[:2000]
+    return float(np.median([len(v.split()) for v in sample])) >= 5
+
+
+#: Field-metadata key: how many values of a text column were not strings (read as missing).
+NON_STRING_KEY = b"synthproof.non_string"
 
 
 def _missing(v: object) -> bool:
@@ -191,6 +265,7 @@ def load(source: Any, name: str, keep=None) -> tuple[pa.Table, Fingerprint]:
         label = str(path)
     else:
         raise InputError(f"{name}: expected a path, pandas.DataFrame or pyarrow.Table, got {type(source).__name__}")
+    table = _repair_utf8(table)
     names = tuple(all_names) if all_names is not None else tuple(table.column_names)
     n_rows = table.num_rows
     if len(names) == 0:

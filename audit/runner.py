@@ -43,19 +43,19 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def gating_alpha(checks: list[Check], alpha: float) -> float:
+def gating_alpha(checks: list[Check], alpha: float, data=None) -> float:
     """The family-wise level each gating check gets: ``alpha / K`` over the statistical checks
-    whose severity is ``fail`` (Bonferroni across checks; Holm inside each check), so that
-    P(gate fails | real vs real) <= ``alpha``."""
-    k = sum(1 for c in checks if c.statistical and c.severity == "fail")
+    whose severity is ``fail`` and that apply to ``data`` (Bonferroni across checks; Holm inside
+    each check), so that P(gate fails | real vs real) <= ``alpha``."""
+    k = sum(1 for c in checks if c.statistical and c.severity == "fail" and (data is None or c.applicable(data)))
     return alpha / max(k, 1)
 
 
-def warning_q(checks: list[Check], q: float) -> float:
+def warning_q(checks: list[Check], q: float, data=None) -> float:
     """The false-discovery level each statistical check gets for warnings: ``q / K`` over the
-    statistical checks that run. Under real vs real, P(any warning) <= ``q`` for the whole run
-    (Benjamini–Hochberg controls the family-wise rate under the complete null)."""
-    k = sum(1 for c in checks if c.statistical and c.severity != "off")
+    statistical checks that run on ``data``. Under real vs real, P(any warning) <= ``q`` for the
+    whole run (Benjamini–Hochberg controls the family-wise rate under the complete null)."""
+    k = sum(1 for c in checks if c.statistical and c.severity != "off" and (data is None or c.applicable(data)))
     return q / max(k, 1)
 
 
@@ -70,6 +70,9 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
     if check.severity == "off":
         return [check.finding(status="skipped", reason_code="disabled",
                               message=f"{check.id} is switched off (severity: off).", **base)]
+    if not check.applicable(ctx.data):
+        return [check.finding(status="skipped", reason_code="no_applicable_columns",
+                              message=f"{check.id} does not apply: the data has no column it audits.", **base)]
     if check.needs_holdout and ctx.data.holdout is None:
         return [check.finding(status="skipped", reason_code="no_holdout",
                               message=f"{check.id} needs a holdout of real rows the generator never saw; none given.",
@@ -107,8 +110,8 @@ def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bo
     """Run every check in order and collect their findings (``threads`` caps BLAS/OpenMP pools)."""
     from threadpoolctl import threadpool_limits
 
-    ctx.alpha = gating_alpha(checks, alpha)
-    ctx.fdr_q = warning_q(checks, ctx.fdr_q)
+    ctx.alpha = gating_alpha(checks, alpha, ctx.data)
+    ctx.fdr_q = warning_q(checks, ctx.fdr_q, ctx.data)
     findings: list[Finding] = []
     bar = tqdm(checks, desc="synthproof", unit="check", disable=not progress, leave=False)
     with threadpool_limits(limits=threads):

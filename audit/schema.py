@@ -292,6 +292,14 @@ def prepare(
     for (col, _, _, _, store), (arr, found) in zip(jobs, results):
         store[col] = arr
         issues.extend(found)
+    for side, table in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
+        if table is None:
+            continue
+        for fld in table.schema:
+            count = (fld.metadata or {}).get(b"synthproof.non_string")
+            if count and fld.name in out_roles:
+                issues.append(SchemaIssue(fld.name, side, "non_string", int(count), table.num_rows,
+                                          f"{int(count)} of {table.num_rows} values are not strings; read as missing"))
     real_out = _frame(cols_r, len(real_df))
     syn_out = _frame(cols_s, len(syn_df))
     hold_out = _frame(cols_h, len(hold_df)) if hold_df is not None else None

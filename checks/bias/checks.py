@@ -22,7 +22,7 @@ from synthproof.findings import Finding
 from synthproof.checks.drift import _stats as drift_stats
 
 from . import _stats
-from .groups import Partition, infer_sensitive, partitions
+from .groups import Partition, infer_sensitive, infer_text_groups, partitions
 
 MIN_COMPARE_ROWS = 10
 _NUMERIC = ("numeric", "datetime")
@@ -42,8 +42,24 @@ def sensitive_columns(ctx) -> list[tuple[str, str]]:
         else:
             feats = {c: data.roles[c] for c in data.features if c != cfg.target}
             found = [(s.column, s.how) for s in infer_sensitive(data.real[list(feats)], feats)]
+        if data.by_role("text"):  # text corpora: metadata groups (topic, language, template, ...)
+            have = {c for c, _ in found}
+            found += [(c, "text_group") for c in text_groups(ctx) if c not in have and c != cfg.target]
         ctx.cache[key] = found
     return ctx.cache[key]
+
+
+def text_groups(ctx) -> list[str]:
+    """Metadata columns that group a text corpus: ``text.groups``, else inferred by name."""
+    declared = ctx.config.text.groups
+    data = ctx.data
+    if declared is not None:
+        missing = [c for c in declared if c not in data.real.columns or c not in data.synthetic.columns]
+        if missing:
+            raise ValueError(f"declared text group column(s) {missing} are not in both real and synthetic data")
+        return list(declared)
+    feats = {c: data.roles[c] for c in data.features}
+    return infer_text_groups(data.real[list(feats)], feats)
 
 
 def subgroup_partitions(ctx) -> list[Partition]:

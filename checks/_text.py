@@ -1,0 +1,93 @@
+"""What every text check shares: the text columns it applies to and their cleaned sides.
+
+Text checks live in their families' folders (``drift/text.py``, ``diversity/text.py``,
+``duplication/text.py``); this module is their common base.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthproof.calibration import Verdict, describe, judge
+from synthproof.check import Check
+from synthproof.errors import IncomputableError
+from synthproof.findings import Finding
+
+#: Fewest documents per side (after matching sizes) for a statistical text comparison.
+MIN_DOCS = 20
+
+
+class TextCheck(Check):
+    """Base of the text checks: applies when the data has a text column; one comparison per column."""
+
+    merges = False
+
+    @staticmethod
+    def applicable(data) -> bool:
+        return bool(data.by_role("text"))
+
+    def text_columns(self, ctx) -> list[str]:
+        cols = ctx.text_columns
+        if not cols:
+            raise IncomputableError("no_applicable_columns", "no text column (role 'text')")
+        return cols
+
+    def sides(self, ctx, col: str):
+        """(real, synthetic) :class:`~synthproof.text.TextSide` of ``col``."""
+        return ctx.text(col, "real"), ctx.text(col, "synthetic")
+
+    def too_few(self, col: str, n_real: int, n_syn: int, need: int = MIN_DOCS) -> Finding:
+        return self.finding(scope="column", column=col, status="skipped", reason_code="too_few_rows",
+                            n_real=n_real, n_synthetic=n_syn,
+                            message=f"text column {col!r}: {n_real} real and {n_syn} synthetic documents; "
+                                    f"this check needs at least {need} synthetic and {2 * need} real.")
+
+    def judged(self, items: list[tuple], ctx, label: str, **common) -> list[Finding]:
+        """Judge ``items`` = [(col, Comparison, n_real, n_syn, extra finding kwargs)] as one family
+        (Holm/BH across them) and turn them into column findings."""
+        verdicts: list[Verdict] = judge([c for _, c, *_ in items], ctx.alpha, ctx.fdr_q)
+        out = []
+        for (col, comp, n_r, n_s, extra), v in zip(items, verdicts):
+            extra = dict(extra)
+            what = extra.pop("what", f"text column {col!r}")
+            prefix = extra.pop("prefix", "")
+            out.append(self.finding(
+                scope=extra.pop("scope", "column"), column=col, value=comp.value, baseline_value=v.baseline_median,
+                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+                min_effect=comp.min_effect, n_real=n_r, n_synthetic=n_s, status=v.status,
+                reason_code=v.reason_code,
+                message=prefix + describe(extra.pop("label", label), comp.value, v, comp.min_effect, what),
+                **common, **extra))
+        return out
+
+
+class Empirical:
+    """A permutation null as a distribution: ``sf(x) = (1 + #{null >= x}) / (P + 1)`` (the observed
+    statistic counts as one permutation, so ``p >= 1/(P+1)``) and ``ppf`` its empirical quantile."""
+
+    def __init__(self, null: np.ndarray) -> None:
+        self.null = np.sort(np.asarray(null, dtype=float))
+
+    def sf(self, x: float) -> float:
+        greater = self.null.size - np.searchsorted(self.null, x - 1e-12 * max(1.0, abs(x)), side="left")
+        return float((1 + greater) / (self.null.size + 1))
+
+    def ppf(self, q: float) -> float:
+        return float(np.quantile(self.null, min(max(q, 0.0), 1.0)))
+
+
+
+
+def text_codes(ctx, col: str) -> dict:
+    """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (cached):
+    ``{"real": TokenCodes, "synthetic": TokenCodes, "holdout": TokenCodes}`` (holdout when given)."""
+    from synthproof.checks.diversity._text_stats import encode_corpora
+
+    key = f"textcodes:{col}"
+    if key not in ctx.cache:
+        sides = [s for s in ("real", "synthetic", "holdout") if ctx.text(col, s) is not None]
+        ctx.cache[key] = dict(zip(sides, encode_corpora(*[ctx.text(col, s).tokens for s in sides])))
+    return ctx.cache[key]
+
+
+__all__ = ["MIN_DOCS", "Empirical", "TextCheck", "text_codes"]

@@ -1,0 +1,197 @@
+"""Drift of a text corpus: embedding-space MMD, a classifier two-sample test on embeddings, and
+the tabular drift checks run on per-document descriptors (length, type-token ratio, ...).
+
+Embeddings come from :meth:`AuditContext.embeddings` (computed once per run and side, shared by
+every text check). Both embedding tests use exact permutation nulls, which are the real/real
+baseline at this size: under "synthetic ~ real" the documents are exchangeable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from synthproof.calibration import Comparison
+from synthproof.check import Param, register
+from synthproof.checks._text import MIN_DOCS, Empirical, TextCheck
+from synthproof.findings import Finding
+from synthproof.text import DESCRIPTORS, descriptors
+
+from . import _text_stats
+from .detection import permutation_auc_null, rank_auc
+
+
+def _sample(rng, n: int, m: int) -> np.ndarray:
+    return np.sort(rng.choice(n, m, replace=False)) if m < n else np.arange(n)
+
+
+@register
+class TextMMD(TextCheck):
+    """Kernel two-sample test on sentence embeddings (Gaussian kernel, median-heuristic bandwidth).
+
+    ``m = min(max_docs, embedded documents per side)`` seeded documents per side; the statistic is
+    the biased MMD² (Gretton et al. 2012) in [0, 2]; its null is ``P`` label permutations of the
+    pooled sample computed as matrix products (the observed statistic counts as one, so
+    ``p >= 1/(P+1)``). ``P`` is raised automatically until ``1/(P+1)`` is below half the
+    corrected level, so the test can always reject.
+    """
+
+    id = "drift.text_mmd"
+    family = "drift"
+    summary = "Embedding-space MMD² (Gaussian kernel, median bandwidth) with an exact permutation null."
+    metric = "mmd_squared"
+    value_range = "[0, 2]"
+    source = "Gretton et al. 2012, 'A kernel two-sample test', JMLR 13; all-MiniLM-L6-v2 embeddings"
+    params = {
+        "min_effect": Param("float", 0.005, "minimum MMD² above the permutation median worth failing", low=0.0),
+        "max_docs": Param("int", 2000, "documents per side (seeded sample of the embedded ones)", low=MIN_DOCS),
+        "n_permutations": Param("int", 2000, "label permutations (raised when too few for the corrected level)",
+                                low=100, high=1_000_000),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        cols = self.text_columns(ctx)
+        items, out = [], []
+        level = ctx.alpha / len(cols)
+        n_perm = max(self.n_permutations, math.ceil(2.0 / level))
+        for col in cols:
+            _, er, tr = ctx.embeddings(col, "real")
+            _, es, ts = ctx.embeddings(col, "synthetic")
+            m = int(min(self.max_docs, len(er), len(es)))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, len(er), len(es)))
+                continue
+            rng = ctx.rng(f"{self.id}:{col}")
+            x, y = er[_sample(rng, len(er), m)], es[_sample(rng, len(es), m)]
+            obs, null, bw = _text_stats.mmd2_permutation_test(x, y, n_perm, rng)
+            items.append((col, Comparison(obs, null, self.min_effect, dist=Empirical(null)), m, m,
+                          {"evidence": {"bandwidth": round(bw, 6), "n_permutations": n_perm,
+                                        "truncated_real": tr, "truncated_synthetic": ts}}))
+        return out + self.judged(items, ctx, "MMD²")
+
+
+@register
+class TextDetectionAUC(TextCheck):
+    """Classifier two-sample test on sentence embeddings: out-of-fold ROC AUC of a logistic
+    regression telling synthetic from real documents (0.5 = indistinguishable), with the exact
+    label-permutation null of :mod:`synthproof.checks.drift.detection`."""
+
+    id = "drift.text_detection_auc"
+    family = "drift"
+    summary = "C2ST on embeddings: out-of-fold AUC of logistic regression real-vs-synthetic documents."
+    metric = "detection_auc"
+    goal = "minimize (0.5 = indistinguishable)"
+    source = "Lopez-Paz & Oquab 2017 (C2ST); sklearn LogisticRegression, roc_auc_score"
+    params = {
+        "min_effect": Param("float", 0.05, "minimum AUC above the permutation median worth failing", low=0.0, high=0.5),
+        "max_docs": Param("int", 5000, "documents per side (seeded sample of the embedded ones)", low=MIN_DOCS),
+        "n_folds": Param("int", 5, "stratified folds for out-of-fold scores", low=2, high=10),
+        "n_permutations": Param("int", 200, "label permutations for the null", low=20, high=100_000),
+        "C": Param("float", 1.0, "inverse L2 regularisation of the logistic regression", low=0.0, open_low=True),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
+        cols = self.text_columns(ctx)
+        items, out = [], []
+        for col in cols:
+            _, er, _ = ctx.embeddings(col, "real")
+            _, es, _ = ctx.embeddings(col, "synthetic")
+            m = int(min(self.max_docs, len(er), len(es)))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, len(er), len(es)))
+                continue
+            rng = ctx.rng(f"{self.id}:{col}")
+            X = np.vstack([er[_sample(rng, len(er), m)], es[_sample(rng, len(es), m)]]).astype(np.float64)
+            y = np.repeat([0, 1], m)
+            scores, folds = np.empty(2 * m), np.empty(2 * m, dtype=np.int64)
+            skf = StratifiedKFold(n_splits=self.n_folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+            for f, (tr, te) in enumerate(skf.split(X, y)):
+                clf = LogisticRegression(C=self.C, max_iter=2000).fit(X[tr], y[tr])
+                scores[te], folds[te] = clf.decision_function(X[te]), f
+            auc = rank_auc(scores, y)
+            null = permutation_auc_null(scores, y, folds, self.n_permutations, rng)
+            items.append((col, Comparison(auc, null, self.min_effect, null="normal"), m, m, {}))
+        return out + self.judged(items, ctx, "Detection AUC")
+
+
+@register
+class TextDescriptorDrift(TextCheck):
+    """The tabular drift checks (KS for numeric descriptors, TVD for the language) run on
+    per-document descriptors of every document: ``n_chars``, ``n_words``, ``type_token_ratio``,
+    ``non_alpha_share`` (see :func:`synthproof.text.descriptors`) and, when ``py3langid`` is
+    installed, ``language`` on a seeded sample of ``max_language_docs`` documents per side.
+    Findings name the column ``<text column>.<descriptor>``; Holm acts across all of them."""
+
+    id = "drift.text_descriptors"
+    family = "drift"
+    summary = "KS / TVD drift of per-document descriptors (characters, words, type-token ratio, non-letters, language)."
+    metric = "ks_statistic"
+    source = "the drift.ks and drift.tvd statistics (Kolmogorov–Smirnov; total variation); py3langid (Lui & Baldwin 2012)"
+    params = {
+        "min_effect": Param("float", 0.05, "minimum KS / TVD difference worth failing", low=0.0, high=1.0),
+        "max_language_docs": Param("int", 20_000, "documents per side whose language is identified (0: none)", low=0),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        from synthproof.checks.drift.columns import KSDrift, TVDrift
+        from synthproof.context import AuditContext
+        from synthproof.schema import prepare
+
+        frames = {"real": {}, "synthetic": {}}
+        roles: dict[str, str] = {}
+        for col in self.text_columns(ctx):
+            for side in frames:
+                ts = ctx.text(col, side)
+                d = descriptors(ts.docs, ts.tokens)
+                for name in DESCRIPTORS:
+                    frames[side][f"{col}.{name}"] = d[name].to_numpy()
+                    roles[f"{col}.{name}"] = "numeric"
+                lang = self._languages(ctx, col, side, ts.docs)
+                if lang is not None:
+                    frames[side][f"{col}.language"] = lang
+                    roles[f"{col}.language"] = "categorical"
+        # Descriptor tables have one row per document; real and synthetic differ in length.
+        tables = {side: _table(cols) for side, cols in frames.items()}
+        data = prepare(tables["real"], tables["synthetic"], None, roles=roles)
+        n_parts = 2 if "categorical" in roles.values() else 1
+        sub = AuditContext(data=data, seed=ctx.seed, n_splits=ctx.n_splits, alpha=ctx.alpha / n_parts,
+                           fdr_q=ctx.fdr_q / n_parts, max_row_findings=ctx.max_row_findings,
+                           show_values=ctx.show_values, threads=ctx.threads, settings=ctx.settings)
+        parts = [KSDrift(min_effect=self.min_effect)] + ([TVDrift(min_effect=self.min_effect)] if n_parts == 2 else [])
+        out = []
+        for check in parts:
+            for f in check.run(sub):
+                out.append(dataclasses.replace(f, check_id=self.id, check_version=self.version, family=self.family,
+                                               severity=self.severity))
+        return out
+
+    def _languages(self, ctx, col: str, side: str, docs: list[str]):
+        """Language codes (ISO 639-1) of a seeded sample of documents, None elsewhere; None when
+        ``py3langid`` is missing or ``max_language_docs`` is 0."""
+        if self.max_language_docs == 0:
+            return None
+        try:
+            import py3langid
+        except ImportError:
+            return None
+        n = len(docs)
+        idx = (np.arange(n) if n <= self.max_language_docs else
+               np.sort(ctx.rng(f"langid:{col}:{side}").choice(n, self.max_language_docs, replace=False)))
+        out = np.full(n, None, dtype=object)
+        for i in idx:
+            out[i] = py3langid.classify(docs[i][:2000])[0]
+        return out
+
+
+def _table(cols: dict[str, np.ndarray]):
+    import pyarrow as pa
+
+    return pa.table({k: pa.array(v, from_pandas=True) for k, v in cols.items()})
+
+
+__all__ = ["TextDescriptorDrift", "TextDetectionAUC", "TextMMD"]

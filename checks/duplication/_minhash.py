@@ -1,0 +1,223 @@
+"""MinHash signatures in bulk, bit-compatible with datasketch's ``affine32`` scheme, and near-duplicate
+pairs through datasketch's ``MinHashLSH``.
+
+datasketch hashes each shingle in Python and builds one ``MinHash`` per document; here the shingles
+of a whole corpus are keyed with numpy (word codes from ``pandas.factorize``, a polynomial 64-bit
+key per word n-gram, folded to 32 bits), and the permutations are applied to a block of documents
+at once. The permutation parameters come from ``datasketch.MinHash(num_perm, seed)`` and the
+arithmetic is datasketch's (MurmurHash3 ``fmix32`` pre-mix, ``a * h + b`` modulo 2^32, minimum per
+document), so a signature equals ``datasketch.MinHash(num_perm, seed, hashfunc=int)`` fed the same
+32-bit shingle hashes (tested). Candidate pairs come from ``datasketch.MinHashLSH`` (banding with
+datasketch's optimal ``(b, r)`` for the threshold) and are kept when their estimated Jaccard
+similarity (share of equal signature slots) reaches the threshold.
+
+References: Broder, A. (1997) "On the resemblance and containment of documents"; Leskovec,
+Rajaraman & Ullman, "Mining of Massive Datasets", ch. 3 (banding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthproof.checks.diversity._text_stats import TokenCodes, ngram_keys
+
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (a bijection), element-wise on uint32 (wrapping arithmetic)."""
+    s1, m1, s2, m2, s3 = _FMIX
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> s1)
+        h = h * m1
+        h = h ^ (h >> s2)
+        h = h * m2
+        return h ^ (h >> s3)
+
+
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, each of shape (num_perm,)."""
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
+
+
+def shingle_hashes(corpus: TokenCodes, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of the distinct word n-grams of each document.
+
+    Returns
+    -------
+    hashes : ndarray of uint32, shape (total,)
+    starts : ndarray of int64, shape (n_docs + 1,)
+        Document ``i`` owns ``hashes[starts[i]:starts[i + 1]]``. A document shorter than ``n``
+        words has one shingle: its whole word sequence.
+    """
+    lens = corpus.lengths
+    doc = np.repeat(np.arange(lens.size), lens)
+    codes = corpus.codes
+    keys = ngram_keys(codes, doc, n)
+    owner = doc[: max(codes.size - n + 1, 0)][doc[: max(codes.size - n + 1, 0)] == doc[n - 1:]] if codes.size >= n else \
+        np.zeros(0, dtype=np.int64)
+    short = np.nonzero((lens < n) & (lens > 0))[0]
+    if short.size:  # whole-document key for documents shorter than n
+        extra = np.array([ngram_keys(codes[corpus.starts[i]:corpus.starts[i + 1]],
+                                     np.zeros(lens[i], dtype=np.int64), int(lens[i]))[0] for i in short],
+                         dtype=np.uint64)
+        keys, owner = np.concatenate([keys, extra]), np.concatenate([owner, short])
+    h32 = (keys ^ (keys >> np.uint64(32))).astype(np.uint32)
+    order = np.lexsort((h32, owner))
+    owner, h32 = owner[order], h32[order]
+    keep = np.ones(h32.size, dtype=bool)
+    keep[1:] = (owner[1:] != owner[:-1]) | (h32[1:] != h32[:-1])
+    owner, h32 = owner[keep], h32[keep]
+    starts = np.searchsorted(owner, np.arange(lens.size + 1), side="left").astype(np.int64)
+    return h32, starts
+
+
+def signatures(hashes: np.ndarray, starts: np.ndarray, num_perm: int = 128, seed: int = 1,
+               block: int = 1 << 12) -> np.ndarray:
+    """MinHash signatures of many sets at once.
+
+    Parameters
+    ----------
+    hashes : ndarray of uint32, shape (total,)
+        32-bit hashes of every set's elements, sets one after another.
+    starts : ndarray of int64, shape (n_sets + 1,)
+    num_perm : int, default 128
+    seed : int, default 1
+        datasketch's permutation seed.
+    block : int
+        Elements per block (bounds memory at ``block * num_perm * 4`` bytes).
+
+    Returns
+    -------
+    ndarray of uint32, shape (n_sets, num_perm); an empty set's row is all ``0xFFFFFFFF`` (as
+    datasketch's empty MinHash).
+    """
+    a, b = permutations(num_perm, seed)
+    n = starts.size - 1
+    out = np.full((n, num_perm), EMPTY, dtype=np.uint32)
+    lo = 0
+    while lo < n:
+        hi = int(np.searchsorted(starts, starts[lo] + block, side="right")) - 1
+        hi = max(hi, lo + 1)
+        seg = hashes[starts[lo]:starts[hi]]
+        if seg.size:
+            with np.errstate(over="ignore"):
+                phv = fmix32(seg)[:, None] * a[None, :]
+                phv += b[None, :]
+            local = starts[lo:hi] - starts[lo]
+            nonempty = starts[lo + 1:hi + 1] > starts[lo:hi]
+            red = np.minimum.reduceat(phv, local[nonempty], axis=0)
+            out[lo:hi][nonempty] = red
+        lo = hi
+    return out
+
+
+def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5,
+                  fn_weight: float = 0.5) -> tuple[int, int]:
+    """Bands ``b`` and rows ``r`` (``b * r <= num_perm``) minimising the weighted false-positive and
+    false-negative areas under the S-curve ``P(candidate | J) = 1 - (1 - J^r)^b`` around
+    ``threshold`` — the criterion of datasketch's ``MinHashLSH`` (same defaults)."""
+    grid = np.linspace(0.0, 1.0, 2001)
+    best, best_err = (1, 1), np.inf
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            p = 1.0 - (1.0 - grid**r) ** b
+            fp = np.trapezoid(np.where(grid < threshold, p, 0.0), grid)
+            fn = np.trapezoid(np.where(grid >= threshold, 1.0 - p, 0.0), grid)
+            err = fp_weight * fp + fn_weight * fn
+            if err < best_err - 1e-15:
+                best, best_err = (b, r), err
+    return best
+
+
+def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | None = None,
+                    max_group: int = 64) -> np.ndarray:
+    """Candidate pairs: sets whose signatures agree on every row of at least one band.
+
+    Parameters
+    ----------
+    sig : ndarray of uint32, shape (n, num_perm)
+    bands, rows : int
+        ``bands * rows <= num_perm``.
+    side : ndarray of bool, shape (n,), optional
+        When given, only pairs across sides (``side[i] != side[j]``) are returned.
+    max_group : int, default 64
+        Sets sharing one band key form a group; a group larger than this contributes the pairs of
+        each member with its neighbours in (band key, index) order and with the group's first
+        member, instead of all pairs (bounds the cost of huge exact-duplicate clusters).
+
+    Returns
+    -------
+    ndarray of int64, shape (k, 2), unique rows ``(i, j)`` with ``i < j``. Empty sets never pair.
+    """
+    n = sig.shape[0]
+    if n == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    live = ~(sig == EMPTY).all(axis=1)
+    out = []
+    for band in range(bands):
+        key = _row_keys(sig[:, band * rows:(band + 1) * rows])
+        idx = np.nonzero(live)[0]
+        order = idx[np.lexsort((idx, key[idx]))]
+        k = key[order]
+        brk = np.nonzero(np.diff(k))[0] + 1
+        starts = np.concatenate([[0], brk])
+        ends = np.concatenate([brk, [k.size]])
+        sizes = ends - starts
+        for s0, e0 in zip(starts[sizes > 1], ends[sizes > 1]):
+            members = order[s0:e0]
+            if members.size <= max_group:
+                i, j = np.triu_indices(members.size, k=1)
+                out.append(np.column_stack([members[i], members[j]]))
+            else:
+                out.append(np.column_stack([members[:-1], members[1:]]))
+                out.append(np.column_stack([np.full(members.size - 1, members[0]), members[1:]]))
+    if not out:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
+    if side is not None:
+        pairs = pairs[side[pairs[:, 0]] != side[pairs[:, 1]]]
+    return np.unique(pairs, axis=0)
+
+
+def _row_keys(block: np.ndarray) -> np.ndarray:
+    """A 64-bit key per row of a uint32 matrix (polynomial hash of its values)."""
+    key = np.zeros(block.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(block.shape[1]):
+            key = key * np.uint64(0x9E3779B97F4A7C15) + block[:, j].astype(np.uint64)
+    return key
+
+
+def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
+    """Share of equal signature slots per row pair (the MinHash estimate of Jaccard similarity)."""
+    return (sig_a == sig_b).mean(axis=1)
+
+
+def near_pairs(sig: np.ndarray, threshold: float, side: np.ndarray | None = None,
+               bands: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs with estimated Jaccard similarity ``>= threshold`` (banding, then the estimate).
+
+    Parameters
+    ----------
+    sig : ndarray of uint32, shape (n, num_perm)
+    threshold : float in (0, 1)
+    side : ndarray of bool, shape (n,), optional
+        Only pairs across sides (e.g. synthetic vs real stacked in one matrix).
+    bands : (b, r), optional
+        Default: :func:`optimal_bands` for ``threshold``.
+
+    Returns
+    -------
+    pairs : ndarray of int64, shape (k, 2), ``i < j``
+    similarity : ndarray of float64, shape (k,)
+    """
+    b, r = bands or optimal_bands(threshold, sig.shape[1])
+    pairs = band_candidates(sig, b, r, side)
+    sim = estimated_jaccard(sig[pairs[:, 0]], sig[pairs[:, 1]]) if len(pairs) else np.zeros(0)
+    keep = sim >= threshold
+    return pairs[keep], sim[keep]

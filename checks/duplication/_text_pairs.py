@@ -1,0 +1,128 @@
+"""Pairs of similar documents and the rates built from them (pure functions).
+
+Every text duplication statistic is a rate over a sample of documents ("share of sampled
+documents with a twin in the sample", "share with a copy in the reference"); computing the pairs
+once over all documents and then evaluating the rate on many seeded samples makes the real/real
+baseline at matched size cheap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthproof.checks.diversity._text_stats import TokenCodes, ngram_keys
+
+
+def twin_rate(pairs: np.ndarray, n: int, sample: np.ndarray) -> float:
+    """Share of ``sample`` items that have a partner (through ``pairs``) also in ``sample``.
+
+    Parameters
+    ----------
+    pairs : ndarray of int, shape (k, 2)
+        Undirected pairs of items ``0..n-1``.
+    n : int
+    sample : ndarray of int, shape (m,)
+        Distinct items.
+
+    Returns
+    -------
+    float in [0, 1] (NaN for an empty sample).
+    """
+    if sample.size == 0:
+        return float("nan")
+    inside = np.zeros(n, dtype=bool)
+    inside[sample] = True
+    both = inside[pairs[:, 0]] & inside[pairs[:, 1]] if len(pairs) else np.zeros(0, dtype=bool)
+    has = np.zeros(n, dtype=bool)
+    has[pairs[both, 0]] = True
+    has[pairs[both, 1]] = True
+    return float(has[sample].mean())
+
+
+def hash_twin_rate(hashes: np.ndarray, sample: np.ndarray) -> float:
+    """Share of ``sample`` items whose hash occurs at least twice within the sample."""
+    if sample.size == 0:
+        return float("nan")
+    _, inv, counts = np.unique(hashes[sample], return_inverse=True, return_counts=True)
+    return float((counts[inv] > 1).mean())
+
+
+def cross_rate(pairs: np.ndarray, sample: np.ndarray, reference: np.ndarray, n_query: int, n_ref: int) -> float:
+    """Share of ``sample`` query items with a partner among the ``reference`` items.
+
+    ``pairs`` rows are ``(query item, reference item)``.
+    """
+    if sample.size == 0:
+        return float("nan")
+    in_ref = np.zeros(n_ref, dtype=bool)
+    in_ref[reference] = True
+    hit = np.zeros(n_query, dtype=bool)
+    if len(pairs):
+        hit[pairs[in_ref[pairs[:, 1]], 0]] = True
+    return float(hit[sample].mean())
+
+
+def doc_ngram_keys(corpus: TokenCodes, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (key, document) rows of the word n-grams of every document (documents shorter than
+    ``n`` words have none). Returns ``(keys, docs)`` sorted by key."""
+    lens = corpus.lengths
+    doc = np.repeat(np.arange(lens.size), lens)
+    keys = ngram_keys(corpus.codes, doc, n)
+    m = max(corpus.codes.size - n + 1, 0)
+    owner = doc[:m][doc[:m] == doc[n - 1:]] if m else np.zeros(0, dtype=np.int64)
+    rows = np.unique(np.column_stack([keys.view(np.int64), owner.astype(np.int64)]), axis=0) if keys.size else \
+        np.zeros((0, 2), dtype=np.int64)
+    return rows[:, 0].view(np.uint64), rows[:, 1]
+
+
+def shared_ngram_pairs(query: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray],
+                       same: bool = False, max_fanout: int = 1000) -> np.ndarray:
+    """(query document, reference document) pairs that share at least one n-gram.
+
+    Parameters
+    ----------
+    query, ref : (keys, docs) from :func:`doc_ngram_keys` of corpora coded over one vocabulary.
+    same : bool, default False
+        Query and reference are one corpus: drop self pairs and keep each pair once (``i < j``).
+    max_fanout : int, default 1000
+        An n-gram found in more reference documents than this is boilerplate (a licence line, a
+        template) and is ignored.
+
+    Returns
+    -------
+    ndarray of int64, shape (k, 2), unique rows.
+    """
+    qk, qd = query
+    rk, rd = ref
+    if qk.size == 0 or rk.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    order = np.argsort(rk, kind="stable")
+    rk, rd = rk[order], rd[order]
+    lo = np.searchsorted(rk, qk, side="left")
+    hi = np.searchsorted(rk, qk, side="right")
+    cnt = hi - lo
+    ok = (cnt > 0) & (cnt <= max_fanout)
+    if not ok.any():
+        return np.zeros((0, 2), dtype=np.int64)
+    lo, cnt, qd = lo[ok], cnt[ok], qd[ok]
+    left = np.repeat(qd, cnt)
+    right = rd[np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
+    pairs = np.column_stack([left, right]).astype(np.int64)
+    if same:
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        pairs = np.sort(pairs, axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def clusters(pairs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components of the pair graph over ``n`` items (scipy.sparse.csgraph).
+
+    Returns ``(labels, sizes)``: the component of each item and each component's size.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n)) if len(pairs) else \
+        coo_matrix((n, n))
+    _, labels = connected_components(g, directed=False)
+    return labels, np.bincount(labels, minlength=labels.max() + 1 if n else 0)

@@ -1,0 +1,112 @@
+"""Benchmark contamination: synthetic documents that share a long word n-gram with an evaluation item.
+
+As NeMo Curator's and datatrove's decontamination define it: an evaluation item (a benchmark
+question, a test document) contaminates a training document when they share a word 13-gram
+(normalised words: NFKC, case-folded, punctuation dropped). Items shorter than ``ngram`` words are
+matched by their whole word sequence when they have at least ``min_item_words`` words; shorter
+ones are too generic to match and are counted. Deterministic: no share of the gate's budget.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from synthproof.check import Param, register
+from synthproof.checks._text import TextCheck
+from synthproof.errors import IncomputableError, InputError
+from synthproof.findings import Finding
+
+from ._text_pairs import doc_ngram_keys, shared_ngram_pairs
+
+
+def eval_texts(path: str, field: str | None) -> list[str]:
+    """The texts of one evaluation set (JSONL, Parquet or CSV): ``field``, else the first column
+    inferred as free text, else the first string column."""
+    from synthproof import io
+    from synthproof.schema import infer_role
+
+    table, _ = io.load(path, "eval set")
+    frame = table.to_pandas()
+    if field is not None:
+        if field not in frame.columns:
+            raise InputError(f"eval set {path}: no column {field!r} (columns: {list(frame.columns)[:10]})")
+        col = field
+    else:
+        strings = [c for c in frame.columns if frame[c].dropna().map(lambda v: isinstance(v, str)).mean() > 0.9]
+        texts = [c for c in strings if infer_role(str(c), frame[c].head(20_000)) == "text"]
+        if not strings:
+            raise InputError(f"eval set {path}: no string column")
+        col = (texts or strings)[0]
+    return [v for v in frame[col].tolist() if isinstance(v, str) and v.strip()]
+
+
+@register
+class BenchmarkContamination(TextCheck):
+    id = "duplication.contamination"
+    family = "duplication"
+    summary = "Synthetic documents sharing a word 13-gram with an evaluation-set item (per eval set)."
+    metric = "contaminated_documents"
+    goal = "minimize"
+    unit = "documents"
+    value_range = "[0, n_documents]"
+    statistical = False
+    source = "NeMo Curator / datatrove decontamination (13-gram overlap); Brown et al. 2020 (GPT-3, appendix C)"
+    params = {
+        "ngram": Param("int", 13, "word n-gram length shared with an eval item", low=3, high=100),
+        "min_item_words": Param("int", 8, "shorter eval items are matched whole when at least this long", low=1),
+        "max_contaminated": Param("int", 0, "contaminated synthetic documents tolerated per eval set", low=0),
+    }
+
+    def run(self, ctx) -> list[Finding]:
+        from synthproof.checks.diversity._text_stats import encode_corpora
+
+        sets = ctx.config.text.eval_sets
+        if not sets:
+            raise IncomputableError("not_configured", "no evaluation set configured (text.eval_sets).")
+        out: list[Finding] = []
+        for col in self.text_columns(ctx):
+            syn = ctx.text(col, "synthetic")
+            for path in sets:
+                name = pathlib.Path(path).name
+                items = eval_texts(path, ctx.config.text.eval_text_field)
+                from synthproof.text import words
+
+                tokens = [words(t) for t in items]
+                cs, ce = encode_corpora(syn.tokens, tokens)
+                pairs = shared_ngram_pairs(doc_ngram_keys(cs, self.ngram), doc_ngram_keys(ce, self.ngram),
+                                           max_fanout=10**9)
+                lens = ce.lengths
+                short = sorted({int(k) for k in lens[(lens < self.ngram) & (lens >= self.min_item_words)]})
+                for k in short:  # whole short items as k-grams
+                    ek, ed = doc_ngram_keys(ce, k)
+                    keep = lens[ed] == k
+                    got = shared_ngram_pairs(doc_ngram_keys(cs, k), (ek[keep], ed[keep]), max_fanout=10**9)
+                    pairs = np.vstack([pairs, got]) if len(got) else pairs
+                too_short = int((lens < self.min_item_words).sum())
+                docs = np.unique(pairs[:, 0]) if len(pairs) else np.zeros(0, dtype=np.int64)
+                hit_items = np.unique(pairs[:, 1]) if len(pairs) else np.zeros(0, dtype=np.int64)
+                status = "fail" if docs.size > self.max_contaminated else "pass"
+                out.append(self.finding(
+                    scope="column", column=col, subgroup=f"eval_set={name}", value=float(docs.size),
+                    threshold=float(self.max_contaminated), n_synthetic=len(syn.docs), status=status,
+                    reason_code="beyond_baseline" if status == "fail" else None,
+                    evidence={"eval_set": name, "eval_items": len(items), "items_found": int(hit_items.size),
+                              "items_too_short": too_short, "ngram": self.ngram,
+                              "examples": [ctx.doc_id(col, "synthetic", int(d)) for d in docs[:10]]},
+                    message=f"{docs.size} of {len(syn.docs)} synthetic documents share a word {self.ngram}-gram "
+                            f"with {hit_items.size} of {len(items)} items of eval set {name!r}"
+                            + (f" ({too_short} items under {self.min_item_words} words not matched)" if too_short else "")
+                            + (f"; more than the {self.max_contaminated} tolerated." if status == "fail" else ".")))
+                if status == "fail":
+                    first = {}
+                    for d, i in pairs.tolist():
+                        first.setdefault(d, i)
+                    for d in docs[: ctx.max_row_findings]:
+                        rid = ctx.doc_id(col, "synthetic", int(d))
+                        out.append(self.finding(scope="row", column=col, subgroup=f"eval_set={name}", row_id=rid,
+                                                side="synthetic", status="fail", reason_code="row_evidence",
+                                                message=f"synthetic {rid}: shares a word {self.ngram}-gram with item "
+                                                        f"{first[int(d)]} of eval set {name!r}."))
+        return out

@@ -1,0 +1,367 @@
+"""Duplication and memorisation checks for text corpora.
+
+Rates are judged against the same rate on real text at the same number of documents (real corpora
+repeat themselves too: the same quotation filed under two topics), with the binomial null and the
+calibrated rule of :mod:`synthproof.calibration`. Row-level findings name synthetic documents by
+id or row position, never by their text.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from synthproof.calibration import Comparison, Normal, RateNull, fmt
+from synthproof.check import Param, register
+from synthproof.checks._text import MIN_DOCS, TextCheck, text_codes
+from synthproof.checks.drift.detection import rank_auc
+from synthproof.findings import Finding
+
+from . import _minhash
+from ._text_pairs import clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs, twin_rate
+
+_SPLITS = Param("int", 20, "seeded real/real splits R", low=20, high=10_000)
+_MINHASH = {
+    "ngram": Param("int", 2, "word n-gram shingles (2 catches a 2-word edit of a 30-word text; 5 does not)",
+                   low=1, high=20),
+    "num_perm": Param("int", 128, "MinHash permutations", low=16, high=1024),
+    "threshold": Param("float", 0.5, "estimated Jaccard similarity at or above which two texts are near-duplicates",
+                       low=0.0, high=1.0, open_low=True, open_high=True),
+}
+
+
+def signatures(ctx, col: str, side: str, ngram: int, num_perm: int) -> np.ndarray:
+    """Cached MinHash signatures (datasketch ``affine32``, seed 1) of every document of a side."""
+    key = f"minhash:{col}:{side}:{ngram}:{num_perm}"
+    if key not in ctx.cache:
+        h, starts = _minhash.shingle_hashes(text_codes(ctx, col)[side], ngram)
+        ctx.cache[key] = _minhash.signatures(h, starts, num_perm=num_perm, seed=1)
+    return ctx.cache[key]
+
+
+def near_pairs_within(ctx, col: str, side: str, ngram: int, num_perm: int, threshold: float):
+    key = f"nearpairs:{col}:{side}:{ngram}:{num_perm}:{threshold}"
+    if key not in ctx.cache:
+        ctx.cache[key] = _minhash.near_pairs(signatures(ctx, col, side, ngram, num_perm), threshold)
+    return ctx.cache[key]
+
+
+class _TextRateCheck(TextCheck):
+    family = "duplication"
+    label = ""
+
+    def rate_item(self, col, value, baseline, n_r, m, extra) -> tuple:
+        return (col, Comparison(value, baseline, self.min_effect, dist=RateNull(baseline, m)), n_r, m, extra)
+
+    def doc_rows(self, ctx, col: str, docs, why) -> list[Finding]:
+        """Row findings for synthetic documents (capped); ``why`` maps a document to a sentence."""
+        out = []
+        for d in list(docs)[: ctx.max_row_findings]:
+            rid = ctx.doc_id(col, "synthetic", int(d))
+            out.append(self.finding(scope="row", column=col, row_id=rid, side="synthetic", status="fail",
+                                    reason_code="row_evidence", message=f"synthetic {rid}: {why(int(d))}"))
+        return out
+
+    def with_rows(self, ctx, items, rows_for) -> list[Finding]:
+        findings = self.judged(items, ctx, self.label)
+        out = []
+        for f in findings:
+            out.append(f)
+            if f.status == "fail" and f.metric == self.metric:
+                out.extend(rows_for(f.column))
+        return out
+
+
+@register
+class TextExactDuplicates(_TextRateCheck):
+    id = "duplication.text_exact_duplicates"
+    summary = "Share of synthetic documents repeating another (normalised text hash), vs real at equal n."
+    metric = "duplicate_text_rate"
+    label = "Duplicate-text rate"
+    source = "blake2b of NFKC, case-folded, whitespace-collapsed text (as exact dedup in datatrove / NeMo Curator)"
+    params = {"min_effect": Param("float", 0.01, "minimum excess duplicate share worth failing", low=0.0, high=1.0),
+              "n_splits": _SPLITS}
+
+    def run(self, ctx) -> list[Finding]:
+        items, out, groups = [], [], {}
+        for col in self.text_columns(ctx):
+            real, syn = self.sides(ctx, col)
+            hr, hs = real.hashes, syn.hashes
+            m = int(min(len(hs), len(hr) // 2))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, len(hr), len(hs)))
+                continue
+            rng = ctx.rng(f"{self.id}:{col}")
+            base = np.array([hash_twin_rate(hr, rng.permutation(len(hr))[:m]) for _ in range(self.n_splits)])
+            vals = [hash_twin_rate(hs, rng.permutation(len(hs))[:m]) for _ in range(self.n_splits)]
+            _, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
+            dup = np.nonzero(counts[inv] > 1)[0]
+            groups[col] = (dup[np.lexsort((dup, -counts[inv][dup]))], counts[inv])
+            items.append(self.rate_item(col, float(np.median(vals)), base, len(hr), m, {
+                "evidence": {"duplicate_documents": int(dup.size), "groups": int((counts > 1).sum()),
+                             "largest_group": int(counts.max())},
+                "prefix": f"{dup.size} of {len(hs)} synthetic documents repeat another; largest group "
+                          f"{int(counts.max())}. "}))
+        return out + self.with_rows(ctx, items, lambda col: self.doc_rows(
+            ctx, col, groups[col][0], lambda d: f"repeats {groups[col][1][d] - 1} other synthetic document(s) "
+                                               f"exactly (normalised text)."))
+
+
+@register
+class TextNearDuplicates(_TextRateCheck):
+    """MinHash near-duplicates within the synthetic corpus, judged against the real corpus's own
+    near-duplicate rate at the same number of documents. Clusters (connected pairs) are reported
+    with sizes and row ids. Defaults (word 2-gram shingles, 128 permutations, Jaccard >= 0.5) find
+    a 30-word text with 2 words substituted (Jaccard ~0.76); word 5-grams would not (~0.52 mean, half
+    missed at 0.5). The Jaccard-vs-edits curve is in docs/text.md."""
+
+    id = "duplication.text_near_duplicates"
+    summary = "Share of synthetic documents with a MinHash near-duplicate (Jaccard >= 0.5, word 2-grams), vs real."
+    metric = "near_duplicate_text_rate"
+    label = "Near-duplicate-text rate"
+    source = "Broder 1997 (MinHash); datasketch affine32 permutations + banding (MinHashLSH parameters)"
+    params = {"min_effect": Param("float", 0.02, "minimum excess near-duplicate share worth failing", low=0.0,
+                                  high=1.0), **_MINHASH, "n_splits": _SPLITS}
+
+    def run(self, ctx) -> list[Finding]:
+        items, out, found = [], [], {}
+        for col in self.text_columns(ctx):
+            real, syn = self.sides(ctx, col)
+            nr, ns = len(real.docs), len(syn.docs)
+            m = int(min(ns, nr // 2))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, nr, ns))
+                continue
+            pr, _ = near_pairs_within(ctx, col, "real", self.ngram, self.num_perm, self.threshold)
+            ps, sim = near_pairs_within(ctx, col, "synthetic", self.ngram, self.num_perm, self.threshold)
+            rng = ctx.rng(f"{self.id}:{col}")
+            base = np.array([twin_rate(pr, nr, rng.permutation(nr)[:m]) for _ in range(self.n_splits)])
+            vals = [twin_rate(ps, ns, rng.permutation(ns)[:m]) for _ in range(self.n_splits)]
+            labels, sizes = clusters(ps, ns)
+            big = np.argsort(-sizes, kind="stable")
+            big = big[sizes[big] > 1]
+            shown = [{"size": int(sizes[c]),
+                      "rows": [ctx.doc_id(col, "synthetic", int(d)) for d in np.nonzero(labels == c)[0][:10]]}
+                     for c in big[:10]]
+            members = np.concatenate([np.nonzero(labels == c)[0] for c in big]) if big.size else np.zeros(0, int)
+            found[col] = (members, labels, sizes)
+            items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
+                "evidence": {"pairs": int(len(ps)), "clusters": int(big.size), "largest_clusters": shown,
+                             "shingles": f"word {self.ngram}-grams", "num_perm": self.num_perm,
+                             "threshold": self.threshold},
+                "prefix": f"{int(members.size)} of {ns} synthetic documents are in {int(big.size)} near-duplicate "
+                          f"cluster(s) (largest {int(sizes[big[0]]) if big.size else 0}). "}))
+
+        def rows(col):
+            members, labels, sizes = found[col]
+            return self.doc_rows(ctx, col, members, lambda d: f"in a near-duplicate cluster of {sizes[labels[d]]} "
+                                                              f"synthetic documents (MinHash Jaccard >= {self.threshold:g}).")
+
+        return out + self.with_rows(ctx, items, rows)
+
+
+@register
+class TextSemanticDuplicates(_TextRateCheck):
+    """Semantic duplicates: documents whose embeddings have cosine similarity >= ``threshold`` with
+    another document of the same corpus (radius search with scikit-learn's ``NearestNeighbors``),
+    on the embedded samples, judged against the real rate at the same number of documents."""
+
+    id = "duplication.text_semantic_duplicates"
+    summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
+    metric = "semantic_duplicate_rate"
+    label = "Semantic-duplicate rate"
+    source = "Abbas et al. 2023, 'SemDeDup', (embedding-space deduplication); sklearn NearestNeighbors"
+    params = {"min_effect": Param("float", 0.02, "minimum excess semantic-duplicate share worth failing", low=0.0,
+                                  high=1.0),
+              "threshold": Param("float", 0.95, "cosine similarity at or above which two texts are semantic twins",
+                                 low=0.0, high=1.0, open_low=True),
+              "n_splits": _SPLITS}
+
+    def pairs(self, x: np.ndarray) -> np.ndarray:
+        from sklearn.neighbors import NearestNeighbors
+
+        nn = NearestNeighbors(radius=1.0 - self.threshold + 1e-9, metric="cosine", algorithm="brute").fit(x)
+        hits = nn.radius_neighbors(x, return_distance=False)
+        left = np.repeat(np.arange(len(hits)), [len(h) for h in hits])
+        right = np.concatenate(hits) if len(hits) else np.zeros(0, dtype=np.int64)
+        p = np.column_stack([left, right]).astype(np.int64)
+        return p[p[:, 0] < p[:, 1]]
+
+    def run(self, ctx) -> list[Finding]:
+        items, out, found = [], [], {}
+        for col in self.text_columns(ctx):
+            _, er, _ = ctx.embeddings(col, "real")
+            idx_s, es, _ = ctx.embeddings(col, "synthetic")
+            nr, ns = len(er), len(es)
+            m = int(min(ns, nr // 2))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, nr, ns))
+                continue
+            pr, ps = self.pairs(er), self.pairs(es)
+            rng = ctx.rng(f"{self.id}:{col}")
+            base = np.array([twin_rate(pr, nr, rng.permutation(nr)[:m]) for _ in range(self.n_splits)])
+            vals = [twin_rate(ps, ns, rng.permutation(ns)[:m]) for _ in range(self.n_splits)]
+            twins = np.unique(ps.ravel())
+            found[col] = idx_s[twins]
+            items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
+                "evidence": {"pairs": int(len(ps)), "threshold": self.threshold, "embedded_synthetic": ns},
+                "prefix": f"{twins.size} of {ns} embedded synthetic documents have a semantic twin. "}))
+        return out + self.with_rows(ctx, items, lambda col: self.doc_rows(
+            ctx, col, found[col], lambda d: f"has a semantic twin in the synthetic corpus (cosine >= {self.threshold:g})."))
+
+
+@register
+class TextMemorisation(_TextRateCheck):
+    """Memorised copies of the real corpus.
+
+    * ``real_copy_rate``: share of synthetic documents that copy a real document — a MinHash
+      near-duplicate (estimated Jaccard >= ``threshold``) or a shared verbatim span of
+      ``span_words`` words — judged against the same rate of held-out real documents: the
+      holdout when given (reference: all real documents), otherwise one half of the real corpus
+      against the other (reference: that half, for the synthetic sample too, so sizes match).
+    * ``text_dcr_auc``: P(DCR of a synthetic document < DCR of a held-out real document), where DCR
+      is the embedding cosine distance to the closest reference document (0.5 = no closer than
+      unseen real text; 1 = every synthetic document sits on a real one), with the exact
+      Mann–Whitney null.
+
+    Offending documents are named at row level with the real row they copy, the Jaccard estimate
+    and the longest shared word span (``difflib``).
+    """
+
+    id = "duplication.text_memorisation"
+    summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
+    metric = "real_copy_rate"
+    label = "Real-copy rate"
+    source = ("Carlini et al. 2023, 'Quantifying memorization across neural language models', ICLR (verbatim "
+              "spans); DCR as in SDMetrics/synthcity, on embeddings")
+    params = {"min_effect": Param("float", 0.01, "minimum excess copy share (and DCR AUC above 0.5) worth failing",
+                                  low=0.0, high=1.0),
+              **_MINHASH,
+              "span_words": Param("int", 13, "verbatim span (words) that counts as a copy", low=4, high=1000),
+              "max_docs": Param("int", 5000, "embedded documents per side for the DCR", low=MIN_DOCS),
+              "n_splits": _SPLITS}
+
+    def _copy_pairs(self, ctx, col, query: str, same: bool):
+        """(query doc, real doc) pairs: MinHash near-duplicates or a shared ``span_words`` span."""
+        codes = text_codes(ctx, col)
+        sig_r = signatures(ctx, col, "real", self.ngram, self.num_perm)
+        if same:
+            mh, _ = near_pairs_within(ctx, col, "real", self.ngram, self.num_perm, self.threshold)
+        else:
+            sig_q = signatures(ctx, col, query, self.ngram, self.num_perm)
+            stacked = np.vstack([sig_q, sig_r])
+            side = np.arange(len(stacked)) >= len(sig_q)
+            mh, _ = _minhash.near_pairs(stacked, self.threshold, side=side)
+            mh = np.column_stack([mh[:, 0], mh[:, 1] - len(sig_q)])
+        key = f"spankeys:{col}:{self.span_words}"
+        if key not in ctx.cache:
+            ctx.cache[key] = {s: doc_ngram_keys(c, self.span_words) for s, c in codes.items()}
+        keys = ctx.cache[key]
+        sp = shared_ngram_pairs(keys[query], keys["real"], same=same)
+        pairs = np.unique(np.vstack([mh, sp]), axis=0) if len(mh) + len(sp) else np.zeros((0, 2), dtype=np.int64)
+        if same:  # undirected: both orientations, so either document can be the query
+            pairs = np.unique(np.vstack([pairs, pairs[:, ::-1]]), axis=0)
+        return pairs
+
+    def run(self, ctx) -> list[Finding]:
+        items, out, found = [], [], {}
+        for col in self.text_columns(ctx):
+            real, syn = self.sides(ctx, col)
+            hold = ctx.text(col, "holdout")
+            nr, ns = len(real.docs), len(syn.docs)
+            has_hold = hold is not None and len(hold.docs) >= MIN_DOCS
+            m = int(min(ns, len(hold.docs) if has_hold else nr // 2))
+            if m < MIN_DOCS:
+                out.append(self.too_few(col, nr, ns))
+                continue
+            rng = ctx.rng(f"{self.id}:{col}")
+            ps = self._copy_pairs(ctx, col, "synthetic", same=False)
+            pb = self._copy_pairs(ctx, col, "holdout", same=False) if has_hold else self._copy_pairs(ctx, col, "real", True)
+            nb = len(hold.docs) if has_hold else nr
+            vals, base = [], []
+            for _ in range(self.n_splits):
+                perm = rng.permutation(nr)
+                ref = perm if has_hold else perm[: nr // 2]
+                b = rng.permutation(nb)[:m] if has_hold else perm[nr // 2:][:m]
+                vals.append(cross_rate(ps, rng.permutation(ns)[:m], ref, ns, nr))
+                base.append(cross_rate(pb, b, ref, nb, nr))
+            where = "held-out real documents" if has_hold else "one real half against the other"
+            copied = np.unique(ps[:, 0]) if len(ps) else np.zeros(0, dtype=np.int64)
+            found[col] = (copied, ps)
+            items.append(self.rate_item(col, float(np.median(vals)), np.array(base), nr, m, {
+                "evidence": {"copies": int(copied.size), "baseline": where, "threshold": self.threshold,
+                             "span_words": self.span_words},
+                "prefix": f"{copied.size} of {ns} synthetic documents copy a real one (MinHash Jaccard >= "
+                          f"{self.threshold:g} or a {self.span_words}-word verbatim span); baseline: {where}. "}))
+            dcr = self._dcr(ctx, col, has_hold, rng)
+            if dcr is not None:
+                items.append(dcr)
+
+        def rows(col):
+            copied, ps = found[col]
+            sim = self._similarity(ctx, col, ps)
+            order = copied[np.argsort(-np.array([sim.get(int(d), (0, 0.0, 0))[1] for d in copied]), kind="stable")]
+            return self.doc_rows(ctx, col, order, lambda d: self._why(ctx, col, sim.get(d)))
+
+        return out + self.with_rows(ctx, items, rows)
+
+    def _dcr(self, ctx, col, has_hold, rng):
+        _, er, _ = ctx.embeddings(col, "real")
+        _, es, _ = ctx.embeddings(col, "synthetic")
+        if has_hold:
+            _, eb, _ = ctx.embeddings(col, "holdout")
+            ref, pool = er, eb
+        else:
+            perm = rng.permutation(len(er))
+            ref, pool = er[perm[: len(er) // 2]], er[perm[len(er) // 2:]]
+        m = int(min(self.max_docs, len(es), len(pool)))
+        if m < MIN_DOCS or len(ref) < 1:
+            return None
+        s = es[rng.permutation(len(es))[:m]]
+        b = pool[rng.permutation(len(pool))[:m]]
+        d_s = 1.0 - _max_cosine(s, ref)
+        d_b = 1.0 - _max_cosine(b, ref)
+        auc = rank_auc(-np.concatenate([d_s, d_b]), np.repeat([1, 0], m))  # synthetic closer = higher
+        dist = Normal(0.5, np.sqrt((2 * m + 1) / (12.0 * m * m)))
+        grid = dist.ppf(np.linspace(0.005, 0.995, 199))
+        return (col, Comparison(auc, grid, self.min_effect, dist=dist), len(ref), m, {
+            "metric": "text_dcr_auc", "label": "Text DCR AUC", "goal": "minimize (0.5 = no closer than unseen real)",
+            "evidence": {"median_dcr_synthetic": round(float(np.median(d_s)), 6),
+                         "median_dcr_heldout": round(float(np.median(d_b)), 6)},
+            "prefix": f"median embedding DCR {fmt(np.median(d_s))} synthetic vs {fmt(np.median(d_b))} held-out real. "})
+
+    def _similarity(self, ctx, col, ps) -> dict:
+        """Best real match per copied synthetic document: (real doc, Jaccard estimate, longest span)."""
+        sig_s = signatures(ctx, col, "synthetic", self.ngram, self.num_perm)
+        sig_r = signatures(ctx, col, "real", self.ngram, self.num_perm)
+        best: dict[int, tuple] = {}
+        if not len(ps):
+            return best
+        est = _minhash.estimated_jaccard(sig_s[ps[:, 0]], sig_r[ps[:, 1]])
+        for (d, r), j in zip(ps.tolist(), est.tolist()):
+            if d not in best or j > best[d][1]:
+                best[d] = (r, j, 0)
+        real, syn = self.sides(ctx, col)
+        for d in list(best)[: 10 * max(ctx.max_row_findings, 1)]:
+            r, j, _ = best[d]
+            a, b = syn.tokens[d], real.tokens[r]
+            span = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+            best[d] = (r, j, span)
+        return best
+
+    def _why(self, ctx, col, hit) -> str:
+        if hit is None:
+            return "copies a real document."
+        r, j, span = hit
+        return (f"copies real row={int(ctx.text(col, 'real').rows[r])} (MinHash Jaccard {j:.2f}; longest shared "
+                f"span {span} words).")
+
+
+def _max_cosine(q: np.ndarray, ref: np.ndarray, block: int = 2048) -> np.ndarray:
+    """Largest cosine similarity of each (unit) row of ``q`` to the rows of ``ref``, in blocks."""
+    out = np.empty(len(q))
+    r = np.asarray(ref, dtype=np.float32)
+    for i in range(0, len(q), block):
+        out[i:i + block] = (np.asarray(q[i:i + block], dtype=np.float32) @ r.T).max(axis=1)
+    return np.clip(out, -1.0, 1.0)
