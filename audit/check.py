@@ -98,6 +98,7 @@ class Check:
     merges: ClassVar[bool] = True
     statistical: ClassVar[bool] = True
     needs_holdout: ClassVar[bool] = False
+    needs_embeddings: ClassVar[bool] = False
     default_severity: ClassVar[str] = "fail"
     params: ClassVar[dict[str, Param]] = {}
     source: ClassVar[str] = ""

@@ -115,10 +115,26 @@ def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bo
     findings: list[Finding] = []
     bar = tqdm(checks, desc="synthproof", unit="check", disable=not progress, leave=False)
     with threadpool_limits(limits=threads):
+        warm_embeddings(checks, ctx)
         for check in bar:
             bar.set_postfix_str(check.id)
             findings.extend(run_check(check, ctx))
     return findings
+
+
+def warm_embeddings(checks: list[Check], ctx: AuditContext) -> None:
+    """Embed every text column's real and synthetic documents once, before the checks run and outside
+    any check's time limit: the model is the slow part of a text audit and every embedding check
+    shares its result. A failure here (e.g. the text extra is not installed) is left to the checks,
+    which report it as their own ``error`` finding."""
+    if not any(c.needs_embeddings and c.severity != "off" and c.applicable(ctx.data) for c in checks):
+        return
+    try:
+        for col in ctx.text_columns:
+            for side in ("real", "synthetic"):
+                ctx.embeddings(col, side)
+    except Exception:  # noqa: BLE001 - reported by each check that needs the embeddings
+        return
 
 
 def coverage_finding(checks: list[Check], findings: list[Finding], require: list[str]) -> Finding:

@@ -41,6 +41,7 @@ def centroid_shift(x: np.ndarray, y: np.ndarray) -> float:
 @register
 class TextSubgroupDrift(TextCheck):
     id = "bias.text_subgroups"
+    needs_embeddings = True
     family = "bias"
     summary = "Per subgroup (topic, language, template, sensitive columns): embedding centroid shift and self-similarity."
     metric = "centroid_shift"

@@ -186,6 +186,8 @@ class TextRepetition(_SplitCheck):
 class _EmbeddingSplitCheck(_SplitCheck):
     """Equal-size embedding samples ``a``, ``b`` (real) and ``s`` (synthetic) per split."""
 
+    needs_embeddings = True
+
     def samples(self, ctx, col, rng):
         _, er, _ = ctx.embeddings(col, "real")
         _, es, _ = ctx.embeddings(col, "synthetic")

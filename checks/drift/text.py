@@ -39,6 +39,7 @@ class TextMMD(TextCheck):
     """
 
     id = "drift.text_mmd"
+    needs_embeddings = True
     family = "drift"
     summary = "Embedding-space MMD² (Gaussian kernel, median bandwidth) with an exact permutation null."
     metric = "mmd_squared"
@@ -79,6 +80,7 @@ class TextDetectionAUC(TextCheck):
     label-permutation null of :mod:`synthproof.checks.drift.detection`."""
 
     id = "drift.text_detection_auc"
+    needs_embeddings = True
     family = "drift"
     summary = "C2ST on embeddings: out-of-fold AUC of logistic regression real-vs-synthetic documents."
     metric = "detection_auc"
@@ -128,6 +130,7 @@ class TextDescriptorDrift(TextCheck):
     Findings name the column ``<text column>.<descriptor>``; Holm acts across all of them."""
 
     id = "drift.text_descriptors"
+    merges = True  # every document (hashes, counts), no sample
     family = "drift"
     summary = "KS / TVD drift of per-document descriptors (characters, words, type-token ratio, non-letters, language)."
     metric = "ks_statistic"

@@ -70,9 +70,14 @@ def doc_ngram_keys(corpus: TokenCodes, n: int) -> tuple[np.ndarray, np.ndarray]:
     keys = ngram_keys(corpus.codes, doc, n)
     m = max(corpus.codes.size - n + 1, 0)
     owner = doc[:m][doc[:m] == doc[n - 1:]] if m else np.zeros(0, dtype=np.int64)
-    rows = np.unique(np.column_stack([keys.view(np.int64), owner.astype(np.int64)]), axis=0) if keys.size else \
-        np.zeros((0, 2), dtype=np.int64)
-    return rows[:, 0].view(np.uint64), rows[:, 1]
+    if not keys.size:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    owner = owner.astype(np.int64)
+    order = np.lexsort((owner, keys))
+    keys, owner = keys[order], owner[order]
+    keep = np.ones(keys.size, dtype=bool)
+    keep[1:] = (keys[1:] != keys[:-1]) | (owner[1:] != owner[:-1])
+    return keys[keep], owner[keep]
 
 
 def shared_ngram_pairs(query: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray],
@@ -107,11 +112,23 @@ def shared_ngram_pairs(query: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarr
     lo, cnt, qd = lo[ok], cnt[ok], qd[ok]
     left = np.repeat(qd, cnt)
     right = rd[np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
-    pairs = np.column_stack([left, right]).astype(np.int64)
+    left, right = left.astype(np.int64), right.astype(np.int64)
     if same:
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-        pairs = np.sort(pairs, axis=1)
-    return np.unique(pairs, axis=0)
+        left, right = np.minimum(left, right), np.maximum(left, right)
+        keep = left != right
+        left, right = left[keep], right[keep]
+    return unique_pairs(np.column_stack([left, right]))
+
+
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Unique rows of an (k, 2) array of non-negative int pairs, sorted (a 1-D sort of one code per
+    row: much faster than ``np.unique(axis=0)`` on millions of rows)."""
+    if not len(pairs):
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = pairs.astype(np.int64)
+    width = int(pairs[:, 1].max()) + 1
+    code = np.unique(pairs[:, 0] * width + pairs[:, 1])
+    return np.column_stack([code // width, code % width])
 
 
 def clusters(pairs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -45,6 +45,7 @@ def eval_texts(path: str, field: str | None) -> list[str]:
 @register
 class BenchmarkContamination(TextCheck):
     id = "duplication.contamination"
+    merges = True  # every document (hashes, counts), no sample
     family = "duplication"
     summary = "Synthetic documents sharing a word 13-gram with an evaluation-set item (per eval set)."
     metric = "contaminated_documents"

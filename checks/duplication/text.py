@@ -19,7 +19,8 @@ from synthproof.checks.drift.detection import rank_auc
 from synthproof.findings import Finding
 
 from . import _minhash
-from ._text_pairs import clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs, twin_rate
+from ._text_pairs import (clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs, twin_rate,
+                          unique_pairs)
 
 _SPLITS = Param("int", 20, "seeded real/real splits R", low=20, high=10_000)
 _MINHASH = {
@@ -76,6 +77,7 @@ class _TextRateCheck(TextCheck):
 @register
 class TextExactDuplicates(_TextRateCheck):
     id = "duplication.text_exact_duplicates"
+    merges = True  # every document (hashes, counts), no sample
     summary = "Share of synthetic documents repeating another (normalised text hash), vs real at equal n."
     metric = "duplicate_text_rate"
     label = "Duplicate-text rate"
@@ -117,6 +119,7 @@ class TextNearDuplicates(_TextRateCheck):
     missed at 0.5). The Jaccard-vs-edits curve is in docs/text.md."""
 
     id = "duplication.text_near_duplicates"
+    merges = True  # every document (hashes, counts), no sample
     summary = "Share of synthetic documents with a MinHash near-duplicate (Jaccard >= 0.5, word 2-grams), vs real."
     metric = "near_duplicate_text_rate"
     label = "Near-duplicate-text rate"
@@ -168,6 +171,7 @@ class TextSemanticDuplicates(_TextRateCheck):
     on the embedded samples, judged against the real rate at the same number of documents."""
 
     id = "duplication.text_semantic_duplicates"
+    needs_embeddings = True
     summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
     metric = "semantic_duplicate_rate"
     label = "Semantic-duplicate rate"
@@ -230,6 +234,7 @@ class TextMemorisation(_TextRateCheck):
     """
 
     id = "duplication.text_memorisation"
+    needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
     metric = "real_copy_rate"
     label = "Real-copy rate"
@@ -259,9 +264,9 @@ class TextMemorisation(_TextRateCheck):
             ctx.cache[key] = {s: doc_ngram_keys(c, self.span_words) for s, c in codes.items()}
         keys = ctx.cache[key]
         sp = shared_ngram_pairs(keys[query], keys["real"], same=same)
-        pairs = np.unique(np.vstack([mh, sp]), axis=0) if len(mh) + len(sp) else np.zeros((0, 2), dtype=np.int64)
+        pairs = unique_pairs(np.vstack([mh, sp]))
         if same:  # undirected: both orientations, so either document can be the query
-            pairs = np.unique(np.vstack([pairs, pairs[:, ::-1]]), axis=0)
+            pairs = unique_pairs(np.vstack([pairs, pairs[:, ::-1]]))
         return pairs
 
     def run(self, ctx) -> list[Finding]:
