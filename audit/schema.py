@@ -275,7 +275,7 @@ def prepare(
         else:
             role, was_inferred = infer_role(col, real_df[col].iloc[sample_idx]), True
         if col not in syn_df.columns:
-            if role in FEATURE_ROLES:
+            if role in FEATURE_ROLES or role == "text":
                 issues.append(SchemaIssue(col, "synthetic", "missing_column", len(syn_df), len(syn_df),
                                           "present in real, absent from synthetic"))
             out_roles[col], inferred[col] = role, was_inferred

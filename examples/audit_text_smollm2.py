@@ -32,9 +32,12 @@ def main() -> int:
     synthetic = datasets.load("fortunes_smollm2")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        real.iloc[:5000].to_json(tmp / "real.jsonl", orient="records", lines=True)
+        # the bundled file is sorted by topic: a seeded sample keeps every topic in the real side
+        order = real.sample(frac=1.0, random_state=0).index
+        ref, rest = real.loc[order[:5000]], real.loc[order[5000:]]
+        ref.to_json(tmp / "real.jsonl", orient="records", lines=True)
         synthetic.to_json(tmp / "synthetic.jsonl", orient="records", lines=True)
-        evals = real.iloc[5000:][real.iloc[5000:].text.str.split().str.len() >= 15].iloc[:60]
+        evals = rest[rest.text.str.split().str.len() >= 15].iloc[:60]
         (tmp / "eval.jsonl").write_text("".join(json.dumps({"question": t}) + "\n" for t in evals.text))
         (tmp / "audit.yaml").write_text(yaml.safe_dump({"text": {"eval_sets": [str(tmp / "eval.jsonl")]}}))
         cmd = [sys.executable, "-m", "synthproof.cli", "audit", "--real", str(tmp / "real.jsonl"),

@@ -157,3 +157,11 @@ def test_tail_retention_ignores_missing_values(adult):
     row = f[(f.column == "age") & (f.metric == "tail_loss")].iloc[0]
     assert abs(json.loads(row.evidence)["tail_retention"] - 1.0) < 0.35
     assert row.status == "pass"
+
+
+def test_prdc_skips_features_with_too_few_distinct_rows(adult):
+    r, s = real_real(adult[["sex", "income"]], 500, 1)  # at most 4 distinct rows: every k-NN ball has radius 0
+    res = synthproof.audit(r, s, config=listed(["diversity.prdc"]))
+    f = res.findings[res.findings.check_id == "diversity.prdc"]
+    assert list(f.status) == ["skipped"] and f.reason_code.iloc[0] == "too_few_rows"
+    assert "distinct feature rows" in f.message.iloc[0]

@@ -317,3 +317,12 @@ def test_report_has_a_text_section_and_never_quotes_documents(real_real_result, 
     assert not any(t[:40] in html for t in texts)  # documents are named by id, never quoted
     real_real_result.write(tmp_path)
     assert (tmp_path / "report.html").stat().st_size < 5_000_000
+
+
+def test_a_text_column_missing_from_synthetic_fails_the_schema(corpus):
+    real, syn, _ = corpus
+    res = synthproof.audit(real[["text", "topic"]], syn[["topic"]], config=listed("validity.schema", "drift.text_mmd"))
+    f = res.findings
+    miss = f[(f.check_id == "validity.schema") & (f.scope == "column")]
+    assert list(miss.column) == ["text"] and set(miss.status) == {"fail"}
+    assert status(res, "drift.text_mmd") == {"skipped"}

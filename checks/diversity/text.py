@@ -223,10 +223,9 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
         if draws is None:
             return self.too_few(col, nr, ns)
         f = _text_stats.mean_pairwise_cosine
-        vals = [f(s) - f(a) for a, _, s in draws]
-        base = [f(b) - f(a) for a, b, _ in draws]
-        syn = _median([f(s) for _, _, s in draws])
-        return [(_median(vals), np.asarray(base), m,
+        scores = [(f(a), f(b), f(s)) for a, b, s in draws]
+        syn = _median([s for _, _, s in scores])
+        return [(_median([s - a for a, _, s in scores]), np.array([b - a for a, b, _ in scores]), m,
                  {"evidence": {"synthetic_mean_cosine": round(syn, 6)},
                   "prefix": f"mean pairwise cosine {fmt(syn)} over {m} synthetic documents. "})]
 
