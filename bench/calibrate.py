@@ -45,9 +45,9 @@ PLAN = [  # (dataset, n rows per side, number of seeded splits)
 ]
 # Text corpora (real human text): each is embedded once (Embedder.remember) and the splits reuse it.
 TEXT_PLAN = [
-    ("fortunes", 1000, 30),
+    ("fortunes", 1000, 60),
     ("fortunes", 2500, 10),
-    ("reviews", 1500, 25),
+    ("reviews", 1500, 50),
 ]
 # Declared outcome column (and positive label) per dataset: turns on bias.outcome_parity and, with
 # the third disjoint sample used as holdout, bias.utility. Sensitive columns are inferred.

@@ -12,7 +12,9 @@ samples (two disjoint real parts ``a``, ``b`` and a synthetic part ``s`` per spl
 * ``self_similarity_excess``: mean pairwise cosine of ``s`` minus that of ``a`` (normal null) — a
   group whose texts collapse to one template is caught.
 
-Holm/BH act across all groups and both statistics.
+Both also get the permutation null of the group (its real and synthetic documents pooled and
+relabelled) and the larger p-value is used, as the core does for count checks. Holm/BH act across
+all groups and both statistics.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ def centroid_shift(x: np.ndarray, y: np.ndarray) -> float:
     linear-kernel MMD² (Gretton et al. 2012). 0 when the means agree; larger is more different."""
     d = np.asarray(x, dtype=np.float64).mean(axis=0) - np.asarray(y, dtype=np.float64).mean(axis=0)
     return float(d @ d)
+
+
+def _stats(s: np.ndarray, a: np.ndarray) -> tuple[float, float]:
+    """(centroid shift, self-similarity excess) of sample ``s`` against reference ``a``."""
+    return centroid_shift(s, a), mean_pairwise_cosine(s) - mean_pairwise_cosine(a)
 
 
 @register
@@ -85,24 +92,27 @@ class TextSubgroupDrift(TextCheck):
                                         f"synthetic per part); not compared."))
                         continue
                     rng = ctx.rng(f"{self.id}:{col}:{part.labels[g]}")
-                    shift_v, shift_b, sim_v, sim_b = [], [], [], []
+                    pooled = np.vstack([xr, xs])
+                    draws = {"value": [], "baseline": [], "permutation": []}
                     for _ in range(self.n_splits):
                         perm = rng.permutation(rc)
                         a, b = xr[perm[:m]], xr[perm[m:2 * m]]
-                        s = xs[rng.permutation(sc)[:m]]
-                        shift_v.append(centroid_shift(s, a))
-                        shift_b.append(centroid_shift(b, a))
-                        fa = mean_pairwise_cosine(a)
-                        sim_v.append(mean_pairwise_cosine(s) - fa)
-                        sim_b.append(mean_pairwise_cosine(b) - fa)
-                    common = {"subgroup": name, "scope": "subgroup"}
-                    items.append((col, Comparison(float(np.median(shift_v)), np.array(shift_b), self.min_effect),
-                                  rc, m, {**common, "what": f"subgroup {name} of text column {col!r}",
-                                          "label": "Centroid shift"}))
-                    items.append((col, Comparison(float(np.median(sim_v)), np.array(sim_b), self.min_effect_similarity,
-                                                  null="normal"),
-                                  rc, m, {**common, "metric": "self_similarity_excess", "label": "Self-similarity excess",
-                                          "what": f"subgroup {name} of text column {col!r}"}))
+                        draws["value"].append(_stats(xs[rng.permutation(sc)[:m]], a))
+                        draws["baseline"].append(_stats(b, a))
+                        # The permutation null (pooled real and synthetic group relabelled) carries the
+                        # synthetic sample's own variation, which splits of one small real group miss
+                        # (measured: 1 false alarm in 65 text calibration runs on a 38-document topic).
+                        mix = rng.permutation(rc + sc)
+                        pr, ps = pooled[mix[:rc]], pooled[mix[rc:]]
+                        draws["permutation"].append(_stats(ps[:m], pr[rng.permutation(rc)[:m]]))
+                    v, b, p = (np.array(draws[k]) for k in ("value", "baseline", "permutation"))
+                    common = {"subgroup": name, "scope": "subgroup", "what": f"subgroup {name} of text column {col!r}"}
+                    items.append((col, Comparison(float(np.median(v[:, 0])), b[:, 0], self.min_effect,
+                                                  permutation=p[:, 0]),
+                                  rc, m, {**common, "label": "Centroid shift"}))
+                    items.append((col, Comparison(float(np.median(v[:, 1])), b[:, 1], self.min_effect_similarity,
+                                                  null="normal", permutation=p[:, 1]),
+                                  rc, m, {**common, "metric": "self_similarity_excess", "label": "Self-similarity excess"}))
         if not items and not out:
             raise IncomputableError("no_sensitive_columns", "no subgroup with embedded documents")
         return out + self.judged(items, ctx, "Centroid shift")
