@@ -10,6 +10,7 @@ from synthproof.checks.duplication import checks as duplication_checks  # noqa: 
 from synthproof.checks.duplication import text as duplication_text  # noqa: F401
 from synthproof.checks.duplication import contamination  # noqa: F401
 from synthproof.checks.provenance import checks as provenance_checks  # noqa: F401
+from synthproof.checks.provenance import markers as provenance_markers  # noqa: F401
 from synthproof.checks.validity import checks as validity_checks  # noqa: F401
 from synthproof.checks.validity import gx as validity_gx  # noqa: F401
 from synthproof.checks.validity import gx_user as validity_gx_user  # noqa: F401

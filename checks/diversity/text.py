@@ -184,9 +184,19 @@ class TextRepetition(_SplitCheck):
 
 
 class _EmbeddingSplitCheck(_SplitCheck):
-    """Equal-size embedding samples ``a``, ``b`` (real) and ``s`` (synthetic) per split."""
+    """Equal-size embedding samples ``a``, ``b`` (real) and ``s`` (synthetic) per split; subclasses
+    give the per-sample ``score`` and ``compare`` (the loss of a sample's score against the reference's)."""
 
     needs_embeddings = True
+    name = ""
+
+    @staticmethod
+    def score(x: np.ndarray) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def compare(ref: float, other: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def samples(self, ctx, col, rng):
         _, er, _ = ctx.embeddings(col, "real")
@@ -200,6 +210,16 @@ class _EmbeddingSplitCheck(_SplitCheck):
             draws.append((er[perm[:m]], er[perm[m:2 * m]], es[rng.permutation(len(es))[:m]]))
         return draws, m, len(er), len(es)
 
+    def loss(self, ctx, col, rng):
+        draws, m, nr, ns = self.samples(ctx, col, rng)
+        if draws is None:
+            return self.too_few(col, nr, ns)
+        scores = [(self.score(a), self.score(b), self.score(s)) for a, b, s in draws]
+        syn, real = _median([s for _, _, s in scores]), _median([a for a, _, _ in scores])
+        return [(_median([self.compare(a, s) for a, _, s in scores]), np.array([self.compare(a, b) for a, b, _ in scores]),
+                 m, {"evidence": {"synthetic": round(syn, 6), "real": round(real, 6)},
+                     "prefix": f"{self.name} {fmt(syn)} over {m} synthetic documents vs {fmt(real)} real. "})]
+
 
 @register
 class TextSelfSimilarity(_EmbeddingSplitCheck):
@@ -211,23 +231,18 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
     goal = "minimize (synthetic - real mean pairwise cosine)"
     value_range = "[-2, 2]"
     label = "self-similarity excess"
+    name = "mean pairwise cosine"
     source = "mean pairwise cosine of sentence embeddings (Reimers & Gurevych 2019 embeddings)"
     params = {
         "min_effect": Param("float", 0.05, "minimum excess mean cosine worth failing", low=0.0),
         "max_docs": Param("int", 5000, "documents per sample", low=MIN_DOCS),
         "n_splits": _SPLITS,
     }
+    score = staticmethod(_text_stats.mean_pairwise_cosine)
 
-    def loss(self, ctx, col, rng):
-        draws, m, nr, ns = self.samples(ctx, col, rng)
-        if draws is None:
-            return self.too_few(col, nr, ns)
-        f = _text_stats.mean_pairwise_cosine
-        scores = [(f(a), f(b), f(s)) for a, b, s in draws]
-        syn = _median([s for _, _, s in scores])
-        return [(_median([s - a for a, _, s in scores]), np.array([b - a for a, b, _ in scores]), m,
-                 {"evidence": {"synthetic_mean_cosine": round(syn, 6)},
-                  "prefix": f"mean pairwise cosine {fmt(syn)} over {m} synthetic documents. "})]
+    @staticmethod
+    def compare(ref: float, other: float) -> float:
+        return other - ref
 
 
 @register
@@ -240,23 +255,18 @@ class TextVendi(_EmbeddingSplitCheck):
     goal = "minimize (1 - synthetic/real Vendi score)"
     value_range = "(-inf, 1)"
     label = "Vendi loss"
+    name = "Vendi score"
     source = "Friedman & Dieng 2023, 'The Vendi score', TMLR"
     params = {
         "min_effect": Param("float", 0.1, "minimum relative loss of the Vendi score worth failing", low=0.0, high=1.0),
         "max_docs": Param("int", 5000, "documents per sample", low=MIN_DOCS),
         "n_splits": _SPLITS,
     }
+    score = staticmethod(_text_stats.vendi_score)
 
-    def loss(self, ctx, col, rng):
-        draws, m, nr, ns = self.samples(ctx, col, rng)
-        if draws is None:
-            return self.too_few(col, nr, ns)
-        f = _text_stats.vendi_score
-        scores = [(f(a), f(b), f(s)) for a, b, s in draws]
-        syn = _median([s for _, _, s in scores])
-        return [(_median([1 - s / a for a, _, s in scores]), np.array([1 - b / a for a, b, _ in scores]), m,
-                 {"evidence": {"synthetic_vendi": round(syn, 4), "real_vendi": round(_median([a for a, _, _ in scores]), 4)},
-                  "prefix": f"Vendi score {fmt(syn)} over {m} synthetic documents. "})]
+    @staticmethod
+    def compare(ref: float, other: float) -> float:
+        return 1.0 - other / ref
 
 
 @register
