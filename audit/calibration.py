@@ -162,6 +162,21 @@ class RateNull:
         return float(np.clip(np.ceil(special.bdtrik(q, self.m, self.p0)), 0, self.m)) / self.m
 
 
+class Empirical:
+    """A permutation null as a distribution: ``sf(x) = (1 + #{null >= x}) / (P + 1)`` (the observed
+    statistic counts as one permutation, so ``p >= 1/(P+1)``) and ``ppf`` its empirical quantile."""
+
+    def __init__(self, null: np.ndarray) -> None:
+        self.null = np.sort(np.asarray(null, dtype=float))
+
+    def sf(self, x: float) -> float:
+        greater = self.null.size - np.searchsorted(self.null, x - 1e-12 * max(1.0, abs(x)), side="left")
+        return float((1 + greater) / (self.null.size + 1))
+
+    def ppf(self, q: float) -> float:
+        return float(np.quantile(self.null, min(max(q, 0.0), 1.0)))
+
+
 def fit_null(baseline: np.ndarray, null: str = "gamma"):
     """Fit the null distribution of a statistic to its real/real baseline.
 

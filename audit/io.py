@@ -209,9 +209,10 @@ def _frame_to_table(frame: pd.DataFrame) -> pa.Table:
 
 
 def _looks_like_text(strings: list[str]) -> bool:
-    """Whether string values are free text (median of at least 5 words, as the ``text`` role)."""
-    sample = strings[:2000]
-    return float(np.median([len(v.split()) for v in sample])) >= 5
+    """Whether string values are free text, by the rule of the ``text`` role (:mod:`synthproof.schema`)."""
+    from .schema import TEXT_MIN_MEDIAN_WORDS
+
+    return float(np.median([len(v.split()) for v in strings[:2000]])) >= TEXT_MIN_MEDIAN_WORDS
 
 
 #: Field-metadata key: how many values of a text column were not strings (read as missing).

@@ -26,6 +26,8 @@ ROLES = FEATURE_ROLES + ("id", "text", "provenance", "excluded")
 PROVENANCE_FIELDS = ("generator", "generator_version", "created_at", "source_dataset", "is_synthetic")
 _ID_NAME = re.compile(r"(^|[_\-. ])(id|uuid|guid|key|pk|hash|row_?id|record_?id)$|^id[_\-]", re.I)
 _INFER_SAMPLE = 20_000
+#: A string column is free text (role ``text``) when its median value has at least this many words.
+TEXT_MIN_MEDIAN_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def infer_role(name: str, values: pd.Series) -> str:
     if _looks_datetime(strings):
         return "datetime"
     words = strings.head(2000).str.split().str.len()
-    if float(words.median()) >= 5:
+    if float(words.median()) >= TEXT_MIN_MEDIAN_WORDS:
         return "text"
     numeric = pd.to_numeric(strings, errors="coerce")
     if numeric.notna().mean() >= 0.99 and nunique > 2:

@@ -6,8 +6,6 @@ Text checks live in their families' folders (``drift/text.py``, ``diversity/text
 
 from __future__ import annotations
 
-import numpy as np
-
 from synthproof.calibration import Verdict, describe, judge
 from synthproof.check import Check
 from synthproof.errors import IncomputableError
@@ -61,23 +59,6 @@ class TextCheck(Check):
         return out
 
 
-class Empirical:
-    """A permutation null as a distribution: ``sf(x) = (1 + #{null >= x}) / (P + 1)`` (the observed
-    statistic counts as one permutation, so ``p >= 1/(P+1)``) and ``ppf`` its empirical quantile."""
-
-    def __init__(self, null: np.ndarray) -> None:
-        self.null = np.sort(np.asarray(null, dtype=float))
-
-    def sf(self, x: float) -> float:
-        greater = self.null.size - np.searchsorted(self.null, x - 1e-12 * max(1.0, abs(x)), side="left")
-        return float((1 + greater) / (self.null.size + 1))
-
-    def ppf(self, q: float) -> float:
-        return float(np.quantile(self.null, min(max(q, 0.0), 1.0)))
-
-
-
-
 def text_codes(ctx, col: str) -> dict:
     """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (cached):
     ``{"real": TokenCodes, "synthetic": TokenCodes, "holdout": TokenCodes}`` (holdout when given)."""
@@ -90,4 +71,4 @@ def text_codes(ctx, col: str) -> dict:
     return ctx.cache[key]
 
 
-__all__ = ["MIN_DOCS", "Empirical", "TextCheck", "text_codes"]
+__all__ = ["MIN_DOCS", "TextCheck", "text_codes"]

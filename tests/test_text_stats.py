@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synthproof import text as T
-from synthproof.checks._text import Empirical
+from synthproof.calibration import Empirical
 from synthproof.checks.bias.text import centroid_shift
 from synthproof.checks.diversity import _text_stats as D
 from synthproof.checks.drift import _text_stats as M

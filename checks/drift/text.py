@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from synthproof.calibration import Comparison
+from synthproof.calibration import Comparison, Empirical
 from synthproof.check import Param, register
-from synthproof.checks._text import MIN_DOCS, Empirical, TextCheck
+from synthproof.checks._text import MIN_DOCS, TextCheck
 from synthproof.findings import Finding
 from synthproof.text import DESCRIPTORS, descriptors
 

@@ -21,6 +21,8 @@ import numpy as np
 
 from synthproof.checks.diversity._text_stats import TokenCodes, ngram_keys
 
+from ._text_pairs import doc_ngram_keys
+
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 EMPTY = np.uint32(0xFFFFFFFF)
 
@@ -55,13 +57,10 @@ def shingle_hashes(corpus: TokenCodes, n: int) -> tuple[np.ndarray, np.ndarray]:
         words has one shingle: its whole word sequence.
     """
     lens = corpus.lengths
-    doc = np.repeat(np.arange(lens.size), lens)
-    codes = corpus.codes
-    keys = ngram_keys(codes, doc, n)
-    owner = doc[: max(codes.size - n + 1, 0)][doc[: max(codes.size - n + 1, 0)] == doc[n - 1:]] if codes.size >= n else \
-        np.zeros(0, dtype=np.int64)
+    keys, owner = doc_ngram_keys(corpus, n)
     short = np.nonzero((lens < n) & (lens > 0))[0]
     if short.size:  # whole-document key for documents shorter than n
+        codes = corpus.codes
         extra = np.array([ngram_keys(codes[corpus.starts[i]:corpus.starts[i + 1]],
                                      np.zeros(lens[i], dtype=np.int64), int(lens[i]))[0] for i in short],
                          dtype=np.uint64)

@@ -17,6 +17,7 @@ from synthproof.check import Param, register
 from synthproof.checks._text import TextCheck
 from synthproof.errors import IncomputableError, InputError
 from synthproof.findings import Finding
+from synthproof.text import words
 
 from ._text_pairs import doc_ngram_keys, shared_ngram_pairs
 
@@ -72,8 +73,6 @@ class BenchmarkContamination(TextCheck):
             for path in sets:
                 name = pathlib.Path(path).name
                 items = eval_texts(path, ctx.config.text.eval_text_field)
-                from synthproof.text import words
-
                 tokens = [words(t) for t in items]
                 cs, ce = encode_corpora(syn.tokens, tokens)
                 pairs = shared_ngram_pairs(doc_ngram_keys(cs, self.ngram), doc_ngram_keys(ce, self.ngram),
