@@ -210,6 +210,66 @@ def validity_export_suite(real, config_path, rows, seed, out) -> None:
     click.echo(f"{target}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
 
 
+from .cli_provenance import provenance  # noqa: E402
+
+cli.add_command(provenance)
+
+
+@cli.command()
+@click.argument("generations", nargs=-1, required=True)
+@click.option("--out", type=str, default="synthproof-lineage", show_default=True, help="Output folder.")
+@click.option("--real-share", type=str, default=None,
+              help="Real share of each generation's training mix, comma-separated (GEN0 first; blank = unknown).")
+@click.option("--real-share-floor", type=click.FloatRange(0, 1), default=None, help="Fail below this real share.")
+@click.option("--min-effect", type=click.FloatRange(0, 1), default=0.2, show_default=True,
+              help="Smallest drop of tail retention or diversity (1 - value) worth failing.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True)
+@click.option("--n-boot", type=click.IntRange(10, 10_000), default=40, show_default=True,
+              help="Resamples of GEN0 per generation (the real/real noise).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+def lineage(generations, out, real_share, real_share_floor, min_effect, alpha, n_boot, seed) -> None:
+    """Track GEN0 (real) GEN1 ... GENk for model collapse: tails, diversity, drift, real share, trends.
+    With a single GENk, follow the parents recorded in its signed manifest back to generation 0.
+    Writes lineage.html, lineage.parquet and summary.json; exit 1 when the gate fails."""
+    from .lineage import LineageConfig, load_generations, run_lineage, write_lineage
+
+    if len(generations) == 1:  # follow the parents recorded in signed manifests
+        from synthproof.checks.provenance.signing import walk_parents
+
+        generations = walk_parents(generations[0])
+        click.echo("chain from signed manifests: " + " <- ".join(generations[::-1]))
+    if len(generations) < 2:
+        raise InputError("lineage needs GEN0 (the real data) and at least one later generation")
+    shares = None
+    if real_share:
+        try:
+            shares = [float(x) if x.strip() else None for x in real_share.split(",")]
+        except ValueError:
+            raise InputError("--real-share must be comma-separated numbers") from None
+    gens, inputs = load_generations(list(generations), shares)
+    cfg = LineageConfig(alpha=alpha, min_effect=min_effect, n_boot=n_boot, real_share_floor=real_share_floor,
+                        seed=seed)
+    wrap = None
+    if sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        def wrap(it):
+            return tqdm(it, desc="lineage generations", unit="gen", leave=False)
+    try:
+        result = run_lineage(gens, cfg, progress=wrap)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    write_lineage(result, inputs, out)
+    for r in result.findings:
+        if r.check_id != "lineage.drift":
+            click.echo(f"{r.status.upper():5} {r.check_id:24} {r.subgroup}: {r.value if r.value is None else round(r.value, 3)}")
+    first = result.first_failing
+    click.echo(f"gate {'PASSED' if result.passed else 'FAILED'}"
+               + ("" if first is None else f" (first failing generation: {first})")
+               + f" — report: {pathlib.Path(out) / 'lineage.html'}")
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to the contract's exit codes with one line on stderr."""
     try:

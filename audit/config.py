@@ -86,6 +86,8 @@ class ProvenanceConfig(_Strict):
     min_non_null_rate: float = Field(1.0, ge=0, le=1)
     max_synthetic_share: float | None = Field(None, ge=0, le=1)
     mixed: bool = False  # the input mixes real and synthetic rows (flagged by is_synthetic)
+    trusted_keys: list[str] = Field(default_factory=list)  # Ed25519 public-key files or env:NAME
+    require_signature: bool = False  # fail when the synthetic file has no signed manifest
 
 
 class ValidityConfig(_Strict):
@@ -118,6 +120,25 @@ class TextConfig(_Strict):
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
 
 
+class WatermarkConfig(_Strict):
+    """KGW watermark detection (``provenance.kgw_watermark``); the settings must equal the generator's
+    ``transformers.WatermarkingConfig``. The hashing key is a secret: give it through ``key_env``."""
+
+    expect: Literal["present", "absent", "report"] = "report"
+    tokenizer: str | None = None  # tokenizer.json or a local model folder; None: the bundled SmolLM2 tokenizer
+    vocab_size: int | None = Field(None, ge=2)  # None: the folder's config.json vocab_size, else the tokenizer's
+    greenlist_ratio: float = Field(0.25, gt=0, lt=1)
+    hashing_key: int | None = Field(None, ge=0)  # None: $key_env, else transformers' default 15485863
+    key_env: str | None = None  # environment variable holding the hashing key (an integer)
+    seeding_scheme: Literal["lefthash", "selfhash"] = "lefthash"
+    context_width: int = Field(1, ge=1, le=64)
+    ignore_repeated_ngrams: bool = False
+    bos_token_id: int | None = Field(None, ge=0)
+    min_tokens: int = Field(50, ge=1)  # documents with fewer scored tokens are skipped
+    fdr: float = Field(0.01, gt=0, lt=1)  # Benjamini-Hochberg level for "this document is watermarked"
+    min_share: float = Field(0.5, gt=0, le=1)  # expect present: least share of scored documents detected
+
+
 class AuditConfig(_Strict):
     """The validated config. See the module docstring for the YAML form."""
 
@@ -137,6 +158,7 @@ class AuditConfig(_Strict):
     provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
     text: TextConfig = Field(default_factory=TextConfig)
+    watermark: WatermarkConfig = Field(default_factory=WatermarkConfig)
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
 
     def build_checks(self) -> list[Check]:

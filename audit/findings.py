@@ -59,6 +59,12 @@ REASONS = {
     "empty_text": "text-column values that are empty or whitespace-only",
     "invalid_utf8": "text that held invalid UTF-8 (replaced by U+FFFD)",
     "truncated": "documents cut at the configured maximum length",
+    "no_manifest": "the data has no signed provenance manifest and none is required",
+    "manifest_missing": "a signed provenance manifest is required but absent",
+    "manifest_mismatch": "the manifest's records file or Merkle root does not match what was signed",
+    "invalid_signature": "the manifest's signature does not verify (edited, or signed with another key)",
+    "untrusted_key": "the manifest is validly signed, but by a key that is not trusted",
+    "too_few_tokens": "no document has enough tokens to score",
 }
 
 SCHEMA = pa.schema(

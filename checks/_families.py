@@ -11,6 +11,8 @@ from synthproof.checks.duplication import text as duplication_text  # noqa: F401
 from synthproof.checks.duplication import contamination  # noqa: F401
 from synthproof.checks.provenance import checks as provenance_checks  # noqa: F401
 from synthproof.checks.provenance import markers as provenance_markers  # noqa: F401
+from synthproof.checks.provenance import signature as provenance_signature  # noqa: F401
+from synthproof.checks.provenance import watermark as provenance_watermark  # noqa: F401
 from synthproof.checks.validity import checks as validity_checks  # noqa: F401
 from synthproof.checks.validity import gx as validity_gx  # noqa: F401
 from synthproof.checks.validity import gx_user as validity_gx_user  # noqa: F401

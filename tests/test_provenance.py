@@ -13,7 +13,7 @@ import pytest
 
 import synthproof
 from synthproof import defects
-from synthproof.checks.provenance.checks import parse_flag, parse_timestamps
+from synthproof.checks.provenance._tags import parse_flag, parse_timestamps
 from synthproof.checks.provenance.sidecar import (
     FORMAT_VERSION,
     SidecarError,

@@ -12,7 +12,7 @@ import pytest
 
 import synthproof
 from synthproof.embed import Embedder
-from synthproof.errors import ConfigError, InputError
+from synthproof.errors import ConfigError
 from synthproof.text import words
 
 from .conftest import real_real

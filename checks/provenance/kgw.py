@@ -1,0 +1,228 @@
+"""KGW green-list watermark scoring, compatible with Hugging Face ``transformers``.
+
+Kirchenbauer, Geiping, Wen, Katz, Miers & Goldstein (2023), "A Watermark for Large Language Models",
+ICML (arXiv:2301.10226); the seeding schemes of Kirchenbauer et al. (2024), "On the Reliability of
+Watermarks for Large Language Models", ICLR (arXiv:2306.04634). The green list of a position is the
+first ``int(vocab_size * greenlist_ratio)`` ids of a pseudo-random permutation of the vocabulary
+seeded from the preceding token(s); a watermarking generator adds ``bias`` to the green logits, so
+watermarked text holds more green tokens than the ratio gamma. Under the null (text written without
+the key), each scored token is green with probability gamma:
+
+    z = (G - gamma * T) / sqrt(T * gamma * (1 - gamma)),    p = P(N(0, 1) > z) = erfc(z / sqrt 2) / 2
+
+with T tokens scored and G of them green (one-sided: only an excess of green tokens is evidence).
+
+Compatibility: the permutation, the seeds and the scored n-grams are those of
+``transformers.WatermarkLogitsProcessor`` / ``transformers.WatermarkDetector`` (``lefthash`` and
+``selfhash`` seeding, ``context_width``, ``ignore_repeated_ngrams``), computed with the same torch
+generator (``torch.randperm`` on the CPU), so z-scores agree with ``WatermarkDetector`` to rounding
+(``tests/test_watermark.py`` compares them). Unlike ``WatermarkDetector``, which re-seeds for every
+n-gram of every document, this scorer groups all n-grams of a corpus by seed and draws each green
+list once: a corpus costs one permutation per distinct seed (at most the vocabulary size with
+``lefthash``), so 100k documents are scored in seconds, not hours. Needs ``torch`` (the ``text``
+extra): the green lists are defined by torch's generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+from scipy.special import erfc
+
+#: transformers' defaults (``WatermarkingConfig``).
+DEFAULT_HASHING_KEY = 15485863
+TABLE_SIZE = 1_000_003  # transformers' fixed hashing table for ``selfhash``
+_MOD = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class KGWScheme:
+    """The watermark's settings; they must equal the generator's ``WatermarkingConfig``.
+
+    Attributes
+    ----------
+    vocab_size : int
+        The model's vocabulary size (``model.config.vocab_size``), > 1.
+    greenlist_ratio : float
+        gamma, in (0, 1); default 0.25.
+    hashing_key : int
+        The private key (non-negative); transformers' default 15485863.
+    seeding_scheme : {"lefthash", "selfhash"}
+    context_width : int
+        Previous tokens used to seed (>= 1); default 1.
+    ignore_repeated_ngrams : bool
+        Score each distinct n-gram of a document once (``WatermarkDetector(ignore_repeated_ngrams=True)``).
+    bos_token_id : int or None
+        A leading token equal to it is dropped before scoring, as ``WatermarkDetector`` does.
+    """
+
+    vocab_size: int
+    greenlist_ratio: float = 0.25
+    hashing_key: int = DEFAULT_HASHING_KEY
+    seeding_scheme: str = "lefthash"
+    context_width: int = 1
+    ignore_repeated_ngrams: bool = False
+    bos_token_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seeding_scheme not in ("lefthash", "selfhash"):
+            raise ValueError(f"seeding_scheme must be 'lefthash' or 'selfhash', got {self.seeding_scheme!r}")
+        if not 0.0 < self.greenlist_ratio < 1.0:
+            raise ValueError(f"greenlist_ratio must be in (0, 1), got {self.greenlist_ratio}")
+        if self.vocab_size < 2:
+            raise ValueError(f"vocab_size must be >= 2, got {self.vocab_size}")
+        if self.context_width < 1:
+            raise ValueError(f"context_width must be >= 1, got {self.context_width}")
+        if self.hashing_key < 0:
+            raise ValueError("hashing_key must be non-negative")
+
+    @property
+    def greenlist_size(self) -> int:
+        return int(self.vocab_size * self.greenlist_ratio)
+
+    @property
+    def ngram(self) -> int:
+        """Length of a scored window: ``context_width + 1`` (lefthash) or ``context_width`` (selfhash)."""
+        return self.context_width + (self.seeding_scheme == "lefthash")
+
+
+def z_score(green: np.ndarray, scored: np.ndarray, gamma: float) -> np.ndarray:
+    """KGW z-score ``(G - gamma T) / sqrt(T gamma (1 - gamma))``; NaN where T = 0. Unitless, higher =
+    more watermark evidence; ~N(0, 1) for unwatermarked text."""
+    g, t = np.asarray(green, dtype=np.float64), np.asarray(scored, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t > 0, (g - gamma * t) / np.sqrt(t * gamma * (1 - gamma)), np.nan)
+
+
+def p_value(z: np.ndarray) -> np.ndarray:
+    """One-sided normal p-value ``erfc(z / sqrt 2) / 2`` (transformers' ``_compute_pval``); in [0, 1]."""
+    return 0.5 * erfc(np.asarray(z, dtype=np.float64) / np.sqrt(2.0))
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
+    """Benjamini & Hochberg (1995) step-up rejections at FDR level ``q`` (NaN p-values never rejected),
+    through ``scipy.stats.false_discovery_control``. Returns a boolean array shaped like ``p``."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p, dtype=np.float64)
+    out = np.zeros(p.shape, dtype=bool)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = false_discovery_control(p[ok], method="bh") <= q
+    return out
+
+
+def _fixed_table(scheme: KGWScheme):
+    import torch
+
+    rng = torch.Generator(device="cpu")
+    rng.manual_seed(scheme.hashing_key)
+    return torch.randperm(TABLE_SIZE, generator=rng).numpy().astype(np.int64)
+
+
+def _windows(ids: Sequence[int], scheme: KGWScheme) -> np.ndarray:
+    """The scored windows of one document, shape (n_windows, ngram), int64 (repeats dropped when
+    ``ignore_repeated_ngrams``; order irrelevant)."""
+    a = np.asarray(ids, dtype=np.int64)
+    if scheme.bos_token_id is not None and a.size and a[0] == scheme.bos_token_id:
+        a = a[1:]
+    n = scheme.ngram
+    if a.size - scheme.context_width < 1 or a.size < n:
+        return np.empty((0, n), dtype=np.int64)
+    w = np.lib.stride_tricks.sliding_window_view(a, n)
+    if scheme.ignore_repeated_ngrams:
+        w = np.unique(w, axis=0)
+    return w
+
+
+def window_seeds(windows: np.ndarray, scheme: KGWScheme, table: np.ndarray | None = None) -> np.ndarray:
+    """transformers' seed of each window (``WatermarkLogitsProcessor.set_seed`` of its prefix), uint64.
+
+    ``lefthash``: ``hashing_key * prefix[-1] mod (2**64 - 1)``. ``selfhash``: the minimum over the
+    window of ``hashing_key * (T[x] + 1) * (T[last] + 1)`` in wrapping int64 arithmetic (as torch
+    computes it), then ``mod (2**64 - 1)``, with T the key-seeded permutation of ``TABLE_SIZE``.
+    """
+    if windows.shape[0] == 0:
+        return np.empty(0, dtype=np.uint64)
+    if scheme.seeding_scheme == "lefthash":
+        prev = windows[:, -2]
+        uniq, inv = np.unique(prev, return_inverse=True)
+        seeds = np.array([(scheme.hashing_key * int(t)) % _MOD for t in uniq.tolist()], dtype=np.uint64)
+        return seeds[inv]
+    if table is None:
+        table = _fixed_table(scheme)
+    with np.errstate(over="ignore"):
+        a = table[windows % TABLE_SIZE] + 1
+        b = table[windows[:, -1] % TABLE_SIZE] + 1
+        prod = (np.int64(scheme.hashing_key) * a) * b[:, None]
+    mins = prod.min(axis=1)
+    return np.array([int(s) % _MOD for s in mins.tolist()], dtype=np.uint64)
+
+
+def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
+                    progress: Callable[[Iterable], Iterable] | None = None) -> dict[str, np.ndarray]:
+    """Score documents given as token ids against a KGW scheme.
+
+    Parameters
+    ----------
+    docs : iterable of int sequences
+        Token ids of each document (no prompt; special tokens as the generator's tokenizer makes them).
+    scheme : KGWScheme
+    progress : callable, optional
+        Wraps the iterable of distinct seeds (e.g. ``tqdm``); one step per green list drawn.
+
+    Returns
+    -------
+    dict of float64 arrays of shape (n_docs,)
+        ``tokens_scored`` (T), ``green`` (G), ``z`` (NaN when T = 0) and ``p_value`` (NaN when T = 0).
+
+    Raises
+    ------
+    ValueError
+        A token id outside ``[0, vocab_size)`` (the tokenizer does not match the scheme).
+    """
+    import torch
+
+    per_doc = [_windows(d, scheme) for d in docs]
+    n_docs = len(per_doc)
+    lens = np.array([w.shape[0] for w in per_doc], dtype=np.int64)
+    scored = lens.astype(np.float64)
+    green = np.zeros(n_docs, dtype=np.float64)
+    if lens.sum():
+        allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0)
+        owner = np.repeat(np.arange(n_docs), lens)
+        targets = allw[:, -1]
+        bad = (allw < 0) | (allw >= scheme.vocab_size)
+        if bad.any():
+            raise ValueError(f"token id {int(allw[bad][0])} is outside the vocabulary [0, {scheme.vocab_size}): "
+                             "the tokenizer does not match watermark.vocab_size")
+        table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None
+        seeds = window_seeds(allw, scheme, table)
+        uniq, inv = np.unique(seeds, return_inverse=True)
+        order = np.argsort(inv, kind="stable")
+        bounds = np.searchsorted(inv[order], np.arange(uniq.size + 1))
+        is_green = np.zeros(targets.size, dtype=bool)
+        rng = torch.Generator(device="cpu")
+        mask = np.zeros(scheme.vocab_size, dtype=bool)
+        steps = range(uniq.size)
+        for k in (progress(steps) if progress is not None else steps):
+            rng.manual_seed(int(uniq[k]))
+            g = torch.randperm(scheme.vocab_size, generator=rng)[: scheme.greenlist_size].numpy()
+            mask[g] = True
+            idx = order[bounds[k]: bounds[k + 1]]
+            is_green[idx] = mask[targets[idx]]
+            mask[g] = False
+        green = np.bincount(owner, weights=is_green.astype(np.float64), minlength=n_docs)
+    z = z_score(green, scored, scheme.greenlist_ratio)
+    return {"tokens_scored": scored, "green": green, "z": z, "p_value": np.where(scored > 0, p_value(z), np.nan)}
+
+
+def corpus_z(green: np.ndarray, scored: np.ndarray, gamma: float) -> float:
+    """The pooled z-score of a corpus (all scored tokens as one sample); NaN when nothing was scored."""
+    return float(z_score(np.nansum(green), np.nansum(scored), gamma))
+
+
+__all__ = ["DEFAULT_HASHING_KEY", "KGWScheme", "benjamini_hochberg", "corpus_z", "p_value",
+           "score_token_ids", "window_seeds", "z_score"]

@@ -1,0 +1,200 @@
+"""``provenance.kgw_watermark``: KGW green-list watermark detection over a corpus (see :mod:`.kgw`).
+
+Per document: tokens scored T, green tokens G, z-score and one-sided p-value; documents with
+T < ``watermark.min_tokens`` are ``skipped`` (counted). A document is *detected* when its p-value is
+rejected by Benjamini & Hochberg (1995) at ``watermark.fdr`` across the scored documents, so among
+the detected documents the expected share of unwatermarked ones is at most ``fdr``, and on a corpus
+with no watermark P(any detection) <= ``fdr``. The verdict follows ``watermark.expect``:
+
+* ``absent``: any detection fails (false-fail rate on a clean corpus <= ``fdr``);
+* ``present``: fails when the detected share of scored documents is below ``watermark.min_share``;
+* ``report`` (default): detections warn, none pass.
+
+The real corpus is scored with the same settings and reported beside (detections there mean the key or
+tokenizer produces false positives on this kind of text). The hashing key is never reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import numpy as np
+
+from synthproof.check import register
+from synthproof.checks._text import TextCheck
+from synthproof.errors import ConfigError, IncomputableError
+from synthproof.findings import Finding
+
+from .kgw import DEFAULT_HASHING_KEY, KGWScheme, benjamini_hochberg, corpus_z, score_token_ids
+
+
+def bundled_tokenizer() -> pathlib.Path:
+    """The bundled SmolLM2-135M-Instruct tokenizer folder (the generator of the bundled corpora)."""
+    import importlib.resources
+
+    return pathlib.Path(str(importlib.resources.files("synthproof.datasets") / "data" / "smollm2_tokenizer"))
+
+
+def load_tokenizer(spec: str | None):
+    """A ``tokenizers.Tokenizer`` and the vocabulary size from ``config.json`` beside it (or None).
+
+    ``spec``: a ``tokenizer.json`` file or a folder holding one (a saved tokenizer or a local model);
+    None: :func:`bundled_tokenizer`. Never touches the network.
+    """
+    from tokenizers import Tokenizer
+
+    path = pathlib.Path(spec) if spec else bundled_tokenizer()
+    file = path / "tokenizer.json" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"no tokenizer.json at {path}", path="watermark.tokenizer")
+    tok = Tokenizer.from_file(str(file))
+    vocab = None
+    conf = file.parent / "config.json"
+    if conf.is_file():
+        try:
+            vocab = int(json.loads(conf.read_text(encoding="utf-8")).get("vocab_size"))
+        except (ValueError, TypeError, json.JSONDecodeError):
+            vocab = None
+    return tok, vocab
+
+
+def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
+    """The :class:`KGWScheme` of a ``watermark:`` config section (key from ``key_env`` if set)."""
+    key = cfg.hashing_key
+    if key is None and cfg.key_env:
+        raw = os.environ.get(cfg.key_env)
+        if raw is None:
+            raise ConfigError(f"environment variable {cfg.key_env} (the watermark key) is not set",
+                              path="watermark.key_env")
+        try:
+            key = int(raw.strip())
+        except ValueError:
+            raise ConfigError(f"environment variable {cfg.key_env} must hold an integer watermark key",
+                              path="watermark.key_env") from None
+    vocab = cfg.vocab_size or tokenizer_vocab or tok.get_vocab_size(with_added_tokens=True)
+    return KGWScheme(vocab_size=int(vocab), greenlist_ratio=cfg.greenlist_ratio,
+                     hashing_key=DEFAULT_HASHING_KEY if key is None else int(key),
+                     seeding_scheme=cfg.seeding_scheme, context_width=cfg.context_width,
+                     ignore_repeated_ngrams=cfg.ignore_repeated_ngrams, bos_token_id=cfg.bos_token_id)
+
+
+def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 4096, progress: bool = False,
+                min_tokens: int = 1) -> dict:
+    """Tokenise ``texts`` (no special tokens, in batches) and score them (see :func:`.kgw.score_token_ids`).
+
+    Documents with fewer than ``min_tokens`` tokens are not scored (their green count, z and p are NaN;
+    ``tokens_scored`` still counts their scorable tokens), which saves drawing their green lists.
+    """
+    ids: list[list[int]] = []
+    for i in range(0, len(texts), batch):
+        ids.extend(e.ids for e in tok.encode_batch(texts[i: i + batch], add_special_tokens=False))
+    wrap = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        def wrap(it):
+            return tqdm(it, desc="watermark green lists", unit="list", leave=False)
+    scorable = np.array([max(len(x) - scheme.ngram + 1, 0) for x in ids], dtype=np.float64)
+    keep = np.flatnonzero(scorable >= min_tokens)
+    part = score_token_ids([ids[i] for i in keep], scheme, progress=wrap)
+    out = {"tokens_scored": scorable, "green": np.full(len(ids), np.nan), "z": np.full(len(ids), np.nan),
+           "p_value": np.full(len(ids), np.nan)}
+    for k in ("tokens_scored", "green", "z", "p_value"):
+        out[k][keep] = part[k]
+    return out
+
+
+@register
+class KGWWatermark(TextCheck):
+    """KGW watermark detection (Kirchenbauer et al. 2023) with transformers-compatible green lists."""
+
+    id = "provenance.kgw_watermark"
+    family = "provenance"
+    summary = "Share of documents carrying a KGW green-list watermark (BH-controlled), judged by watermark.expect."
+    metric = "watermarked_share"
+    unit = "share"
+    value_range = "[0, 1]"
+    merges = True
+    statistical = False  # its own BH level (watermark.fdr), not the gate's budget
+    source = ("Kirchenbauer et al. 2023, A Watermark for Large Language Models (ICML); transformers "
+              "WatermarkLogitsProcessor/WatermarkDetector; Benjamini & Hochberg 1995")
+
+    def run(self, ctx) -> list[Finding]:
+        cfg = ctx.config.watermark
+        try:
+            import tokenizers  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError:
+            raise IncomputableError("missing_dependency", "KGW detection needs torch and tokenizers: "
+                                    "pip install 'synthproof[text]'") from None
+        tok, vocab = load_tokenizer(cfg.tokenizer)
+        scheme = scheme_from_config(cfg, vocab, tok)
+        tok_name = pathlib.Path(cfg.tokenizer).name if cfg.tokenizer else "bundled SmolLM2-135M-Instruct"
+        settings = {"tokenizer": tok_name, "vocab_size": scheme.vocab_size, "greenlist_ratio": scheme.greenlist_ratio,
+                    "seeding_scheme": scheme.seeding_scheme, "context_width": scheme.context_width,
+                    "ignore_repeated_ngrams": scheme.ignore_repeated_ngrams,
+                    "key": "default (15485863)" if scheme.hashing_key == DEFAULT_HASHING_KEY else "configured",
+                    "min_tokens": cfg.min_tokens, "fdr": cfg.fdr, "expect": cfg.expect}
+        out: list[Finding] = []
+        for col in self.text_columns(ctx):
+            real, syn = self.sides(ctx, col)
+            s = score_texts(syn.docs, scheme, tok, progress=ctx.progress, min_tokens=cfg.min_tokens)
+            r = score_texts(real.docs, scheme, tok, min_tokens=cfg.min_tokens) if real is not None else None
+            out.extend(self._column(ctx, col, s, r, len(syn.docs), cfg, settings))
+        return out
+
+    def _detect(self, scores: dict, cfg) -> tuple[np.ndarray, np.ndarray]:
+        ok = (scores["tokens_scored"] >= cfg.min_tokens) & ~np.isnan(scores["z"])
+        p = np.where(ok, scores["p_value"], np.nan)
+        return ok, benjamini_hochberg(p, cfg.fdr)
+
+    def _column(self, ctx, col, s, r, n_syn, cfg, settings) -> list[Finding]:
+        ok, det = self._detect(s, cfg)
+        n_ok, n_det = int(ok.sum()), int(det.sum())
+        skipped = n_syn - n_ok
+        if n_ok == 0:
+            raise IncomputableError("too_few_tokens", f"text column {col!r}: no synthetic document has "
+                                    f"{cfg.min_tokens} scored tokens (watermark.min_tokens)")
+        share = n_det / n_ok
+        real_det = real_ok = 0
+        if r is not None:
+            rok, rdet = self._detect(r, cfg)
+            real_ok, real_det = int(rok.sum()), int(rdet.sum())
+        z = s["z"][ok]
+        pooled = corpus_z(s["green"][ok], s["tokens_scored"][ok], settings["greenlist_ratio"])
+        if cfg.expect == "absent":
+            status, goal = ("fail" if n_det else "pass"), "minimize"
+            rule = f"expected absent: any detection fails (BH at {cfg.fdr})"
+        elif cfg.expect == "present":
+            status, goal = ("fail" if share < cfg.min_share else "pass"), "maximize"
+            rule = f"expected present: fails below a detected share of {cfg.min_share:g}"
+        else:
+            status, goal = ("warn" if n_det else "pass"), "minimize"
+            rule = "expect = report: detections warn"
+        evidence = {**settings, "documents_scored": n_ok, "documents_skipped": skipped, "detected": n_det,
+                    "pooled_z": round(pooled, 4), "median_z": round(float(np.median(z)), 4),
+                    "max_z": round(float(np.max(z)), 4), "tokens_scored": int(s["tokens_scored"][ok].sum()),
+                    "real_documents_scored": real_ok, "real_detected": real_det}
+        msg = (f"text column {col!r}: {n_det} of {n_ok} scored synthetic documents carry the KGW watermark "
+               f"(share {share:.3f}; BH at FDR {cfg.fdr}; median z {np.median(z):.2f}, pooled z {pooled:.1f}); "
+               f"{skipped} document(s) under {cfg.min_tokens} tokens skipped; real: {real_det} of {real_ok} "
+               f"detected. {rule}.")
+        out = [self.finding(scope="column", column=col, value=share, goal=goal, status=status,
+                            threshold=cfg.min_share if cfg.expect == "present" else None,
+                            n_real=real_ok, n_synthetic=n_ok, evidence=evidence, message=msg)]
+        rows = np.flatnonzero(det)
+        row_status = status if status in ("fail", "warn") else "pass"
+        if cfg.expect == "present":
+            rows = np.flatnonzero(ok & ~det)  # the documents the expected watermark is missing from
+        for d in rows[: ctx.max_row_findings]:
+            rid = ctx.doc_id(col, "synthetic", int(d))
+            word = "lacks the watermark" if cfg.expect == "present" else "carries the watermark"
+            out.append(self.finding(
+                scope="row", column=col, row_id=rid, side="synthetic", metric="z_score", unit="z",
+                value=float(s["z"][d]), p_value=float(s["p_value"][d]), status=row_status,
+                reason_code="row_evidence",
+                message=f"synthetic {rid} {word}: {int(s['green'][d])} green of {int(s['tokens_scored'][d])} "
+                        f"tokens, z = {s['z'][d]:.2f}, p = {s['p_value'][d]:.2e}."))
+        return out
