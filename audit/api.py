@@ -136,7 +136,7 @@ def audit(
         "started_at": started,
         "finished_at": _now(),
         "seed": cfg.seed,
-        "config": cfg.model_dump(mode="json"),
+        "config": cfg.public_dump(),
         "config_hash": cfg.digest(),
         "inputs": [fp.to_dict() for fp in (real_fp, syn_fp, hold_fp) if fp is not None],
         "columns": {c: {"role": r, "inferred": data.inferred.get(c, False)} for c, r in data.roles.items()},

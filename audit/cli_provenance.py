@@ -107,3 +107,37 @@ def verify(data, keys, key_files, sidecar) -> None:
         if sig.problem is None or p != sig.problem:
             click.echo(f"FAIL {p}")
     sys.exit(EXIT_PASS if v.ok else EXIT_FAIL)
+
+
+@provenance.command()
+@click.argument("data", type=str)
+@click.option("--column", type=str, default="text", show_default=True, help="The text column.")
+@click.option("--config", "config_path", type=str, default=None, help="YAML config with a watermark: section.")
+@click.option("--out", type=str, required=True, help="Parquet file of per-document scores to write.")
+def watermark(data, column, config_path, out) -> None:
+    """Score every document of DATA for the KGW watermark: tokens scored, green count, z, p, detected (BH).
+    Exit 0 (this command reports; the audit's provenance.kgw_watermark judges)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthproof.api import resolve_config
+    from synthproof.checks.provenance.kgw import benjamini_hochberg
+    from synthproof.checks.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
+    from synthproof.io import load
+
+    cfg = resolve_config(config_path).watermark
+    table, _ = load(data, "data")
+    if column not in table.column_names:
+        raise InputError(f"{data}: no column {column!r} (columns: {', '.join(table.column_names)})")
+    texts = ["" if t is None else str(t) for t in table.column(column).to_pylist()]
+    tok, vocab = load_tokenizer(cfg.tokenizer)
+    s = score_texts(texts, scheme_from_config(cfg, vocab, tok), tok, progress=sys.stderr.isatty(),
+                    min_tokens=cfg.min_tokens)
+    ok = (s["tokens_scored"] >= cfg.min_tokens) & ~np.isnan(s["z"])
+    det = benjamini_hochberg(np.where(ok, s["p_value"], np.nan), cfg.fdr)
+    pq.write_table(pa.table({"row": np.arange(len(texts)), "tokens_scored": s["tokens_scored"].astype(np.int64),
+                             "green": s["green"], "z": s["z"], "p_value": s["p_value"], "scored": ok,
+                             "detected": det}), out, compression="zstd")
+    click.echo(f"{int(det.sum())} of {int(ok.sum())} scored documents carry the watermark (BH at {cfg.fdr}); "
+               f"{len(texts) - int(ok.sum())} under {cfg.min_tokens} tokens skipped; scores: {out}")

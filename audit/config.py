@@ -180,9 +180,17 @@ class AuditConfig(_Strict):
                 raise ConfigError(str(exc), path=f"checks.{cid}") from None
         return out
 
+    def public_dump(self) -> dict:
+        """The config as JSON data with secrets redacted (a watermark ``hashing_key`` given inline
+        becomes ``"<redacted>"``): what manifests and reports record."""
+        data = self.model_dump(mode="json")
+        if data.get("watermark", {}).get("hashing_key") is not None:
+            data["watermark"]["hashing_key"] = "<redacted>"
+        return data
+
     def digest(self) -> str:
-        """Stable hash of the config as run."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        """Stable hash of the config as run (of :meth:`public_dump`, so it reveals no secret)."""
+        blob = json.dumps(self.public_dump(), sort_keys=True).encode()
         return "blake2b:" + hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 

@@ -100,9 +100,9 @@ def test_wrong_key_detects_nothing(corpus):
 
 def test_check_follows_expect(corpus):
     d, h = corpus["docs"], corpus["human"]
-    real = h[["doc_id", "text"]].head(200)
-    marked = d.loc[d["watermarked"], ["doc_id", "text"]].head(120)
-    plain = d.loc[~d["watermarked"], ["doc_id", "text"]].head(120)
+    real = h[["doc_id", "text"]].head(60)
+    marked = d.loc[d["watermarked"], ["doc_id", "text"]].head(60)
+    plain = d.loc[~d["watermarked"], ["doc_id", "text"]].head(60)
 
     def run(syn, expect):
         r = audit(real, syn, config=_config(corpus, expect))
@@ -120,10 +120,21 @@ def test_check_follows_expect(corpus):
     assert "hashing_key" not in json.dumps(present[0].evidence)
 
 
+def test_inline_key_is_redacted_from_outputs(corpus, tmp_path):
+    d = corpus["docs"]
+    key = str(corpus["meta"]["watermark"]["hashing_key"])
+    r = audit(corpus["human"][["text"]].head(40), d.loc[d["watermarked"], ["text"]].head(30),
+              config=_config(corpus, "present"))
+    r.write(tmp_path)
+    for f in tmp_path.iterdir():
+        assert key.encode() not in f.read_bytes(), f.name
+    assert r.manifest["config"]["watermark"]["hashing_key"] == "<redacted>"
+
+
 def test_short_documents_are_skipped(corpus):
     d = corpus["docs"][corpus["docs"]["watermarked"]].head(40)
     short = pd.DataFrame({"text": [" ".join(t.split()[:12]) for t in d["text"]][:20] + d["text"].tolist()[20:]})
-    r = audit(corpus["human"][["text"]].head(100), short, config=_config(corpus, "present"))
+    r = audit(corpus["human"][["text"]].head(40), short, config=_config(corpus, "present"))
     f = [x for x in r.finding_list if x.check_id == "provenance.kgw_watermark"][0]
     assert f.evidence["documents_skipped"] == 20 and f.evidence["documents_scored"] == 20
 
@@ -132,7 +143,7 @@ def test_key_from_environment(corpus, monkeypatch):
     monkeypatch.setenv("SP_WM_KEY", str(corpus["meta"]["watermark"]["hashing_key"]))
     d = corpus["docs"]
     cfg = {**ONLY, "watermark": {"expect": "present", "key_env": "SP_WM_KEY"}}
-    r = audit(corpus["human"][["text"]].head(100), d.loc[d["watermarked"], ["text"]].head(50), config=cfg)
+    r = audit(corpus["human"][["text"]].head(40), d.loc[d["watermarked"], ["text"]].head(40), config=cfg)
     f = [x for x in r.finding_list if x.check_id == "provenance.kgw_watermark"][0]
     assert f.status == "pass"
 
@@ -158,3 +169,24 @@ def test_benjamini_hochberg_matches_scipy(ps, q):
 def test_token_ids_outside_the_vocabulary_are_an_error():
     with pytest.raises(ValueError, match="outside the vocabulary"):
         score_token_ids([[1, 2, 70000]], KGWScheme(vocab_size=1000))
+
+
+def test_human_text_is_not_flagged_by_the_check(corpus):
+    h = corpus["human"]
+    r = audit(h[["doc_id", "text"]].head(60), h[["doc_id", "text"]].tail(200), config=_config(corpus, "absent"))
+    f = [x for x in r.finding_list if x.check_id == "provenance.kgw_watermark"][0]
+    assert f.status == "pass" and f.evidence["detected"] == 0 and f.evidence["real_detected"] == 0
+
+
+def test_cli_writes_per_document_scores(corpus, tmp_path, capsys):
+    from .test_signing import run
+
+    d = corpus["docs"].head(40)
+    d[["doc_id", "text"]].to_parquet(tmp_path / "docs.parquet", index=False)
+    (tmp_path / "c.yaml").write_text(f"watermark:\n  hashing_key: {corpus['meta']['watermark']['hashing_key']}\n")
+    code, out = run(capsys, "provenance", "watermark", str(tmp_path / "docs.parquet"), "--config",
+                    str(tmp_path / "c.yaml"), "--out", str(tmp_path / "scores.parquet"))
+    assert code == 0, out
+    s = pd.read_parquet(tmp_path / "scores.parquet")
+    assert len(s) == 40 and s["detected"].tolist() == d["watermarked"].tolist()
+    assert str(corpus["meta"]["watermark"]["hashing_key"]) not in out

@@ -191,7 +191,7 @@ def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
     scored = lens.astype(np.float64)
     green = np.zeros(n_docs, dtype=np.float64)
     if lens.sum():
-        allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0)
+        allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0).astype(np.int64, copy=False)
         owner = np.repeat(np.arange(n_docs), lens)
         targets = allw[:, -1]
         bad = (allw < 0) | (allw >= scheme.vocab_size)
