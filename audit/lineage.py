@@ -294,7 +294,6 @@ def run_lineage(generations: list[Generation], config: LineageConfig | None = No
                      "null_sd": float("nan"), "p_value": float("nan"), "columns": {}})
     table = pd.DataFrame(rows)
     table["status"] = "pass"
-    first = None
     trends = {}
     for metric in GATED:
         sub = table[table.metric == metric].sort_values("generation")
