@@ -59,7 +59,6 @@ def main() -> None:
             paras = [re.sub(r"\s+", " ", p).strip() for p in filter_wiki(body).split("\n")]
             paras = [p for p in paras if len(p.split()) >= 30 and not p.startswith(("|", "{", "!"))]
             doc: list[str] = []
-            part = 0
             for p in paras:
                 doc.append(p)
                 text = " ".join(doc)
@@ -68,7 +67,6 @@ def main() -> None:
                     rows.append({"doc_id": f"wiki-{wiki:04d}", "text": text, "source": "wikipedia",
                                  "title": title, "tokens": n})
                     wiki += 1
-                    part += 1
                     doc = []
                     if wiki >= MAX_WIKI:
                         break
