@@ -136,7 +136,8 @@ def watermark(data, column, config_path, out) -> None:
                     min_tokens=cfg.min_tokens)
     ok = (s["tokens_scored"] >= cfg.min_tokens) & ~np.isnan(s["z"])
     det = benjamini_hochberg(np.where(ok, s["p_value"], np.nan), cfg.fdr)
-    pq.write_table(pa.table({"row": np.arange(len(texts)), "tokens_scored": s["tokens_scored"].astype(np.int64),
+    pq.write_table(pa.table({"row": np.arange(len(texts)), "tokens": s["tokens"],
+                             "tokens_scored": s["tokens_scored"].astype(np.int64),
                              "green": s["green"], "z": s["z"], "p_value": s["p_value"], "scored": ok,
                              "detected": det}), out, compression="zstd")
     click.echo(f"{int(det.sum())} of {int(ok.sum())} scored documents carry the watermark (BH at {cfg.fdr}); "

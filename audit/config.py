@@ -132,7 +132,7 @@ class WatermarkConfig(_Strict):
     key_env: str | None = None  # environment variable holding the hashing key (an integer)
     seeding_scheme: Literal["lefthash", "selfhash"] = "lefthash"
     context_width: int = Field(1, ge=1, le=64)
-    ignore_repeated_ngrams: bool = False
+    ignore_repeated_ngrams: bool = True  # score distinct n-grams (transformers' detector default: False)
     bos_token_id: int | None = Field(None, ge=0)
     min_tokens: int = Field(50, ge=1)  # documents with fewer scored tokens are skipped
     fdr: float = Field(0.01, gt=0, lt=1)  # Benjamini-Hochberg level for "this document is watermarked"

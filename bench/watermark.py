@@ -29,7 +29,7 @@ from synthproof.datasets import load, path
 def scheme() -> KGWScheme:
     wm = json.loads(path("smollm2_watermark").with_suffix(".json").read_text())["watermark"]
     return KGWScheme(wm["vocab_size"], wm["greenlist_ratio"], wm["hashing_key"], wm["seeding_scheme"],
-                     wm["context_width"])
+                     wm["context_width"], ignore_repeated_ngrams=True)  # synthproof's default
 
 
 def cp(k: int, n: int) -> str:
@@ -50,14 +50,13 @@ def roc(threshold: float, min_tokens: int) -> None:
         "human: Lee news": (sh, (h["source"] == "lee").to_numpy()),
         "human: Wikipedia": (sh, (h["source"] == "wikipedia").to_numpy()),
     }
-    print(f"threshold z > {threshold}; documents of >= {min_tokens} tokens scored")
+    print(f"threshold z > {threshold}; documents of >= {min_tokens} tokens (distinct bigrams scored)")
     for name, (sc, sel) in sets.items():
-        ok = sel & (sc["tokens_scored"] >= min_tokens)
+        ok = sel & (sc["tokens"] >= min_tokens)
         k, n = int((sc["z"][ok] > threshold).sum()), int(ok.sum())
         z = sc["z"][ok]
         print(f"{name:45s} detected {cp(k, n)}; z median {np.median(z):.2f}, min {z.min():.2f}, max {z.max():.2f}")
-    neg = np.concatenate([s["z"][~marked & (s["tokens_scored"] >= min_tokens)],
-                          sh["z"][sh["tokens_scored"] >= min_tokens]])
+    neg = np.concatenate([s["z"][~marked & (s["tokens"] >= min_tokens)], sh["z"][sh["tokens"] >= min_tokens]])
     print(f"{'all negatives':45s} false alarms {cp(int((neg > threshold).sum()), neg.size)}")
 
 

@@ -54,6 +54,9 @@ class KGWScheme:
         Previous tokens used to seed (>= 1); default 1.
     ignore_repeated_ngrams : bool
         Score each distinct n-gram of a document once (``WatermarkDetector(ignore_repeated_ngrams=True)``).
+        Default True, unlike transformers' detector: counting repeats makes z over-dispersed on
+        repetitive real text (on 1,240 Debian fortunes and 554 news/Wikipedia documents the null SD
+        was 1.13 and 1.12 with repeats and 0.98 and 0.99 without, and z > 4 occurred only with repeats).
     bos_token_id : int or None
         A leading token equal to it is dropped before scoring, as ``WatermarkDetector`` does.
     """
@@ -63,7 +66,7 @@ class KGWScheme:
     hashing_key: int = DEFAULT_HASHING_KEY
     seeding_scheme: str = "lefthash"
     context_width: int = 1
-    ignore_repeated_ngrams: bool = False
+    ignore_repeated_ngrams: bool = True
     bos_token_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -219,10 +222,5 @@ def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
     return {"tokens_scored": scored, "green": green, "z": z, "p_value": np.where(scored > 0, p_value(z), np.nan)}
 
 
-def corpus_z(green: np.ndarray, scored: np.ndarray, gamma: float) -> float:
-    """The pooled z-score of a corpus (all scored tokens as one sample); NaN when nothing was scored."""
-    return float(z_score(np.nansum(green), np.nansum(scored), gamma))
-
-
-__all__ = ["DEFAULT_HASHING_KEY", "KGWScheme", "benjamini_hochberg", "corpus_z", "p_value",
+__all__ = ["DEFAULT_HASHING_KEY", "KGWScheme", "benjamini_hochberg", "p_value",
            "score_token_ids", "window_seeds", "z_score"]
