@@ -40,9 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from synthproof.checks.diversity._stats import category_coverage, missing_mass
+from synthproof.checks.drift._stats import js_distance_from_counts, ks_statistic, total_variation_distance
+
 from .findings import Finding
 from .schema import TEXT_MIN_MEDIAN_WORDS
-from .text import words
+from .text import distinct_n, take_tokens, words
 
 VERSION = "1"
 GATED = ("tail_retention", "diversity")
@@ -95,14 +98,18 @@ def numeric_tail(ref: np.ndarray, x: np.ndarray) -> float:
     return float(np.mean((x < lo) | (x > hi)) / t_ref) if t_ref > 0 and x.size else float("nan")
 
 
+def _aligned_counts(ref: pd.Series, x: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of ``ref``'s categories in ``ref`` and in ``x`` (same order; categories only in ``x`` dropped)."""
+    cr = ref.value_counts()
+    return cr.to_numpy(float), x.value_counts().reindex(cr.index, fill_value=0).to_numpy(float)
+
+
 def rare_category_coverage(ref: pd.Series, x: pd.Series, rare: float = 0.01) -> float:
-    """Share of ``ref``'s rare-category mass (categories under ``rare`` of rows) present in ``x``."""
-    share = ref.value_counts(normalize=True)
-    r = share[share < rare]
-    if r.empty:
-        return float("nan")
-    present = set(x.dropna().unique().tolist())
-    return float(r[[c in present for c in r.index]].sum() / r.sum())
+    """Share of ``ref``'s rare-category mass (categories under ``rare`` of rows) present in ``x``:
+    ``1 - missing_mass`` of the diversity family over the rare categories; NaN when there is none."""
+    cr, cx = _aligned_counts(ref, x)
+    keep = cr / max(cr.sum(), 1) < rare
+    return float(1 - missing_mass(cr[keep], cx[keep])) if keep.any() else float("nan")
 
 
 def _bigrams(docs: list[list[str]]) -> list[set]:
@@ -118,15 +125,9 @@ def rare_bigram_coverage(rare: set, x_bigrams: list[set]) -> float:
 
 
 def distinct2(docs: list[list[str]], budget: int) -> float:
-    """distinct-2 over the first ``budget`` tokens of ``docs`` (equal-size comparison)."""
-    grams, left = [], budget
-    for d in docs:
-        if left <= 1:
-            break
-        d = d[:left]
-        grams.extend(zip(d, d[1:]))
-        left -= len(d)
-    return len(set(grams)) / len(grams) if grams else float("nan")
+    """distinct-2 over the first ``budget`` tokens of ``docs`` (equal-size comparison):
+    :func:`synthproof.text.distinct_n` of :func:`synthproof.text.take_tokens`."""
+    return distinct_n(take_tokens(docs, np.arange(len(docs)), budget), 2)
 
 
 def mann_kendall(values: list[float]) -> tuple[float, float]:
@@ -147,8 +148,7 @@ class _Measure:
 
     def __init__(self, gen0: pd.DataFrame, kinds: dict[str, str]):
         self.gen0, self.kinds = gen0, kinds
-        self.text_cols = [c for c, k in kinds.items() if k == "text"]
-        self.tokens0 = {c: [words(str(t)) for t in gen0[c].fillna("")] for c in self.text_cols}
+        self.cols0 = self.columns_of(gen0)  # GEN0 tokenised once
 
     def columns_of(self, frame: pd.DataFrame) -> dict:
         """Per-column arrays/tokens of a frame (computed once per generation)."""
@@ -174,7 +174,7 @@ class _Measure:
             elif k == "categorical":
                 ref[c] = self.gen0[c].iloc[rows].astype(str)
             else:
-                docs = [self.tokens0[c][i] for i in rows]
+                docs = [self.cols0[c][i] for i in rows]
                 counts = Counter(g for d in docs for g in zip(d, d[1:]))
                 ref[c] = (docs, {g for g, n in counts.items() if n <= 2}, Counter(w for d in docs for w in d))
         return ref
@@ -192,13 +192,12 @@ class _Measure:
                     out["tail_retention"][c] = numeric_tail(a, b)
                     sd = float(np.std(a))
                     out["diversity"][c] = float(np.std(b)) / sd if sd > 0 else float("nan")
-                    out["drift"][c] = float(stats.ks_2samp(a, b, method="asymp").statistic)
+                    out["drift"][c] = ks_statistic(a, b)
             elif k == "categorical":
                 ra, rb = ref[c], pd.Series(cols[c][rows])
                 out["tail_retention"][c] = rare_category_coverage(ra, rb)
-                out["diversity"][c] = float(np.isin(ra.unique(), rb.unique()).mean())
-                pa_, pb = ra.value_counts(normalize=True), rb.value_counts(normalize=True)
-                out["drift"][c] = 0.5 * float(pa_.subtract(pb, fill_value=0).abs().sum())
+                out["diversity"][c] = float(category_coverage(*_aligned_counts(ra, rb)))
+                out["drift"][c] = total_variation_distance(ra.to_numpy(), rb.to_numpy())
             else:
                 ref_docs, rare, fa = ref[c]
                 docs = [cols[c][i] for i in rows]
@@ -207,14 +206,9 @@ class _Measure:
                 out["diversity"][c] = distinct2(docs, budget)
                 fb = Counter(w for d in docs for w in d)
                 vocab = list(fa.keys() | fb.keys())
-                out["drift"][c] = _js([fa[w] for w in vocab], [fb[w] for w in vocab])
+                out["drift"][c] = float(js_distance_from_counts(np.array([fa[w] for w in vocab], float),
+                                                                np.array([fb[w] for w in vocab], float)))
         return out
-
-
-def _js(p, q) -> float:
-    from scipy.spatial.distance import jensenshannon
-
-    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2))
 
 
 @dataclass
@@ -267,7 +261,7 @@ def run_lineage(generations: list[Generation], config: LineageConfig | None = No
     k = len(gens) - 1
     level_alpha = cfg.alpha / (len(GATED) * k + len(GATED))  # levels and trends share the budget
     ref = m.reference(np.arange(len(gen0)))
-    cols0 = m.columns_of(gen0)
+    cols0 = m.cols0
     rows, nulls = [], {}
     steps = range(len(gens))
     for g in (progress(steps) if progress is not None else steps):
@@ -407,12 +401,15 @@ def load_generations(sources: list, real_shares: list[float | None] | None = Non
 
     The real share of a generation's training mix comes, in order, from ``real_shares``, a constant
     ``real_share`` column (dropped from the measured columns), an ``is_synthetic`` column (1 - its
-    mean), or the sidecar field ``real_share``; else it is unknown (not judged).
+    share of true flags, when every flag is readable), or the sidecar field ``real_share``; else it
+    is unknown (not judged).
     """
     import os
 
-    from .io import load
+    from synthproof.checks.provenance._tags import parse_flag
     from synthproof.checks.provenance.sidecar import SidecarError, default_sidecar_path, load_sidecar
+
+    from .io import load
 
     gens, inputs = [], []
     for i, src in enumerate(sources):
@@ -425,8 +422,8 @@ def load_generations(sources: list, real_shares: list[float | None] | None = Non
                 share = float(pd.to_numeric(frame["real_share"], errors="coerce").mean())
             frame = frame.drop(columns=["real_share"])
         if share is None and "is_synthetic" in frame.columns:
-            flags = frame["is_synthetic"].astype(str).str.lower().isin(["true", "1", "yes"])
-            share = float(1 - flags.mean())
+            flags = np.array([parse_flag(v) for v in frame["is_synthetic"].tolist()])
+            share = float(1 - (flags == 1).mean()) if (flags >= 0).all() else None
         if share is None and isinstance(src, (str, os.PathLike)) and os.path.exists(default_sidecar_path(src)):
             try:
                 v = load_sidecar(default_sidecar_path(src)).fields.get("real_share")
@@ -445,7 +442,6 @@ def write_lineage(result: LineageResult, inputs: list[dict], out_dir) -> None:
     import pathlib
 
     import pyarrow.parquet as pq
-
     from synthproof.reports.lineage import render_lineage
 
     from .findings import findings_to_table

@@ -142,6 +142,20 @@ def model_folder() -> pathlib.Path:
     return pathlib.Path(spec.submodule_search_locations[0])
 
 
+def load_model(threads: int):
+    """(tokenizer, model, load seconds): the bundled GGUF through transformers, float32, eval mode, on
+    ``threads`` torch threads, with transformers' progress bars and logging quiet."""
+    torch.set_num_threads(threads)
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    folder = model_folder()
+    t0 = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32)
+    model.eval()
+    return tokenizer, model, time.perf_counter() - t0
+
+
 def dir_size(path: pathlib.Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -155,16 +169,7 @@ def main() -> None:
     ap.add_argument("--max-batches", type=int, default=None, help="stop after N batches (smoke tests)")
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-
-    folder = model_folder()
-    t0 = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32)
-    model.eval()
-    load_s = time.perf_counter() - t0
+    tokenizer, model, load_s = load_model(args.threads)
     print(f"loaded {GGUF_FILE} in {load_s:.1f}s", flush=True)
 
     # The tokenizer (no weights), for tests that count tokens without the model. The GGUF carries no

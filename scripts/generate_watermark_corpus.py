@@ -47,10 +47,10 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from transformers import AutoModelForCausalLM, AutoTokenizer, WatermarkingConfig  # noqa: E402
+from transformers import WatermarkingConfig  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from generate_text_corpus import GGUF_FILE, GENERATOR, model_folder, utc_now  # noqa: E402
+from generate_text_corpus import GGUF_FILE, GENERATOR, load_model, utc_now  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "audit" / "datasets" / "data"
 BASE_SEED = 20261130
@@ -84,15 +84,7 @@ def main() -> None:
     ap.add_argument("--out", type=pathlib.Path, default=OUT)
     args = ap.parse_args()
 
-    torch.set_num_threads(args.threads)
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-    folder = model_folder()
-    t0 = time.perf_counter()
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=GGUF_FILE)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=GGUF_FILE, dtype=torch.float32)
-    model.eval()
-    load_s = time.perf_counter() - t0
+    tokenizer, model, load_s = load_model(args.threads)
     tokenizer.padding_side = "left"
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     eos_id = tokenizer.eos_token_id

@@ -105,15 +105,14 @@ def p_value(z: np.ndarray) -> np.ndarray:
 
 
 def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
-    """Benjamini & Hochberg (1995) step-up rejections at FDR level ``q`` (NaN p-values never rejected),
-    through ``scipy.stats.false_discovery_control``. Returns a boolean array shaped like ``p``."""
-    from scipy.stats import false_discovery_control
+    """Benjamini & Hochberg (1995) step-up rejections at FDR level ``q`` over the non-NaN p-values
+    (:func:`synthproof.calibration.bh_reject`; NaN is never rejected). Boolean array shaped like ``p``."""
+    from synthproof.calibration import bh_reject
 
     p = np.asarray(p, dtype=np.float64)
     out = np.zeros(p.shape, dtype=bool)
     ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = false_discovery_control(p[ok], method="bh") <= q
+    out[ok] = bh_reject(p[ok], q)
     return out
 
 
@@ -126,18 +125,28 @@ def _fixed_table(scheme: KGWScheme):
 
 
 def _windows(ids: Sequence[int], scheme: KGWScheme) -> np.ndarray:
-    """The scored windows of one document, shape (n_windows, ngram), int64 (repeats dropped when
-    ``ignore_repeated_ngrams``; order irrelevant)."""
+    """The scored windows of one document, shape (n_windows, ngram), int64 (repeats included)."""
     a = np.asarray(ids, dtype=np.int64)
     if scheme.bos_token_id is not None and a.size and a[0] == scheme.bos_token_id:
         a = a[1:]
     n = scheme.ngram
     if a.size - scheme.context_width < 1 or a.size < n:
         return np.empty((0, n), dtype=np.int64)
-    w = np.lib.stride_tricks.sliding_window_view(a, n)
-    if scheme.ignore_repeated_ngrams:
-        w = np.unique(w, axis=0)
-    return w
+    return np.lib.stride_tricks.sliding_window_view(a, n)
+
+
+def _distinct(allw: np.ndarray, owner: np.ndarray, vocab: int, n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first occurrence of every (document, window) pair, for the whole corpus at once (one sort,
+    not one per document): an exact integer key when it fits in 63 bits, else row-wise ``np.unique``."""
+    if n_docs * vocab ** allw.shape[1] < 2**63:
+        key = owner.astype(np.int64)
+        for j in range(allw.shape[1]):
+            key = key * vocab + allw[:, j]
+        _, first = np.unique(key, return_index=True)
+    else:
+        _, first = np.unique(np.column_stack([owner, allw]), axis=0, return_index=True)
+    first.sort()
+    return allw[first], owner[first]
 
 
 def window_seeds(windows: np.ndarray, scheme: KGWScheme, table: np.ndarray | None = None) -> np.ndarray:
@@ -196,16 +205,21 @@ def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
     if lens.sum():
         allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0).astype(np.int64, copy=False)
         owner = np.repeat(np.arange(n_docs), lens)
-        targets = allw[:, -1]
         bad = (allw < 0) | (allw >= scheme.vocab_size)
         if bad.any():
             raise ValueError(f"token id {int(allw[bad][0])} is outside the vocabulary [0, {scheme.vocab_size}): "
                              "the tokenizer does not match watermark.vocab_size")
+        if scheme.ignore_repeated_ngrams:
+            allw, owner = _distinct(allw, owner, scheme.vocab_size, n_docs)
+            scored = np.bincount(owner, minlength=n_docs).astype(np.float64)
+        targets = allw[:, -1]
         table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None
         seeds = window_seeds(allw, scheme, table)
-        uniq, inv = np.unique(seeds, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(uniq.size + 1))
+        order = np.argsort(seeds, kind="stable")  # one sort groups the windows by seed
+        sorted_seeds = seeds[order]
+        starts = np.flatnonzero(np.r_[True, sorted_seeds[1:] != sorted_seeds[:-1]])
+        uniq = sorted_seeds[starts]
+        bounds = np.r_[starts, seeds.size]
         is_green = np.zeros(targets.size, dtype=bool)
         rng = torch.Generator(device="cpu")
         mask = np.zeros(scheme.vocab_size, dtype=bool)
