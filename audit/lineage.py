@@ -92,7 +92,22 @@ def column_kinds(frame: pd.DataFrame) -> dict[str, str]:
 # ---------------------------------------------------------------- per-column statistics (pure)
 
 def numeric_tail(ref: np.ndarray, x: np.ndarray) -> float:
-    """Mass of ``x`` beyond ``ref``'s 1st/99th percentiles ÷ ``ref``'s own mass there (NaN if none)."""
+    """Tail retention of a numeric sample: mass of ``x`` beyond ``ref``'s 1st/99th percentiles ÷ ``ref``'s
+    own mass there (the ``diversity.tail_retention`` definition on raw samples).
+
+    Parameters
+    ----------
+    ref, x : ndarray of shape (n,) and (m,), finite floats
+
+    Returns
+    -------
+    float >= 0 (unitless ratio); 1 = tails as in ``ref``, lower = tails lost, above 1 heavier tails;
+    NaN when ``ref`` has no mass beyond its percentiles or ``x`` is empty.
+
+    References
+    ----------
+    Shumailov et al. (2024), Nature 631 (tails vanish first under recursive training).
+    """
     lo, hi = np.quantile(ref, [0.01, 0.99])
     t_ref = np.mean((ref < lo) | (ref > hi))
     return float(np.mean((x < lo) | (x > hi)) / t_ref) if t_ref > 0 and x.size else float("nan")
@@ -105,8 +120,19 @@ def _aligned_counts(ref: pd.Series, x: pd.Series) -> tuple[np.ndarray, np.ndarra
 
 
 def rare_category_coverage(ref: pd.Series, x: pd.Series, rare: float = 0.01) -> float:
-    """Share of ``ref``'s rare-category mass (categories under ``rare`` of rows) present in ``x``:
-    ``1 - missing_mass`` of the diversity family over the rare categories; NaN when there is none."""
+    """Share of ``ref``'s rare-category mass present in ``x``.
+
+    Parameters
+    ----------
+    ref, x : pandas.Series of categories (compared as values)
+    rare : float in (0, 1], default 0.01
+        A category of ``ref`` is rare below this share of its rows.
+
+    Returns
+    -------
+    float in [0, 1]; 1 = every rare category still occurs, 0 = all gone; NaN when ``ref`` has no rare
+    category. Equals ``1 - missing_mass`` (diversity family) over the rare categories.
+    """
     cr, cx = _aligned_counts(ref, x)
     keep = cr / max(cr.sum(), 1) < rare
     return float(1 - missing_mass(cr[keep], cx[keep])) if keep.any() else float("nan")
@@ -117,7 +143,19 @@ def _bigrams(docs: list[list[str]]) -> list[set]:
 
 
 def rare_bigram_coverage(rare: set, x_bigrams: list[set]) -> float:
-    """Share of the rare bigram types ``rare`` present in a corpus given as per-document bigram sets."""
+    """Share of the rare word-bigram types ``rare`` (of GEN0) present in a corpus.
+
+    Parameters
+    ----------
+    rare : set of (str, str)
+    x_bigrams : list of set of (str, str)
+        The bigram types of each document of the corpus.
+
+    Returns
+    -------
+    float in [0, 1]; 1 = all still present, lower = rare n-grams lost (the text form of tail loss);
+    NaN when ``rare`` is empty.
+    """
     if not rare:
         return float("nan")
     seen = set().union(*x_bigrams) if x_bigrams else set()
@@ -131,7 +169,22 @@ def distinct2(docs: list[list[str]], budget: int) -> float:
 
 
 def mann_kendall(values: list[float]) -> tuple[float, float]:
-    """(Kendall's tau of ``values`` against their index, one-sided p for a decline). NaN p below 3 points."""
+    """Mann–Kendall trend test for a decline: Kendall's tau of ``values`` against their index.
+
+    Parameters
+    ----------
+    values : list of float, one per generation (NaN entries are left out)
+
+    Returns
+    -------
+    (tau, p) : tau in [-1, 1] (-1 = strictly decreasing), one-sided p-value for a decline
+    (``scipy.stats.kendalltau(alternative="less")``, exact for small samples); both NaN below 3 points.
+
+    References
+    ----------
+    Mann (1945), "Nonparametric tests against trend", Econometrica 13; Kendall (1975), Rank
+    Correlation Methods.
+    """
     v = np.asarray(values, dtype=float)
     ok = ~np.isnan(v)
     if ok.sum() < 3:

@@ -104,12 +104,21 @@ def record_bytes(record: dict) -> bytes:
 
 
 def leaf_hash(data: bytes) -> bytes:
-    """RFC 6962 leaf hash: SHA-256(0x00 || data), 32 bytes."""
+    """RFC 6962 (section 2.1) leaf hash: SHA-256(0x00 || data); 32 bytes. The 0x00/0x01 prefixes keep
+    a leaf from ever hashing like an inner node (second-preimage resistance)."""
     return hashlib.sha256(b"\x00" + data).digest()
 
 
 def merkle_root(leaves: list[bytes]) -> bytes:
     """RFC 6962 Merkle Tree Hash over leaf hashes (already hashed with the 0x00 prefix), in the given order.
+
+    Parameters
+    ----------
+    leaves : list of 32-byte hashes
+
+    Returns
+    -------
+    bytes of length 32.
 
     MTH({}) = SHA-256(""); MTH of one leaf is the leaf hash; otherwise split at the largest power of two
     below n and hash SHA-256(0x01 || left || right). Computed level by level (an odd node is promoted
