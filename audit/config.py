@@ -56,8 +56,14 @@ class CalibrationConfig(_Strict):
 
 
 class GateConfig(_Strict):
+    """The gate: what fails it, which checks must give a verdict, and the evidence it needs to judge
+    at all (fail-closed; see :mod:`synthproof.gate`)."""
+
     fail_on: Literal["fail", "warn"] = "fail"
     require: list[str] = Field(default_factory=list)
+    min_synthetic_rows: int = Field(20, ge=1)  # fewer synthetic rows: gate.evidence fails (insufficient_evidence)
+    min_real_rows: int = Field(20, ge=2)  # fewer real rows: the same
+    min_judged_share: float = Field(0.5, ge=0, le=1)  # least share of applicable fail-severity checks with a verdict
 
 
 class ReportConfig(_Strict):
@@ -194,13 +200,27 @@ class AuditConfig(_Strict):
         return "blake2b:" + hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
+def _known_keys(loc: tuple) -> list[str]:
+    """The keys the config model accepts at the parent of ``loc`` (for did-you-mean hints)."""
+    model: Any = AuditConfig
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
 def _format_error(exc: ValidationError) -> ConfigError:
+    import difflib
+
     err = exc.errors()[0]
     path = ".".join(str(p) for p in err["loc"]) or "<root>"
     got = err.get("input")
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
-        msg = "unknown key"
+        hint = difflib.get_close_matches(str(err["loc"][-1]), _known_keys(tuple(err["loc"])), n=1)
+        msg = "unknown key" + (f"; did you mean {hint[0]!r}?" if hint else "")
     elif got is not None and not isinstance(got, (dict, list)):
         msg = f"{msg} (got {got!r})"
     return ConfigError(msg, path=path)
@@ -226,6 +246,8 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
         With ``path`` set to the dotted location of the first problem.
     """
     data = dict(data or {})
+    if isinstance(data.get("checks"), dict):
+        data["checks"] = {cid: _check_shorthand(v) for cid, v in data["checks"].items()}
     if "version" in data and data["version"] != SCHEMA_VERSION:
         raise ConfigError(f"unsupported schema version {data['version']!r} (this synthproof reads {SCHEMA_VERSION})",
                           path="version")
@@ -250,6 +272,18 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
     _check_patterns(cfg)
     cfg.build_checks()
     return cfg
+
+
+def _check_shorthand(value: Any) -> Any:
+    """``drift.ks: off`` (YAML reads a bare ``off`` as false), ``drift.ks: warn`` or ``drift.ks: on``
+    as check settings: a severity alone, or the defaults."""
+    if value is False or value == "off":
+        return {"severity": "off"}
+    if value is True or value == "on":
+        return {}
+    if value in ("fail", "warn"):
+        return {"severity": value}
+    return value
 
 
 def _check_patterns(cfg: AuditConfig) -> None:

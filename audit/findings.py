@@ -65,6 +65,8 @@ REASONS = {
     "invalid_signature": "the manifest's signature does not verify (edited, or signed with another key)",
     "untrusted_key": "the manifest is validly signed, but by a key that is not trusted",
     "too_few_tokens": "no document has enough tokens to score",
+    "insufficient_evidence": "the gate could not judge: too few synthetic rows, no feature left, or no verdict from the checks it relies on",
+    "undefined_at_size": "the statistic is not defined at this sample size",
 }
 
 SCHEMA = pa.schema(
@@ -78,6 +80,7 @@ SCHEMA = pa.schema(
         pa.field("metric", pa.string(), nullable=False),
         pa.field("value", pa.float64()),
         pa.field("baseline_value", pa.float64()),
+        pa.field("matched_value", pa.float64()),
         pa.field("threshold", pa.float64()),
         pa.field("ci_low", pa.float64()),
         pa.field("ci_high", pa.float64()),
@@ -119,6 +122,10 @@ class Finding:
     subgroup: str | None = None
     value: float | None = None
     baseline_value: float | None = None
+    #: The statistic the verdict compares with ``baseline_value``: real vs synthetic at the matched
+    #: size of the real/real comparison (median over the seeded splits). ``value`` is the statistic
+    #: on the full data (what a user recomputes with the reference implementation).
+    matched_value: float | None = None
     threshold: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -145,7 +152,7 @@ class Finding:
 
     def to_row(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
-        for key in ("value", "baseline_value", "threshold", "ci_low", "ci_high", "p_value", "min_effect"):
+        for key in ("value", "baseline_value", "matched_value", "threshold", "ci_low", "ci_high", "p_value", "min_effect"):
             v = row[key]
             row[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
         for key in ("n_real", "n_synthetic"):

@@ -107,6 +107,8 @@ def infer_role(name: str, values: pd.Series) -> str:
     if pd.api.types.is_numeric_dtype(dtype):
         if _ID_NAME.search(name) and unique_ratio >= 0.95 and n > 20:
             return "id"
+        if not np.isfinite(non_null.to_numpy(dtype=float)).any():
+            return "numeric"  # only +-inf: non-finite numbers (validity.column_quality says so), not two labels
         if nunique <= 2:
             return "boolean"
         return "numeric"

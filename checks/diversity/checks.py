@@ -19,6 +19,11 @@ from . import _stats
 
 _NUMERIC = ("numeric", "datetime")
 MIN_ROWS = 20
+#: The real reference of a tail comparison needs this many values: below 1 / 0.01 = 100, no single
+#: value lies wholly beyond the 1st/99th percentiles, so the real tail mass is 0 and the ratio undefined.
+MIN_TAIL_REFERENCE = 100
+#: Fewer expected real tail rows than this in the compared part and tail loss cannot be judged.
+MIN_EXPECTED_TAIL_ROWS = 1.0
 
 
 @register
@@ -116,25 +121,34 @@ class TailRetention(Check):
         rng = ctx.rng(self.id)
         n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
         nr_s = min(n_r, 2 * self.max_rows)
-        m = int(min(n_s, nr_s // 2, self.max_rows))
+        # The compared parts have m rows; the real reference keeps the other nr_s - m, and at least
+        # MIN_TAIL_REFERENCE of them (a smaller m when the real table is small: fewer tail rows to
+        # count, but a reference whose percentiles bound some values).
+        m = int(min(n_s, nr_s // 2, self.max_rows, nr_s - MIN_TAIL_REFERENCE))
         if m < MIN_ROWS:
-            raise IncomputableError("too_few_rows", f"only {m} rows per side")
+            raise IncomputableError(
+                "undefined_at_size",
+                f"tail retention needs a real reference of at least {MIN_TAIL_REFERENCE} rows (the 1st/99th "
+                f"percentiles of fewer values bound none of them) beside compared parts of at least {MIN_ROWS} "
+                f"rows; the data has {n_r} real and {n_s} synthetic rows.")
         ir = np.sort(rng.choice(n_r, nr_s, replace=False))
         is_ = np.sort(rng.choice(n_s, min(n_s, self.max_rows), replace=False))
-        codes, ks = [], []
+        codes, ks, fulls = [], [], []
         findings = []
         for col in list(cols):
             fr, fs, support, _ = ctx.fine_codes(col)
             k = support.size
             full = np.bincount(fr[fr < k], minlength=k)
             if not _stats.tail_bins(full).any():
-                findings.append(self.finding(scope="column", column=col, status="skipped", reason_code="too_few_rows",
+                findings.append(self.finding(scope="column", column=col, status="skipped",
+                                             reason_code="undefined_at_size",
                                              message=f"column {col!r}: no real mass beyond its 1st/99th percentiles "
                                                      f"(too few distinct values); tails not compared."))
                 cols.remove(col)
                 continue
             codes.append((fr[ir], fs[is_]))
             ks.append(k)
+            fulls.append((full, np.bincount(fs[fs < k], minlength=k)))
         if not cols:
             return findings
         R = self.n_splits
@@ -162,37 +176,73 @@ class TailRetention(Check):
         # column with missing values must not read as lost tails). The synthetic hits are rescaled
         # to the real part's non-missing count so that one null (counts at the real part's size)
         # judges them.
-        comps, labels = [], []
+        comps, labels, kept = [], [], []
         for j, col in enumerate(cols):
-            comps.append((np.median(tA[:, j] * nB[:, j]), np.median(hS[:, j] / np.maximum(nS[:, j], 1)) * np.median(nB[:, j]),
-                          hB[:, j], pB[:, j]))
+            mu = float(np.median(tA[:, j] * nB[:, j]))
+            if np.median(tA[:, j]) > 0:
+                kept.append(j)  # pooled whenever its reference has tail mass
+            if mu < MIN_EXPECTED_TAIL_ROWS:
+                findings.append(self._too_small(col, mu, nr_s - m, m, pooled=j in kept))
+                continue
+            comps.append((mu, np.median(hS[:, j] / np.maximum(nS[:, j], 1)) * np.median(nB[:, j]),
+                          hB[:, j], pB[:, j], self._full_loss([fulls[j]])))
             labels.append(col)
-        comps.append((np.median((tA * nB).sum(1)), np.median(hS.sum(1) / np.maximum((tA * nS).sum(1), 1e-12)
-                                                             * (tA * nB).sum(1)), hB.sum(1), pB.sum(1)))
-        labels.append(None)
+        tk, nBk, nSk = tA[:, kept], nB[:, kept], nS[:, kept]
+        pooled_mu = float(np.median((tk * nBk).sum(1))) if kept else 0.0
+        if kept and pooled_mu < MIN_EXPECTED_TAIL_ROWS:
+            findings.append(self._too_small(None, pooled_mu, nr_s - m, m, pooled=False))
+        elif kept:
+            comps.append((pooled_mu,
+                          np.median(hS[:, kept].sum(1) / np.maximum((tk * nSk).sum(1), 1e-12) * (tk * nBk).sum(1)),
+                          hB[:, kept].sum(1), pB[:, kept].sum(1), self._full_loss([fulls[j] for j in kept])))
+            labels.append(None)
         values, nulls = [], []
-        for mu, hs_, hb_, pb_ in comps:
-            mu = max(float(mu), 1e-12)
+        for mu, hs_, hb_, pb_, _ in comps:
             values.append(float(1 - hs_ / mu))
             nulls.append(_DeficitNull([hb_, pb_], mu))
-        verdicts = judge([Comparison(val, 1 - hb_ / max(float(mu), 1e-12), self.min_effect, dist=null)
-                          for val, null, (mu, _, hb_, _) in zip(values, nulls, comps)], ctx.alpha, ctx.fdr_q)
-        for j, (col, value, v) in enumerate(zip(labels, values, verdicts)):
-            what = f"column {col!r}" if col else f"all {len(cols)} numeric columns pooled"
-            ev = {"tail_retention": round(1 - value, 6), "expected_tail_rows": round(float(comps[j][0]), 3)}
+        verdicts = judge([Comparison(val, 1 - hb_ / mu, self.min_effect, dist=null)
+                          for val, null, (mu, _, hb_, _, _) in zip(values, nulls, comps)], ctx.alpha, ctx.fdr_q)
+        for j, (col, matched, v) in enumerate(zip(labels, values, verdicts)):
+            what = f"column {col!r}" if col else f"all {len(kept)} numeric columns pooled"
+            value = comps[j][4]
+            ev = {"tail_retention": round(1 - value, 6), "matched_tail_retention": round(1 - matched, 6),
+                  "expected_tail_rows": round(float(comps[j][0]), 3)}
             extra = ""
             if col is not None:
                 ev.update(self._coverage(ctx, col))
                 extra = (f" Real mass beyond the synthetic 1st/99th percentiles {fmt(ev['real_mass_beyond_synthetic'])}"
                          f" (0.02 is faithful); range coverage {fmt(ev['range_coverage'])}.")
             findings.append(self.finding(
-                scope="column" if col else "dataset", column=col, value=value, baseline_value=v.baseline_median,
-                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
-                min_effect=self.min_effect, n_real=nr_s - m, n_synthetic=m, status=v.status,
+                scope="column" if col else "dataset", column=col, value=value, matched_value=matched,
+                baseline_value=v.baseline_median, threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high,
+                p_value=v.p_value, min_effect=self.min_effect, n_real=nr_s - m, n_synthetic=m, status=v.status,
                 reason_code=v.reason_code, evidence=ev,
-                message=f"{what}: tail retention {fmt(1 - value)} (1 is faithful). "
-                        + describe("Tail loss", value, v, self.min_effect, "it") + extra))
+                message=f"{what}: tail retention {fmt(1 - value)} on the full data, {fmt(1 - matched)} at the "
+                        f"matched size of {m} rows (1 is faithful). "
+                        + describe("Tail loss", matched, v, self.min_effect, "it") + extra))
         return findings
+
+    def _too_small(self, col: str | None, mu: float, n_ref: int, m: int, pooled: bool) -> Finding:
+        """A column (or the pool, ``col=None``) whose compared part expects fewer than one real tail
+        row: tail loss is not defined at this size, so it is skipped rather than judged."""
+        what = f"column {col!r}" if col else "the numeric columns pooled"
+        tail = " It is judged within the pooled tail loss." if pooled else ""
+        return self.finding(
+            scope="column" if col else "dataset", column=col, status="skipped", reason_code="undefined_at_size",
+            n_real=n_ref, n_synthetic=m,
+            message=f"{what}: a compared part of {m} rows expects {fmt(mu)} real rows beyond the real 1st/99th "
+                    f"percentiles (fewer than {MIN_EXPECTED_TAIL_ROWS:g}); tail loss is not defined at this size." + tail)
+
+    @staticmethod
+    def _full_loss(pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+        """Tail loss on the full data, pooled over columns: ``1 - sum(synthetic tail rows) /
+        sum(real tail rate x synthetic non-missing rows)`` (one column: ``1 - tail_retention``)."""
+        hits = expected = 0.0
+        for real, syn in pairs:
+            tails = _stats.tail_bins(real)
+            hits += float(syn[tails].sum())
+            expected += float(real[tails].sum()) / max(float(real.sum()), 1.0) * float(syn.sum())
+        return float(1 - hits / expected) if expected > 0 else float("nan")
 
     @staticmethod
     def _coverage(ctx, col: str) -> dict:
@@ -268,16 +318,20 @@ class UniqueRows(Check):
     def run(self, ctx) -> list[Finding]:
         from synthproof.checks.duplication.checks import _hashes, duplicate_rates
 
-        hr, _ = _hashes(ctx)
-        value, base, m = duplicate_rates(ctx, self.n_splits)
-        (v,) = judge([Comparison(value, base, self.min_effect, dist=RateNull(base, m))], ctx.alpha, ctx.fdr_q)
+        from synthproof.checks.duplication.checks import RowRateNull, _null_rates
+
+        hr, hs = _hashes(ctx)
+        full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
+        null = RowRateNull(null_rate, m, floor)
+        (v,) = judge([Comparison(matched, _null_rates(null), self.min_effect, dist=null)], ctx.alpha, ctx.fdr_q)
         return [self.finding(
-            scope="dataset", value=value - v.baseline_median, baseline_value=0.0, threshold=v.threshold - v.baseline_median,
-            ci_low=v.ci_low - v.baseline_median, ci_high=v.ci_high - v.baseline_median, p_value=v.p_value,
-            min_effect=self.min_effect, n_real=len(hr), n_synthetic=m, status=v.status, reason_code=v.reason_code,
-            evidence={"synthetic_unique_ratio": round(1 - value, 6), "real_unique_ratio": round(1 - v.baseline_median, 6)},
-            message=f"unique-row ratio {fmt(1 - value)} in {m} synthetic rows vs {fmt(1 - v.baseline_median)} in real "
-                    f"rows at the same size. " + describe("Duplicate-row rate", value, v, self.min_effect, "it"))]
+            scope="dataset", value=full - null_rate, matched_value=matched - null_rate, baseline_value=0.0,
+            threshold=v.threshold - null_rate, ci_low=v.ci_low - null_rate, ci_high=v.ci_high - null_rate,
+            p_value=v.p_value, min_effect=self.min_effect, n_real=len(hr), n_synthetic=m, status=v.status,
+            reason_code=v.reason_code,
+            evidence={"synthetic_unique_ratio": round(1 - full, 6), "real_unique_ratio": round(1 - null_rate, 6)},
+            message=f"unique-row ratio {fmt(1 - full)} in {len(hs)} synthetic rows vs {fmt(1 - null_rate)} expected "
+                    f"of {m} real rows. " + describe("Duplicate-row rate", matched, v, self.min_effect, "it"))]
 
 
 #: PRDC needs at least this many distinct real feature rows per neighbour rank k.

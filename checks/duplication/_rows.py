@@ -101,3 +101,56 @@ def nearest(reference: np.ndarray, query: np.ndarray, k: int = 1, exclude_self: 
         d = d[:, 1:]
     d = np.where(d < 1e-9, 0.0, d)
     return d
+
+
+def multiplicities(hashes: np.ndarray) -> np.ndarray:
+    """Count of each distinct value of ``hashes`` (n,), shape (n_distinct,), in sorted-value order."""
+    return np.unique(np.asarray(hashes), return_counts=True)[1]
+
+
+def duplicate_row_rate(hashes: np.ndarray) -> float:
+    """Duplicate-row rate ``1 - distinct / n`` of a set of row hashes (n,): the share of rows that
+    repeat an earlier row. Range [0, 1 - 1/n]; 0 means every row is distinct; larger is worse."""
+    h = np.asarray(hashes)
+    return 1.0 - np.unique(h).size / h.size if h.size else 0.0
+
+
+def expected_duplicate_rate(counts: np.ndarray, m: int) -> float:
+    """Expected duplicate-row rate of ``m`` rows drawn without replacement from a table whose rows
+    occur with the multiplicities ``counts`` (shape (k,), summing to ``n >= m``).
+
+    ``E[distinct] = sum_v 1 - C(n - c_v, m) / C(n, m)`` (the hypergeometric probability that a draw
+    misses every copy of ``v``), so the rate is ``1 - E[distinct] / m``: exact, with no random
+    split, and equal to the table's own rate ``1 - k / n`` at ``m = n``.
+
+    Raises
+    ------
+    ValueError
+        If ``m`` is not in ``[1, n]``.
+    """
+    from scipy.special import gammaln
+
+    c = np.asarray(counts, dtype=float)
+    n = float(c.sum())
+    if not 1 <= m <= n:
+        raise ValueError(f"m must be in [1, {int(n)}], got {m}")
+    miss = np.zeros_like(c)
+    ok = n - c >= m  # otherwise every draw of m rows holds a copy of v
+    nc = n - c[ok]
+    miss[ok] = np.exp(gammaln(nc + 1) - gammaln(nc - m + 1) - gammaln(n + 1) + gammaln(n - m + 1))
+    return float(1.0 - (1.0 - miss).sum() / m)
+
+
+def leave_one_out_copy_rate(real_hashes: np.ndarray) -> float:
+    """Share of real rows whose canonical form occurs again among the other real rows, shape (n,)
+    -> float in [0, 1].
+
+    This estimates, without any split, the probability that a new row from the real distribution
+    copies one of ``n - 1`` real rows: the real/real copy rate an independent synthetic sample of
+    any size would show against the real table (each synthetic row matches it independently).
+    """
+    h = np.asarray(real_hashes)
+    if h.size == 0:
+        return 0.0
+    _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
+    return float(np.count_nonzero(cnt[inv] > 1) / h.size)

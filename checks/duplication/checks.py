@@ -15,7 +15,8 @@ from synthproof.checks.drift.detection import permutation_auc_null, rank_auc
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 
-from ._rows import canonical_hashes, distance_features, nearest
+from ._rows import (canonical_hashes, distance_features, duplicate_row_rate, expected_duplicate_rate,
+                    leave_one_out_copy_rate, multiplicities, nearest)
 
 _MIN_ROWS = 10
 
@@ -35,26 +36,60 @@ def _hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cache["row_hashes"]
 
 
-def duplicate_rates(ctx, n_splits: int) -> tuple[float, np.ndarray, int]:
-    """Duplicate-row rate (1 - distinct/rows) of ``m`` synthetic rows (median over ``n_splits``
-    seeded draws) and of ``n_splits`` real draws of the same size; cached, so that
-    ``duplication.exact_duplicates`` and ``diversity.unique_rows`` share one computation.
-    Raises ``IncomputableError`` below the minimum size."""
+def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, float]:
+    """The duplicate-row rate of the synthetic data and its real null, shared (cached) by
+    ``duplication.exact_duplicates`` and ``diversity.unique_rows``.
+
+    Every synthetic row is checked against every other synthetic row: ``full`` is the rate of all
+    ``n_s`` synthetic rows. The null is the rate a without-replacement sample of ``m = min(n_s,
+    n_r)`` real rows shows, computed exactly from the real multiplicities
+    (:func:`._rows.expected_duplicate_rate`). When the synthetic data is larger than the real
+    table, the rate at ``m`` is the median over ``n_splits`` seeded synthetic samples of ``m`` rows
+    (a rate grows with the size of the set it is counted in).
+
+    Returns
+    -------
+    full : float
+        Duplicate-row rate of all synthetic rows.
+    matched : float
+        The synthetic rate at ``m`` rows (``full`` when ``n_s <= n_r``).
+    null_rate : float
+        The expected real rate at ``m`` rows.
+    m : int
+    floor : float
+        ``0.5 / max(n_r, m)``: the null rate floor (half a duplicate), so that one stray duplicate is
+        not significant where the real table has none.
+
+    Raises
+    ------
+    IncomputableError
+        Fewer than ``_MIN_ROWS`` rows on a side.
+    """
     key = f"duplicate_rates:{n_splits}"
     if key not in ctx.cache:
         hr, hs = _hashes(ctx)
-        m = int(min(len(hs), len(hr) // 2))
+        m = int(min(len(hs), len(hr)))
         if m < _MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows to compare")
-        rng = ctx.rng("duplication.exact_duplicates")
-
-        def rate(h):
-            return 1.0 - np.unique(h).size / h.size
-
-        base = np.array([rate(hr[rng.choice(len(hr), m, replace=False)]) for _ in range(n_splits)])
-        vals = [rate(hs if m == len(hs) else hs[rng.choice(len(hs), m, replace=False)]) for _ in range(n_splits)]
-        ctx.cache[key] = (float(np.median(vals)), base, m)
+        full = duplicate_row_rate(hs)
+        if m == len(hs):
+            matched = full
+        else:
+            rng = ctx.rng("duplication.exact_duplicates")
+            matched = float(np.median([duplicate_row_rate(hs[rng.choice(len(hs), m, replace=False)])
+                                       for _ in range(n_splits)]))
+        null_rate = expected_duplicate_rate(multiplicities(hr), m)
+        ctx.cache[key] = (full, matched, null_rate, m, 0.5 / max(len(hr), m))
     return ctx.cache[key]
+
+
+class RowRateNull(RateNull):
+    """Binomial null of a row rate ``X / m`` with a known real rate ``p0`` (floored), for statistics
+    whose real/real rate comes from the real multiplicities rather than from random splits."""
+
+    def __init__(self, p0: float, m: int, floor: float) -> None:  # noqa: D107 - see class docstring
+        self.m = m
+        self.p0 = float(min(max(p0, floor), 1.0))
 
 
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
@@ -68,13 +103,18 @@ class _RateCheck(Check):
     family = "duplication"
     label = ""
 
-    def judged(self, ctx, value, baseline, n_r, m, what, binomial: bool = False) -> tuple[Finding, str]:
-        dist = RateNull(baseline, m) if binomial else None
-        (v,) = judge([Comparison(value, baseline, self.min_effect, dist=dist)], ctx.alpha, ctx.fdr_q)
-        f = self.finding(scope="dataset", value=value, baseline_value=v.baseline_median, threshold=v.threshold,
-                         ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect,
-                         n_real=n_r, n_synthetic=m, status=v.status, reason_code=v.reason_code,
-                         message=describe(self.label, value, v, self.min_effect, what))
+    def judged(self, ctx, value, baseline, n_r, m, what, binomial: bool = False, matched: float | None = None,
+               dist=None) -> tuple[Finding, str]:
+        """Judge ``matched`` (default ``value``) against ``baseline`` (or the exact null ``dist``);
+        the finding reports ``value``, the statistic on the full data."""
+        matched = value if matched is None else matched
+        if dist is None and binomial:
+            dist = RateNull(baseline, m)
+        (v,) = judge([Comparison(matched, baseline, self.min_effect, dist=dist)], ctx.alpha, ctx.fdr_q)
+        f = self.finding(scope="dataset", value=value, matched_value=matched, baseline_value=v.baseline_median,
+                         threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+                         min_effect=self.min_effect, n_real=n_r, n_synthetic=m, status=v.status,
+                         reason_code=v.reason_code, message=describe(self.label, matched, v, self.min_effect, what))
         return f, v.status
 
     def rows(self, ctx, status: str, indices, why: str) -> list[Finding]:
@@ -89,10 +129,16 @@ class _RateCheck(Check):
 
 @register
 class ExactDuplicates(_RateCheck):
+    """Duplicate-row rate ``1 - distinct / n`` of all synthetic rows (canonical form), judged against
+    the exact expected rate of the same number of real rows (:func:`duplicate_rates`)."""
+
     id = "duplication.exact_duplicates"
-    summary = "Share of synthetic rows that repeat another synthetic row (canonical form), vs real at equal n."
+    summary = ("Share of all synthetic rows that repeat another synthetic row (canonical form), vs the exact "
+               "expected rate of as many real rows.")
     metric = "duplicate_row_rate"
     label = "Duplicate-row rate"
+    version = "2"
+    source = "distinct rows / rows; hypergeometric expectation from the real multiplicities (this project)"
     params = {
         "min_effect": Param("float", 0.01, "minimum excess duplicate share worth failing", low=0.0, high=1.0),
         "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
@@ -100,8 +146,10 @@ class ExactDuplicates(_RateCheck):
 
     def run(self, ctx) -> list[Finding]:
         hr, hs = _hashes(ctx)
-        value, base, m = duplicate_rates(ctx, self.n_splits)
-        f, status = self.judged(ctx, value, base, len(hr), m, f"{m} synthetic rows", binomial=True)
+        full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
+        null = RowRateNull(null_rate, m, floor)
+        what = (f"all {m} synthetic rows" if m == len(hs) else f"{m} of {len(hs)} synthetic rows (the real size)")
+        f, status = self.judged(ctx, full, _null_rates(null), len(hr), m, what, matched=matched, dist=null)
         uniq, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
         dup_rows = np.nonzero(counts[inv] > 1)[0]
         order = np.lexsort((dup_rows, -counts[inv][dup_rows]))
@@ -109,41 +157,47 @@ class ExactDuplicates(_RateCheck):
                                                            "(canonical form).")
 
 
+def _null_rates(null: RateNull) -> np.ndarray:
+    """199 quantiles of a binomial rate null: the baseline band reported beside an exact null (its
+    median is the null's median rate, ``ci_low``/``ci_high`` its central 95%)."""
+    from scipy.stats import binom
+
+    return binom.ppf(np.linspace(0.005, 0.995, 199), null.m, null.p0) / null.m
+
+
 @register
 class ExactCopies(_RateCheck):
+    """Share of synthetic rows that copy a real row exactly (canonical form).
+
+    Every synthetic row is looked up among every real row. Given the real table, each synthetic
+    row of an independent sample from the real distribution copies it with one probability
+    ``p_R``, so the number of copies is Binomial(``n_s``, ``p_R``); ``p_R`` is estimated without a
+    split by the leave-one-out rate of the real table (share of real rows that repeat another real
+    row, :func:`._rows.leave_one_out_copy_rate`), floored at half a copy (``0.5 / n_r``).
+    """
+
     id = "duplication.exact_copies"
-    summary = "Share of synthetic rows that copy a real row exactly (canonical form), vs a real/real split."
+    summary = "Share of all synthetic rows that copy a real row exactly (canonical form), vs the real leave-one-out rate."
     metric = "real_copy_rate"
     label = "Real-copy rate"
+    source = "exact matching of canonical rows; binomial null at the real leave-one-out copy rate (this project)"
     params = {
         "min_effect": Param("float", 0.01, "minimum excess copy share worth failing", low=0.0, high=1.0),
-        "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
+        "n_splits": Param("int", 20, "unused (kept for configs written for v1)", low=20, high=10_000),
     }
+    version = "2"
 
     def run(self, ctx) -> list[Finding]:
         hr, hs = _hashes(ctx)
         n_r, n_s = len(hr), len(hs)
-        m = int(min(n_s, n_r // 2))
-        if m < _MIN_ROWS:
-            raise IncomputableError("too_few_rows", f"only {m} rows per side after matching sizes")
-        rng = ctx.rng(self.id)
-        # Only rows whose hash occurs in real at all (synthetic) or twice (real) can ever match.
-        s_cand = np.isin(hs, hr)
-        _, r_inv, r_cnt = np.unique(hr, return_inverse=True, return_counts=True)
-        r_cand = r_cnt[r_inv] > 1
-        base, vals = [], []
-        for _ in range(self.n_splits):
-            perm = rng.permutation(n_r)
-            b_idx, a_idx = perm[:m], perm[m:]
-            a_set = hr[a_idx[r_cand[a_idx]]] if r_cand.any() else hr[:0]
-            b_hit = r_cand[b_idx]
-            base.append(np.isin(hr[b_idx[b_hit]], a_set).sum() / m if b_hit.any() else 0.0)
-            s_idx = np.arange(n_s) if m == n_s else rng.choice(n_s, m, replace=False)
-            s_hit = s_idx[s_cand[s_idx]]
-            vals.append(np.isin(hs[s_hit], hr[a_idx]).sum() / m if s_hit.size else 0.0)
-        f, status = self.judged(ctx, float(np.median(vals)), np.array(base), n_r, m,
-                                f"{m} synthetic rows against {n_r - m} real rows", binomial=True)
-        return [f] + self.rows(ctx, status, np.nonzero(s_cand)[0], "is an exact copy of a real row.")
+        if min(n_s, n_r) < _MIN_ROWS:
+            raise IncomputableError("too_few_rows", f"only {min(n_s, n_r)} rows on a side")
+        copies = np.isin(hs, hr)
+        value = float(copies.mean())
+        null = RowRateNull(leave_one_out_copy_rate(hr), n_s, 0.5 / n_r)
+        f, status = self.judged(ctx, value, _null_rates(null), n_r, n_s,
+                                f"all {n_s} synthetic rows against all {n_r} real rows", dist=null)
+        return [f] + self.rows(ctx, status, np.nonzero(copies)[0], "is an exact copy of a real row.")
 
 
 class _DistanceCheck(_RateCheck):

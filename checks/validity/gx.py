@@ -602,8 +602,9 @@ class DerivedExpectations(Check):
             msg = (f"{what}: the synthetic {side} lies {fmt(excess)} real half-ranges "
                    f"({'max - median' if s.kind == 'max' else 'median - min'}) beyond the real {side}{shown} "
                    f"(tolerated {fmt(rule.tolerance)})")
-            if obs is None:
-                msg = f"{what}: no synthetic value to compare with the real {side}"
+            if obs is None:  # nothing to judge: skipped, never a verdict that speaks of values past the bound
+                return {**base, "value": None, "threshold": rule.tolerance, "p": None, "n": n_el, "status": "skipped",
+                        "reason": "all_null", "msg": f"{what}: no finite synthetic value to compare with the real {side}"}
             return {**base, "value": excess, "threshold": rule.tolerance, "p": rule.p_value(excess), "n": n_el,
                     "msg": msg}
         n_el = int(res.get("element_count") or 0)
@@ -627,7 +628,7 @@ class DerivedExpectations(Check):
 
 def _tail(status: str, reason: str | None, s: Spec, check: DerivedExpectations) -> str:
     eff = check.min_extreme_effect if s.kind in ("max", "min") else check.min_effect
-    if status == "error":
+    if status in ("error", "skipped"):
         return "."
     if s.rule is None:
         return ": the synthetic data breaks a rule every real row keeps." if status == "fail" else "."
