@@ -19,6 +19,7 @@ from .context import AuditContext
 from .errors import ConfigError, InputError
 from .findings import Finding
 from .result import AuditResult
+from .gate import evidence_finding
 from .runner import coverage_finding, gate_passed, run_suite
 from .schema import prepare
 
@@ -48,6 +49,8 @@ def audit(
     seed: int | None = None,
     fail_on: str | None = None,
     progress: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> AuditResult:
     """Audit synthetic data against real data and return the findings and the gate verdict.
 
@@ -67,6 +70,8 @@ def audit(
         Overrides ``config.gate.fail_on``.
     progress : bool, default False
         Show a progress bar on stderr.
+    encoding, delimiter : str, optional
+        Text encoding and field delimiter of CSV/JSONL inputs (see :func:`synthproof.io.load`).
 
     Returns
     -------
@@ -90,12 +95,14 @@ def audit(
     real = real if real is not None else cfg.real
     synthetic = synthetic if synthetic is not None else cfg.synthetic
     holdout = holdout if holdout is not None else cfg.holdout
+    encoding = encoding if encoding is not None else cfg.encoding
+    delimiter = delimiter if delimiter is not None else cfg.delimiter
     if real is None or synthetic is None:
         raise ConfigError("both real and synthetic data are required (arguments or config keys)")
     started = _now()
     # Only the real columns are decoded on the other sides (column projection); the inputs are read
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
-    real_names = io.column_names(real) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
+    real_names = io.column_names(real, encoding, delimiter) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
 
     prov = cfg.provenance
     tags = set(prov.required) | set(prov.allowed) | set(prov.patterns) | {"is_synthetic"}
@@ -108,7 +115,7 @@ def audit(
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         pick = {"real": None, "synthetic": keep_synthetic, "holdout": keep}
-        jobs = [pool.submit(io.load, src, name, pick[name]) for src, name in
+        jobs = [pool.submit(io.load, src, name, pick[name], encoding, delimiter) for src, name in
                 ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if src is not None]
         loaded = [job.result() for job in jobs]
     (real_t, real_fp), (syn_t, syn_fp) = loaded[0], loaded[1]
@@ -128,6 +135,7 @@ def audit(
     findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
                                          threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))
+    findings.append(evidence_finding(checks, findings, data, ctx.text_columns, cfg.gate))
     passed = gate_passed(findings, cfg.gate.fail_on)
     manifest = {
         "tool": "synthproof",

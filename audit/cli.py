@@ -6,9 +6,11 @@ Exit codes: 0 the gate passed; 1 the gate failed; 2 input or usage error (one li
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
+import re
 import sys
 from collections import defaultdict
 
@@ -20,18 +22,50 @@ from .errors import ConfigError, InputError
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+def _shown(path: os.PathLike | str) -> str:
+    """A path as printed: absolute and normalised (no ``./`` or ``a/../``)."""
+    return os.path.normpath(os.path.abspath(os.fspath(path)))
+
+
 def _print_summary(result, out: pathlib.Path) -> None:
     per = defaultdict(lambda: defaultdict(int))
     for f in result.finding_list:
         if f.scope != "row":
             per[f.check_id][f.status] += 1
+    width = max((len(c) for c in per), default=0)
     for cid in sorted(per):
         st = per[cid]
         worst = next((s for s in ("fail", "error", "warn", "pass", "skipped") if st.get(s)), "pass")
         counts = ", ".join(f"{n} {s}" for s, n in sorted(st.items()))
-        click.echo(f"{worst.upper():7} {cid:38} {counts}")
+        click.echo(f"{worst.upper():7} {cid:{width}} {counts}")
     verdict = "PASSED" if result.passed else "FAILED"
-    click.echo(f"gate {verdict} — report: {out / 'report.html'} · findings: {out / 'findings.parquet'}")
+    click.echo(f"gate {verdict} — report: {_shown(out / 'report.html')} · findings: {_shown(out / 'findings.parquet')}")
+
+
+def _refuse_remote_out(out: str) -> None:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", out):
+        raise InputError(f"--out {out}: remote output folders are not supported yet: write to a local folder "
+                         "and copy it (e.g. `aws s3 cp --recursive`)")
+
+
+@contextlib.contextmanager
+def _claimed_out(out: str):
+    """Check and lock the output folder before any computing (a second run into it fails at once);
+    a folder this run created is removed again when the run ends in an error."""
+    from .result import LOCK_NAME, output_lock
+
+    _refuse_remote_out(out)
+    out_dir = pathlib.Path(out)
+    created = not out_dir.exists()
+    with output_lock(out_dir):
+        try:
+            yield out_dir
+        except BaseException:
+            with contextlib.suppress(OSError):
+                if created and os.listdir(out_dir) == [LOCK_NAME]:
+                    (out_dir / LOCK_NAME).unlink()
+                    out_dir.rmdir()
+            raise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,17 +83,24 @@ def cli() -> None:
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Random seed [default: 0].")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default=None, help="Fail the gate on warnings too.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr [default: when a terminal].")
-def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress) -> None:
-    """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json."""
+@click.option("--encoding", type=str, default=None,
+              help="Text encoding of CSV/JSONL inputs, e.g. latin-1 or cp1252 [default: utf-8].")
+@click.option("--delimiter", type=str, default=None,
+              help="CSV field delimiter: , ; | or tab [default: sniffed from the file].")
+def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter) -> None:
+    """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
+
+    The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
     from .api import audit as run_audit
     from .api import resolve_config
 
     cfg = resolve_config(config_path)
-    out_dir = pathlib.Path(out or cfg.out or "synthproof-report")
     if progress is None:
         progress = sys.stderr.isatty()
-    result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress)
-    result.write(out_dir)
+    with _claimed_out(out or cfg.out or "synthproof-report") as out_dir:
+        result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress,
+                           encoding=encoding, delimiter=delimiter)
+        result.write(out_dir)
     _print_summary(result, out_dir)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
@@ -110,22 +151,50 @@ def render(findings, out) -> None:
 
     from synthproof.reports.html import render_html
 
+    from .findings import SCHEMA
+    from .result import atomic_write, output_lock
+
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", findings):
+        raise InputError(f"remote paths are not supported yet: copy {findings} locally and pass the local path")
     path = pathlib.Path(findings)
     if not path.is_file():
         raise InputError(f"no such file: {path}")
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    key = ("check_id", "status", "metric", "value")
+    missing = sorted((n for n in SCHEMA.names if n not in schema.names),
+                     key=lambda n: key.index(n) if n in key else len(key))
+    if missing:
+        raise InputError(f"{path} is not a synthproof findings table (missing columns {', '.join(missing[:6])}"
+                         f"{f' and {len(missing) - 6} more' if len(missing) > 6 else ''}): pass the "
+                         "findings.parquet that `synthproof audit` wrote")
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
     manifest_path = path.with_name("manifest.json")
-    if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    else:
-        meta = (table.schema.metadata or {}).get(b"synthproof")
-        manifest = json.loads(meta) if meta else {}
+    try:
+        if manifest_path.is_file():
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        else:
+            meta = (table.schema.metadata or {}).get(b"synthproof")
+            manifest = json.loads(meta) if meta else {}
+    except (ValueError, OSError) as exc:
+        raise InputError(f"cannot read {manifest_path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{manifest_path} is not a synthproof manifest (not a JSON object)")
     target = pathlib.Path(out) if out else path.with_name("report.html")
-    target.write_text(render_html(table.to_pandas(), manifest), encoding="utf-8")
-    click.echo(str(target))
+    if target.is_dir():
+        raise InputError(f"--out {target} is a folder: pass the path of the HTML file to write")
+    html = render_html(table.to_pandas(), manifest).encode("utf-8")
+    if os.path.realpath(target.parent) == os.path.realpath(path.parent):
+        with output_lock(target.parent):  # the run's folder: never between an audit's files
+            atomic_write(target, html)
+    else:
+        atomic_write(target, html)
+    click.echo(_shown(target))
 
 
 @cli.group()
@@ -134,12 +203,25 @@ def checks() -> None:
 
 
 @checks.command("list")
-def checks_list() -> None:
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of objects (id, family, default_severity, "
+              "metric, goal, unit, range, summary, source).")
+def checks_list(as_json) -> None:
     """One line per check: id, family, default severity, summary."""
     from .check import registry
 
-    for cid, cls in registry().items():
-        click.echo(f"{cid:32} {cls.family:12} {cls.default_severity:5} {cls.summary}")
+    reg = registry()
+    if as_json:
+        rows = [{"id": cid, "family": cls.family, "default_severity": cls.default_severity,
+                 "metric": getattr(cls, "metric", None), "goal": cls.goal, "unit": cls.unit,
+                 "range": cls.value_range, "summary": cls.summary, "source": cls.source}
+                for cid, cls in reg.items()]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    w_id = max((len(c) for c in reg), default=0)
+    w_fam = max((len(cls.family) for cls in reg.values()), default=0)
+    w_sev = max((len(cls.default_severity) for cls in reg.values()), default=0)
+    for cid, cls in reg.items():
+        click.echo(f"{cid:{w_id}}  {cls.family:{w_fam}}  {cls.default_severity:{w_sev}}  {cls.summary}".rstrip())
 
 
 @checks.command("explain")
@@ -204,10 +286,13 @@ def validity_export_suite(real, config_path, rows, seed, out) -> None:
         suite = export_derived_suite(ctx, check, rows=rows)
     except IncomputableError as exc:
         raise InputError(f"cannot derive a suite: {exc}") from None
+    from .result import atomic_write
+
     target = pathlib.Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(suite, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    click.echo(f"{target}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
+    if target.is_dir():
+        raise InputError(f"--out {target} is a folder: pass the path of the JSON file to write")
+    atomic_write(target, (json.dumps(suite, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    click.echo(f"{_shown(target)}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
 
 
 from .cli_provenance import provenance  # noqa: E402
@@ -266,7 +351,7 @@ def lineage(generations, out, real_share, real_share_floor, min_effect, alpha, n
     first = result.first_failing
     click.echo(f"gate {'PASSED' if result.passed else 'FAILED'}"
                + ("" if first is None else f" (first failing generation: {first})")
-               + f" — report: {pathlib.Path(out) / 'lineage.html'}")
+               + f" — report: {_shown(pathlib.Path(out) / 'lineage.html')}")
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
 

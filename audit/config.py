@@ -153,6 +153,8 @@ class AuditConfig(_Strict):
     synthetic: str | None = None
     holdout: str | None = None
     out: str | None = None
+    encoding: str | None = None  # text encoding of CSV/JSONL inputs (default UTF-8); CLI --encoding overrides
+    delimiter: str | None = None  # CSV field delimiter (default: sniffed among , ; TAB |); CLI --delimiter overrides
     seed: int = Field(0, ge=0, le=2**32 - 1)
     threads: int | None = Field(None, ge=1, le=1024)
     suite: Literal["default", "listed"] = "default"

@@ -67,6 +67,7 @@ REASONS = {
     "too_few_tokens": "no document has enough tokens to score",
     "insufficient_evidence": "the gate could not judge: too few synthetic rows, no feature left, or no verdict from the checks it relies on",
     "undefined_at_size": "the statistic is not defined at this sample size",
+    "converted": "the column's Arrow type was converted to be audited (nested -> JSON text, binary -> SHA-256, ...)",
 }
 
 SCHEMA = pa.schema(

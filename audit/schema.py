@@ -304,6 +304,10 @@ def prepare(
             if count and fld.name in out_roles:
                 issues.append(SchemaIssue(fld.name, side, "non_string", int(count), table.num_rows,
                                           f"{int(count)} of {table.num_rows} values are not strings; read as missing"))
+            how = (fld.metadata or {}).get(b"synthproof.converted")  # set by synthproof.io on load
+            if how and fld.name in out_roles:
+                issues.append(SchemaIssue(fld.name, side, "converted", table.num_rows, table.num_rows,
+                                          f"Arrow type converted to be audited ({how.decode(errors='replace')})"))
     real_out = _frame(cols_r, len(real_df))
     syn_out = _frame(cols_s, len(syn_df))
     hold_out = _frame(cols_h, len(hold_df)) if hold_df is not None else None

@@ -134,6 +134,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         charts=charts_out,
         dcr_charts=dcr_charts,
         sec=family_sections,
+        sdm=sections.sdmetrics_header(rows),
         num=_num,
         manifest_json=json.dumps(manifest, indent=2, sort_keys=True, default=str),
         statuses=list(STATUS_ORDER),

@@ -146,3 +146,23 @@ def provenance_section(rows: pd.DataFrame) -> dict[str, Any] | None:
     other = [{"status": r["status"], "check_id": r["check_id"], "column": _clean(r["column"]), "message": r["message"]}
              for r in prov[(prov["check_id"] != "provenance.required_fields") & (prov["scope"] != "row")].to_dict(orient="records")]
     return {"fields": fields, "other": other}
+
+
+SDMETRICS_CHECK = "drift.sdmetrics_quality"
+SDMETRICS_NOTE = "SDMetrics-compatible (sdmetrics 0.32 definitions, every row); not a gate verdict."
+
+
+def sdmetrics_header(rows: pd.DataFrame) -> dict[str, Any] | None:
+    """The SDMetrics-compatible averages for the report header (``drift.sdmetrics_quality``'s
+    dataset rows): Column Shapes, Column Pair Trends and their mean, the SDMetrics quality score."""
+    sdm = rows[(rows["check_id"] == SDMETRICS_CHECK) & (rows["scope"] == "dataset")]
+    if sdm.empty:
+        return None
+    values = {m: _clean(v) for m, v in zip(sdm["metric"], sdm["value"])}
+    if not any(m in values for m in ("column_shapes", "column_pair_trends", "sdmetrics_quality_score")):
+        return None  # the check was skipped or errored: nothing to show
+    trends = sdm[sdm["metric"] == "column_pair_trends"]
+    ev = _ev(trends["evidence"].iloc[0]) if len(trends) else {}
+    return {"shapes": values.get("column_shapes"), "trends": values.get("column_pair_trends"),
+            "score": values.get("sdmetrics_quality_score"), "pairs": ev.get("pairs"),
+            "contributing": ev.get("contributing_pairs"), "note": SDMETRICS_NOTE}

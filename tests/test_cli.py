@@ -135,3 +135,27 @@ def test_render_rebuilds_report(files, tmp_path):
     html = target.read_text()
     assert "Gate: PASS" in html and "drift.ks" in html
     assert cli("render", str(tmp_path / "nope.parquet")).returncode == 2
+
+
+def test_checks_list_aligned_and_json():
+    r = cli("checks", "list")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    width = max(len(ln.split()[0]) for ln in lines)
+    assert all(ln[width:width + 2] == "  " and ln[width + 2] != " " for ln in lines), "family column misaligned"
+    r = cli("checks", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert {"id", "family", "default_severity", "metric", "goal", "unit", "range", "summary", "source"} <= set(rows[0])
+    assert [row["id"] for row in rows] == [ln.split()[0] for ln in lines]
+    assert next(row for row in rows if row["id"] == "drift.ks")["family"] == "drift"
+
+
+def test_summary_line_prints_normalised_paths(files, tmp_path):
+    (tmp_path / "sub").mkdir()
+    r = cli("audit", "--real", str(files / "real.parquet"), "--synthetic", str(files / "syn.csv"),
+            "--config", str(files / "only.yaml"), "--out", "./sub/../out//", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert f"report: {tmp_path / 'out' / 'report.html'} · findings: {tmp_path / 'out' / 'findings.parquet'}" in last
+    assert "/./" not in last and "/../" not in last

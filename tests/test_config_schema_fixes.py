@@ -56,3 +56,18 @@ def test_no_synthetic_value_past_a_bound_is_skipped_not_single_extreme():
           & f.metric.str.contains("max|min", regex=True)]
     assert len(x) and set(x.status) == {"skipped"}, x[["metric", "status", "message"]].to_string()
     assert not x.message.str.contains("only one synthetic value").any()
+
+
+def test_converted_arrow_types_are_recorded_by_column_quality():
+    import pyarrow as pa
+
+    rng = np.random.default_rng(2)
+
+    def table():
+        return pa.table({"x": rng.normal(size=120), "tags": pa.array([[i % 3, 1] for i in range(120)]),
+                         "blob": pa.array([bytes([i % 7]) for i in range(120)])})
+
+    f = synthproof.audit(table(), table(), config={"suite": "listed", "checks": {"validity.column_quality": {}}}).findings
+    conv = f[f.reason_code == "converted"]
+    assert set(conv.column) == {"tags", "blob"} and set(conv.status) == {"pass"}
+    assert conv.message.str.contains("list->json").any() and conv.message.str.contains("binary->sha256").any()

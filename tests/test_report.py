@@ -59,7 +59,8 @@ def test_golden_report(adult):
     syn = adult.iloc[400:800].reset_index(drop=True)
     config = {"suite": "listed", "checks": {c: {} for c in (
         "drift.ks", "drift.tvd", "duplication.exact_copies", "bias.representation", "bias.outcome_parity",
-        "diversity.category_coverage", "diversity.tail_retention", "provenance.required_fields")},
+        "diversity.category_coverage", "diversity.tail_retention", "provenance.required_fields",
+        "drift.sdmetrics_quality")},
         "bias": {"target": "income"}}
     res = synthproof.audit(real, synthproof.defects.tag_provenance(syn), config=config)
     manifest = {k: v for k, v in res.manifest.items() if k not in ("platform",)}
@@ -69,5 +70,21 @@ def test_golden_report(adult):
         GOLDEN.write_text(html, encoding="utf-8")
     assert html == GOLDEN.read_text(encoding="utf-8")
     for section in ("Bias across subgroups", "Worst subgroups", "Outcome-rate parity", "Diversity", "Tails",
-                    "Category coverage", "Provenance"):
+                    "Category coverage", "Provenance", "SDMetrics Quality Score"):
         assert section in html
+
+
+def test_header_shows_sdmetrics_scores():
+    """The header carries the SDMetrics-compatible averages, from the findings table alone."""
+    real, syn = _evil_frames()
+    res = synthproof.audit(real, syn, config={"suite": "listed", "checks": {"drift.sdmetrics_quality": {}}})
+    f = res.findings
+    ds = f[(f["check_id"] == "drift.sdmetrics_quality") & (f["scope"] == "dataset")].set_index("metric")["value"]
+    html = render_html(f, {"verdict": "pass"})
+    header = html[: html.index("<h2>")]
+    assert f"SDMetrics Quality Score {ds['sdmetrics_quality_score']:.4g}" in header
+    assert f"Column Shapes {ds['column_shapes']:.4g}" in header and "Column Pair Trends" in header
+    assert "SDMetrics-compatible (sdmetrics 0.32 definitions, every row); not a gate verdict." in header
+    # Without the check there is no SDMetrics line.
+    other = f[f["check_id"] != "drift.sdmetrics_quality"]
+    assert "SDMetrics Quality Score" not in render_html(other, {"verdict": "pass"})

@@ -7,6 +7,8 @@ Row-level findings name synthetic rows by id (or position), never by real values
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synthproof.calibration import Comparison, Normal, RateNull, describe, fmt, judge
@@ -169,11 +171,16 @@ def _null_rates(null: RateNull) -> np.ndarray:
 class ExactCopies(_RateCheck):
     """Share of synthetic rows that copy a real row exactly (canonical form).
 
-    Every synthetic row is looked up among every real row. Given the real table, each synthetic
-    row of an independent sample from the real distribution copies it with one probability
-    ``p_R``, so the number of copies is Binomial(``n_s``, ``p_R``); ``p_R`` is estimated without a
-    split by the leave-one-out rate of the real table (share of real rows that repeat another real
-    row, :func:`._rows.leave_one_out_copy_rate`), floored at half a copy (``0.5 / n_r``).
+    Every synthetic row is looked up among every real row; ``value`` is the share of synthetic rows
+    that copy one. The verdict counts the DISTINCT real records copied (``matched_value`` = that
+    count / ``n_s``): a real record reproduced is the privacy harm, and natural duplicates of a real
+    table (a triple split one real, two synthetic) must not count twice. Given the real table, each
+    synthetic row of an independent sample from the real distribution copies it with one
+    probability ``p_R``, so the number of copying rows — an upper bound of the distinct records —
+    is Binomial(``n_s``, ``p_R``); ``p_R`` is estimated without a split by the leave-one-out rate of
+    the real table (share of real rows that repeat another real row,
+    :func:`._rows.leave_one_out_copy_rate`), floored at half a copy (``0.5 / n_r``). A generator
+    that repeats one real row many times fails ``duplication.exact_duplicates``.
     """
 
     id = "duplication.exact_copies"
@@ -194,9 +201,13 @@ class ExactCopies(_RateCheck):
             raise IncomputableError("too_few_rows", f"only {min(n_s, n_r)} rows on a side")
         copies = np.isin(hs, hr)
         value = float(copies.mean())
+        records = int(np.unique(hs[copies]).size)  # distinct real records reproduced
         null = RowRateNull(leave_one_out_copy_rate(hr), n_s, 0.5 / n_r)
         f, status = self.judged(ctx, value, _null_rates(null), n_r, n_s,
-                                f"all {n_s} synthetic rows against all {n_r} real rows", dist=null)
+                                f"distinct real records copied by {n_s} synthetic rows (against all {n_r} real rows)",
+                                dist=null, matched=records / n_s)
+        f = dataclasses.replace(f, message=f"{int(copies.sum())} of {n_s} synthetic rows copy {records} distinct real "
+                                           f"record(s). " + f.message)
         return [f] + self.rows(ctx, status, np.nonzero(copies)[0], "is an exact copy of a real row.")
 
 
