@@ -16,10 +16,12 @@ Reference: Reimers, N. & Gurevych, I. (2019) "Sentence-BERT", EMNLP; Wang, W. et
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pathlib
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -63,9 +65,41 @@ def model_digest(path: pathlib.Path) -> str:
     return _MODEL_DIGESTS[key]
 
 
-def load_model(path: pathlib.Path, dtype: str = "float32"):
+@contextlib.contextmanager
+def _quiet_loading(quiet: bool):
+    """Switch off transformers' and huggingface_hub's progress bars (the "Loading weights" tqdm bar
+    on stderr) while loading, and restore their previous state."""
+    if not quiet:
+        yield
+        return
+    from huggingface_hub import utils as hub_utils
+    from transformers.utils import logging as tf_logging
+
+    tf_on = tf_logging.is_progress_bar_enabled()
+    hub_off = hub_utils.are_progress_bars_disabled()
+    tf_logging.disable_progress_bar()
+    hub_utils.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if tf_on:
+            tf_logging.enable_progress_bar()
+        if not hub_off:
+            hub_utils.enable_progress_bars()
+
+
+def show_progress(progress: bool) -> bool:
+    """Whether to draw progress bars: asked for and stderr is a terminal."""
+    try:
+        return bool(progress) and sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def load_model(path: pathlib.Path, dtype: str = "float32", progress: bool = False):
     """A ``SentenceTransformer`` on CPU from a local folder, hub offline; one instance per process
-    and (path, dtype)."""
+    and (path, dtype). Loading prints nothing to stderr unless ``progress`` is on and stderr is a
+    terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     key = (str(path), dtype)
@@ -76,7 +110,8 @@ def load_model(path: pathlib.Path, dtype: str = "float32"):
         except ImportError:
             raise MissingDependencyError(f"the text checks need sentence-transformers: {_INSTALL_HINT}") from None
         kwargs = {"model_kwargs": {"dtype": torch.bfloat16}} if dtype == "bfloat16" else {}
-        _MODELS[key] = SentenceTransformer(str(path), device="cpu", **kwargs)
+        with _quiet_loading(not show_progress(progress)):
+            _MODELS[key] = SentenceTransformer(str(path), device="cpu", **kwargs)
     return _MODELS[key]
 
 
@@ -120,7 +155,8 @@ class Embedder:
         Folder of the disk cache; ``None`` = ``$SYNTHPROOF_CACHE_DIR`` or ``~/.cache/synthproof/embeddings``.
     use_cache : bool, default True
     progress : bool, default False
-        Show sentence-transformers' progress bar (tqdm) while encoding.
+        Show sentence-transformers' progress bars (tqdm) while loading and encoding, when stderr
+        is a terminal; otherwise nothing is written to stderr.
 
     Raises
     ------
@@ -157,7 +193,7 @@ class Embedder:
                 if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
                     raise ConfigError("bfloat16 needs a CPU with AVX512_BF16; use float32",
                                       path="text.embedding.dtype")
-            self._model = load_model(self.path, self.dtype)
+            self._model = load_model(self.path, self.dtype, self.progress)
         return self._model
 
     @property
@@ -228,7 +264,7 @@ class Embedder:
                 pass  # a broken cache entry is recomputed and overwritten
         if not docs:
             return Embedded(np.zeros((0, 0), dtype=np.float32), 0, False)
-        vec = self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=self.progress,
+        vec = self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=show_progress(self.progress),
                                 convert_to_numpy=True, normalize_embeddings=self.normalize)
         vec = np.ascontiguousarray(vec, dtype=np.float32)
         truncated = self.count_truncated(docs)

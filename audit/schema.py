@@ -28,6 +28,9 @@ _ID_NAME = re.compile(r"(^|[_\-. ])(id|uuid|guid|key|pk|hash|row_?id|record_?id)
 _INFER_SAMPLE = 20_000
 #: A string column is free text (role ``text``) when its median value has at least this many words.
 TEXT_MIN_MEDIAN_WORDS = 5
+#: ... unless it has at most this many distinct values, each repeated (unique ratio < 0.5): then its
+#: values are labels (a categorical column), however many words they have.
+MAX_TEXT_LABELS = 50
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,10 @@ def infer_role(name: str, values: pd.Series) -> str:
     if _looks_datetime(strings):
         return "datetime"
     words = strings.head(2000).str.split().str.len()
-    if float(words.median()) >= TEXT_MIN_MEDIAN_WORDS:
+    # Long labels repeated across rows (German credit's decoded codes: 10 values of 5+ words in 1,000
+    # rows) are categories, not a corpus: free text has mostly distinct values.
+    labels = nunique <= MAX_TEXT_LABELS and unique_ratio < 0.5
+    if float(words.median()) >= TEXT_MIN_MEDIAN_WORDS and not labels:
         return "text"
     numeric = pd.to_numeric(strings, errors="coerce")
     if numeric.notna().mean() >= 0.99 and nunique > 2:

@@ -71,3 +71,17 @@ def test_converted_arrow_types_are_recorded_by_column_quality():
     conv = f[f.reason_code == "converted"]
     assert set(conv.column) == {"tags", "blob"} and set(conv.status) == {"pass"}
     assert conv.message.str.contains("list->json").any() and conv.message.str.contains("binary->sha256").any()
+
+
+def test_repeated_long_labels_are_categorical_not_text():
+    from synthproof.datasets import load
+
+    labels = pd.Series(np.random.default_rng(3).choice(
+        ["critical account other credits existing", "existing credits paid back duly till now",
+         "no credits taken all credits paid back duly"], 1000))
+    assert infer_role("credit_history", labels) == "categorical"
+    g = load("german_credit")
+    f = synthproof.audit(g.iloc[:300], g.iloc[300:600], config={"suite": "listed", "checks": {"drift.tvd": {}}}).findings
+    assert "credit_history" in set(f.column.dropna()) or len(f.column.dropna().unique()) >= 10
+    docs = pd.Series([f"document number {i} says something different about topic {i % 7}" for i in range(300)])
+    assert infer_role("text", docs) == "text"

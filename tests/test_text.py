@@ -119,6 +119,28 @@ def test_memorisation_with_a_holdout_uses_it(corpus):
     copy = f[f.metric == "real_copy_rate"].iloc[0]
     assert copy.status == "fail" and "held-out real documents" in copy.message and copy.value > 0.25
     assert f[f.metric == "text_dcr_auc"].iloc[0].status == "fail"
+    # the message says what was found (copies of real documents), not a generic "differs from real"
+    for msg in f[f.metric.isin(["real_copy_rate", "text_dcr_auc"])].message:
+        assert "differs from real" not in msg and "(memorisation)." in msg, msg
+    assert "copy real ones" in copy.message
+
+
+def test_embedding_prints_nothing_to_stderr_without_progress(tmp_path):
+    """Loading the model and encoding with progress off (and stderr a pipe, not a terminal) write
+    nothing to stderr: no "Loading weights" or "Batches" tqdm bar (a fresh process, so the model
+    really loads)."""
+    import subprocess
+    import sys
+
+    code = ("from synthproof.embed import Embedder\n"
+            f"e = Embedder(use_cache=False, cache_dir={str(tmp_path)!r})\n"
+            "v = e.encode(['a first short text', 'and a second one'] * 40)\n"
+            "e2 = Embedder(use_cache=False, progress=True)\n"
+            "e2.encode(['stderr is a pipe here, so no bar either'] * 70)\n"
+            "print(v.vectors.shape)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(80, 384)" and out.stderr == "", out.stderr
 
 
 def test_five_templates_fail_diversity(corpus):

@@ -134,7 +134,7 @@ def optimal_bands(threshold: float, num_perm: int, fp_weight: float = 0.5,
 
 
 def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | None = None,
-                    max_group: int = 64) -> np.ndarray:
+                    max_group: int = 64, threshold: float | None = None) -> np.ndarray:
     """Candidate pairs: sets whose signatures agree on every row of at least one band.
 
     Parameters
@@ -145,9 +145,12 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
     side : ndarray of bool, shape (n,), optional
         When given, only pairs across sides (``side[i] != side[j]``) are returned.
     max_group : int, default 64
-        Sets sharing one band key form a group; a group larger than this contributes the pairs of
-        each member with its neighbours in (band key, index) order and with the group's first
-        member, instead of all pairs (bounds the cost of huge exact-duplicate clusters).
+        Sets sharing one band key form a group. A group of at most this many sets contributes all
+        its pairs; a larger one contributes, block by block, only its pairs whose estimated Jaccard
+        similarity is ``>= threshold`` (all of them when ``threshold`` is None), so memory follows
+        the pairs kept, not the square of the group. No candidate pair that reaches ``threshold``
+        is ever dropped: rates computed from the pairs do not depend on ``max_group``.
+    threshold : float, optional
 
     Returns
     -------
@@ -173,14 +176,118 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
                 i, j = np.triu_indices(members.size, k=1)
                 out.append(np.column_stack([members[i], members[j]]))
             else:
-                out.append(np.column_stack([members[:-1], members[1:]]))
-                out.append(np.column_stack([np.full(members.size - 1, members[0]), members[1:]]))
+                out.extend(_group_pairs(sig, members, threshold, side))
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
     if side is not None:
         pairs = pairs[side[pairs[:, 0]] != side[pairs[:, 1]]]
-    return np.unique(pairs, axis=0)
+    from ._text_pairs import unique_pairs
+
+    return unique_pairs(pairs)
+
+
+def _group_pairs(sig: np.ndarray, members: np.ndarray, threshold: float | None, side: np.ndarray | None,
+                 block: int = 256) -> list[np.ndarray]:
+    """Pairs ``i < j`` (positions in ``members``) of a large band group with estimated Jaccard
+    ``>= threshold``, in ``block x 4 block`` tiles (memory ``16 block^2 num_perm`` bytes)."""
+    out = []
+    sm = sig[members]
+    g = members.size
+    for lo in range(0, g, block):
+        a = sm[lo:lo + block]
+        for lo2 in range(lo, g, 4 * block):
+            b = sm[lo2:lo2 + 4 * block]
+            sim = (a[:, None, :] == b[None, :, :]).mean(axis=2)
+            ii, jj = np.nonzero(sim >= threshold) if threshold is not None else np.nonzero(np.ones(sim.shape, bool))
+            ii, jj = ii + lo, jj + lo2
+            keep = ii < jj
+            p = np.column_stack([members[ii[keep]], members[jj[keep]]])
+            if side is not None:
+                p = p[side[p[:, 0]] != side[p[:, 1]]]
+            out.append(p)
+    return out
+
+
+def signature_classes(sig: np.ndarray) -> np.ndarray:
+    """Label of each row's signature: rows with identical signatures share a label.
+
+    Parameters
+    ----------
+    sig : ndarray of uint32, shape (n, num_perm)
+
+    Returns
+    -------
+    ndarray of int64, shape (n,): labels ``0..c-1`` (every one used) numbered in order of first
+    occurrence, so they depend only on the signatures and the row order (not on blocks or
+    chunking); ``-1`` for an empty set's row (all ``0xFFFFFFFF``), which has no twin.
+    """
+    n = sig.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    labels = np.full(n, -1, dtype=np.int64)
+    live = np.nonzero(~(sig == EMPTY).all(axis=1))[0]
+    if not live.size:
+        return labels
+    rows = np.ascontiguousarray(sig[live]).view(np.dtype((np.void, sig.dtype.itemsize * sig.shape[1]))).ravel()
+    _, first, inv = np.unique(rows, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    labels[live] = rank[inv.ravel()]
+    return labels
+
+
+def near_graph(sig: np.ndarray, threshold: float, bands: tuple[int, int] | None = None,
+               max_group: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Near-duplicate structure of one corpus without the square of its exact-copy clusters.
+
+    Rows with identical signatures form a class (estimated Jaccard 1, so every two members are
+    twins); banding runs on one representative per class and keeps class pairs whose estimate is
+    ``>= threshold``. Two rows are near-duplicates (as :func:`near_pairs` would pair them, with no
+    pruning) iff they share a class or their classes are paired.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        :func:`signature_classes` (``-1``: empty set).
+    class_pairs : ndarray of int64, shape (k, 2), ``a < b``
+    similarity : ndarray of float64, shape (k,)
+    """
+    labels = signature_classes(sig)
+    rsig = sig[_first_members(labels)]
+    b, r = bands or optimal_bands(threshold, sig.shape[1])
+    pairs = band_candidates(rsig, b, r, max_group=max_group, threshold=threshold)
+    sim = estimated_jaccard(rsig[pairs[:, 0]], rsig[pairs[:, 1]]) if len(pairs) else np.zeros(0)
+    keep = sim >= threshold
+    return labels, pairs[keep], sim[keep]
+
+
+def graph_edges(labels: np.ndarray, class_pairs: np.ndarray) -> np.ndarray:
+    """Row pairs with the connected components of the full near-duplicate graph of
+    :func:`near_graph`: a star per class (its first row to each other member) and one edge per
+    class pair between first rows. ``n - 1`` edges per class, not ``n^2``."""
+    live = np.nonzero(labels >= 0)[0]
+    if not live.size:
+        return np.zeros((0, 2), dtype=np.int64)
+    reps = _first_members(labels)
+    hub = reps[labels[live]]
+    star = np.column_stack([hub, live])[hub != live]
+    return np.vstack([star, reps[class_pairs]]).astype(np.int64) if len(class_pairs) else star.astype(np.int64)
+
+
+def _first_members(labels: np.ndarray) -> np.ndarray:
+    """First row of each class ``0..c-1`` (classes are numbered by first occurrence, every number
+    used)."""
+    live = np.nonzero(labels >= 0)[0]
+    _, first = np.unique(labels[live], return_index=True)
+    return live[first].astype(np.int64)
+
+
+def near_pair_count(labels: np.ndarray, class_pairs: np.ndarray) -> int:
+    """Number of row pairs the graph of :func:`near_graph` stands for (what all pairs would give)."""
+    sizes = np.bincount(labels[labels >= 0]) if (labels >= 0).any() else np.zeros(0, dtype=np.int64)
+    within = int((sizes * (sizes - 1) // 2).sum())
+    return within + int((sizes[class_pairs[:, 0]] * sizes[class_pairs[:, 1]]).sum()) if len(class_pairs) else within
 
 
 def _row_keys(block: np.ndarray) -> np.ndarray:
@@ -216,7 +323,7 @@ def near_pairs(sig: np.ndarray, threshold: float, side: np.ndarray | None = None
     similarity : ndarray of float64, shape (k,)
     """
     b, r = bands or optimal_bands(threshold, sig.shape[1])
-    pairs = band_candidates(sig, b, r, side)
+    pairs = band_candidates(sig, b, r, side, threshold=threshold)
     sim = estimated_jaccard(sig[pairs[:, 0]], sig[pairs[:, 1]]) if len(pairs) else np.zeros(0)
     keep = sim >= threshold
     return pairs[keep], sim[keep]

@@ -39,6 +39,40 @@ def twin_rate(pairs: np.ndarray, n: int, sample: np.ndarray) -> float:
     return float(has[sample].mean())
 
 
+def class_twin_rate(labels: np.ndarray, class_pairs: np.ndarray, sample: np.ndarray) -> float:
+    """Share of ``sample`` items with a twin in ``sample``, where two items are twins when they
+    share a class (``labels[i] == labels[j] >= 0``) or their classes are paired.
+
+    The exact within-sample rate of the full pair graph (every pair of every class, every pair
+    across paired classes) without listing those pairs: :func:`twin_rate` on all of them gives the
+    same value.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n,)
+        Class of each item; ``-1``: no class (never a twin through its class).
+    class_pairs : ndarray of int, shape (k, 2)
+        Undirected pairs of classes.
+    sample : ndarray of int, shape (m,)
+        Distinct items.
+
+    Returns
+    -------
+    float in [0, 1] (NaN for an empty sample).
+    """
+    if sample.size == 0:
+        return float("nan")
+    lab = labels[sample]
+    c = int(labels.max()) + 1 if labels.size else 0
+    counts = np.bincount(lab[lab >= 0], minlength=c)
+    has = counts >= 2
+    if len(class_pairs):
+        both = (counts[class_pairs[:, 0]] > 0) & (counts[class_pairs[:, 1]] > 0)
+        has[class_pairs[both, 0]] = True
+        has[class_pairs[both, 1]] = True
+    return float(np.where(lab >= 0, has[np.maximum(lab, 0)], False).mean())
+
+
 def hash_twin_rate(hashes: np.ndarray, sample: np.ndarray) -> float:
     """Share of ``sample`` items whose hash occurs at least twice within the sample."""
     if sample.size == 0:

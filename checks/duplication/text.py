@@ -8,6 +8,7 @@ id or row position, never by their text.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 import numpy as np
@@ -19,8 +20,8 @@ from synthproof.checks.drift.detection import rank_auc
 from synthproof.findings import Finding
 
 from . import _minhash
-from ._text_pairs import (clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs, twin_rate,
-                          unique_pairs)
+from ._text_pairs import (class_twin_rate, clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs,
+                          twin_rate, unique_pairs)
 
 _SPLITS = Param("int", 20, "seeded real/real splits R", low=20, high=10_000)
 _MINHASH = {
@@ -38,6 +39,14 @@ def signatures(ctx, col: str, side: str, ngram: int, num_perm: int) -> np.ndarra
     if key not in ctx.cache:
         h, starts = _minhash.shingle_hashes(text_codes(ctx, col)[side], ngram)
         ctx.cache[key] = _minhash.signatures(h, starts, num_perm=num_perm, seed=1)
+    return ctx.cache[key]
+
+
+def near_graph_within(ctx, col: str, side: str, ngram: int, num_perm: int, threshold: float):
+    """Cached :func:`_minhash.near_graph` (signature classes and their near pairs) of a side."""
+    key = f"neargraph:{col}:{side}:{ngram}:{num_perm}:{threshold}"
+    if key not in ctx.cache:
+        ctx.cache[key] = _minhash.near_graph(signatures(ctx, col, side, ngram, num_perm), threshold)
     return ctx.cache[key]
 
 
@@ -63,6 +72,16 @@ class _TextRateCheck(TextCheck):
             out.append(self.finding(scope="row", column=col, row_id=rid, side="synthetic", status="fail",
                                     reason_code="row_evidence", message=f"synthetic {rid}: {why(int(d))}"))
         return out
+
+    #: metric -> what a failing rate means, in place of calibration's generic "the synthetic data
+    #: differs from real" (a copy rate above real/real is memorisation, not a difference)
+    fail_meaning: dict[str, str] = {}
+
+    def judged(self, items, ctx, label, **common) -> list[Finding]:
+        out = super().judged(items, ctx, label, **common)
+        generic = " — the synthetic data differs from real."
+        return [dataclasses.replace(f, message=f.message.replace(generic, f" — {self.fail_meaning[f.metric]}."))
+                if f.metric in self.fail_meaning and f.message.endswith(generic) else f for f in out]
 
     def with_rows(self, ctx, items, rows_for) -> list[Finding]:
         findings = self.judged(items, ctx, self.label)
@@ -136,12 +155,14 @@ class TextNearDuplicates(_TextRateCheck):
             if m < MIN_DOCS:
                 out.append(self.too_few(col, nr, ns))
                 continue
-            pr, _ = near_pairs_within(ctx, col, "real", self.ngram, self.num_perm, self.threshold)
-            ps, sim = near_pairs_within(ctx, col, "synthetic", self.ngram, self.num_perm, self.threshold)
+            lr, cr, _ = near_graph_within(ctx, col, "real", self.ngram, self.num_perm, self.threshold)
+            ls, cs, _ = near_graph_within(ctx, col, "synthetic", self.ngram, self.num_perm, self.threshold)
             rng = ctx.rng(f"{self.id}:{col}")
-            base = np.array([twin_rate(pr, nr, rng.permutation(nr)[:m]) for _ in range(self.n_splits)])
-            vals = [twin_rate(ps, ns, rng.permutation(ns)[:m]) for _ in range(self.n_splits)]
-            labels, sizes = clusters(ps, ns)
+            # twins are looked up within each sample over the whole pair graph (signature classes +
+            # class pairs), so the rate is what all pairs would give, whatever the banding kept
+            base = np.array([class_twin_rate(lr, cr, rng.permutation(nr)[:m]) for _ in range(self.n_splits)])
+            vals = [class_twin_rate(ls, cs, rng.permutation(ns)[:m]) for _ in range(self.n_splits)]
+            labels, sizes = clusters(_minhash.graph_edges(ls, cs), ns)
             big = np.argsort(-sizes, kind="stable")
             big = big[sizes[big] > 1]
             shown = [{"size": int(sizes[c]),
@@ -150,7 +171,8 @@ class TextNearDuplicates(_TextRateCheck):
             members = np.concatenate([np.nonzero(labels == c)[0] for c in big]) if big.size else np.zeros(0, int)
             found[col] = (members, labels, sizes)
             items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
-                "evidence": {"pairs": int(len(ps)), "clusters": int(big.size), "largest_clusters": shown,
+                "evidence": {"pairs": _minhash.near_pair_count(ls, cs), "clusters": int(big.size),
+                             "largest_clusters": shown,
                              "shingles": f"word {self.ngram}-grams", "num_perm": self.num_perm,
                              "threshold": self.threshold},
                 "prefix": f"{int(members.size)} of {ns} synthetic documents are in {int(big.size)} near-duplicate "
@@ -246,6 +268,11 @@ class TextMemorisation(_TextRateCheck):
               "span_words": Param("int", 13, "verbatim span (words) that counts as a copy", low=4, high=1000),
               "max_docs": Param("int", 5000, "embedded documents per side for the DCR", low=MIN_DOCS),
               "n_splits": _SPLITS}
+    fail_meaning = {
+        "real_copy_rate": "synthetic documents copy real ones beyond what unseen real text shares with the real "
+                          "corpus (memorisation)",
+        "text_dcr_auc": "synthetic documents sit closer to real ones than unseen real text does (memorisation)",
+    }
 
     def _copy_pairs(self, ctx, col, query: str, same: bool):
         """(query doc, real doc) pairs: MinHash near-duplicates or a shared ``span_words`` span."""
