@@ -4,7 +4,8 @@ A check measures a statistic ``T`` oriented so that **larger is worse** (a dista
 difference, a rate, a detection AUC). For each column / pair / subgroup it supplies
 
 * ``value``: ``T`` between real and synthetic at matched size (the median over the seeded splits,
-  synthetic subsampled to the size of the real comparison half), and
+  synthetic subsampled to the size of the real comparison half) — what the verdict compares; the
+  findings report it as ``matched_value`` and report ``T`` on the full data as ``value``, and
 * ``baseline``: ``R`` values of the same ``T`` between two disjoint parts of the *real* data at the
   same sizes (the real/real baseline), or an exact null where one exists (label permutation).
 
@@ -316,19 +317,38 @@ def judge(comparisons: list[Comparison], alpha: float, q: float = 0.05) -> list[
 
 
 def fmt(x: float | None) -> str:
-    """Deterministic short number formatting for messages (4 significant digits)."""
+    """Deterministic short number formatting for messages: 4 significant digits, whole numbers
+    (counts) and values of 10,000 or more without an exponent, and never ``-0``."""
     if x is None or not np.isfinite(x):
         return "n/a"
-    return f"{x:.4g}"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e4 and abs(x) < 1e15:
+        return f"{x:.0f}"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    out = f"{x:.4g}"
+    return "0" if out in ("-0", "0") else out
 
 
-def describe(metric_label: str, value: float, v: Verdict, min_effect: float, what: str) -> str:
+def describe(metric_label: str, value: float, v: Verdict, min_effect: float, what: str,
+             matched: float | None = None, m: int | None = None) -> str:
     """One deterministic sentence for a judged comparison.
 
-    ``what`` names the object (e.g. ``column 'age'``).
+    ``what`` names the object (e.g. ``column 'age'``). ``value`` is the statistic the user reads;
+    when ``matched`` (the matched-size statistic the verdict compared with real/real) is given and
+    prints differently, the sentence shows both, with ``m`` the matched size if given. Without
+    ``matched`` the verdict is taken to have used ``value`` (the original signature).
     """
+    judged = value if matched is None else matched
+    shown = f"{metric_label} {fmt(value)} for {what}"
+    if matched is not None and fmt(matched) != fmt(value):
+        size = f" of {m} rows" if m is not None else ""
+        shown = (f"{metric_label} {fmt(value)} on the full data for {what} "
+                 f"({fmt(matched)} at the matched size{size}, which the verdict compares)")
     base = (
-        f"{metric_label} {fmt(value)} for {what} vs real/real median {fmt(v.baseline_median)} "
+        f"{shown} vs real/real median {fmt(v.baseline_median)} "
         f"(95% of real/real splits in [{fmt(v.ci_low)}, {fmt(v.ci_high)}]; p={fmt(v.p_value)})"
     )
     tail = {
@@ -341,7 +361,7 @@ def describe(metric_label: str, value: float, v: Verdict, min_effect: float, wha
         f"(minimum effect {fmt(min_effect)}).",
         None: ": within real/real variation.",
     }[v.reason_code]
-    if v.reason_code == "underpowered" and (value - v.baseline_median) > min_effect:
+    if v.reason_code == "underpowered" and (judged - v.baseline_median) > min_effect:
         tail = (
             f": above the minimum effect {fmt(min_effect)} but not significant; at this sample "
             f"size only effects above {fmt(v.mde)} are detectable (underpowered)."

@@ -10,8 +10,9 @@ The gate passes only when the audit had the evidence to judge. :func:`evidence_f
 * no feature column (numeric, categorical, boolean, datetime) and no text column is left to audit
   (every shared column is an id, provenance, excluded or text-free column — e.g. a ``;``-delimited
   CSV read as one column);
-* of the ``fail``-severity checks that apply to the data, fewer than ``gate.min_judged_share``
-  produced a verdict (``pass``, ``warn`` or ``fail``), or none did. A check that does not apply
+* fail-severity checks are in the suite but none applies to the data, or of those that apply fewer
+  than ``gate.min_judged_share`` produced a verdict (``pass``, ``warn`` or ``fail``), or none did. A
+  report-only suite (no check of severity ``fail``) cannot fail the gate and is not failed for it. A check that does not apply
   (reason ``no_applicable_columns``, ``no_holdout``, ``no_sensitive_columns``, ``no_target``,
   ``not_configured``, ``no_manifest``, ``no_provenance_tags``, ``disabled``, ``missing_dependency``,
   ``target_not_binary``) is not counted; one skipped because the data is too small
@@ -109,7 +110,12 @@ def evidence_finding(checks: list[Any], findings: list[Finding], data: Any, text
     if not data.features and not text_columns:
         problems.append("no feature or text column is left to audit (every shared column is an id, provenance "
                         "or excluded column; check the delimiter, the column roles and columns.exclude)")
-    if not judged:
+    gating = [c for c in checks if c.severity == "fail" and c.id not in GATE_CHECKS]
+    if not gating:
+        pass  # a report-only suite (every check warn or off): nothing can fail the gate, nothing to judge
+    elif not relied:
+        problems.append("none of the fail-severity checks applies to this data")
+    elif not judged:
         problems.append("none of the fail-severity checks that apply produced a verdict")
     elif share < gate.min_judged_share:
         missing = sorted(set(relied) - set(judged))
@@ -119,6 +125,9 @@ def evidence_finding(checks: list[Any], findings: list[Finding], data: Any, text
     common = dict(check_id="gate.evidence", family="validity", scope="dataset", metric="judged_check_share",
                   value=float(share), threshold=float(gate.min_judged_share), n_real=n_real, n_synthetic=n_syn,
                   goal="maximize", unit="share of checks")
+    if not gating and not problems:
+        return Finding(status="pass", message="no check has severity fail (a report-only suite): the gate judges "
+                                              "nothing beyond the input size.", **common)
     if problems:
         return Finding(status="fail", reason_code="insufficient_evidence",
                        message="the gate cannot judge this data, so it fails closed: " + "; ".join(problems) + ".",

@@ -111,7 +111,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     dcr_charts = []
     for rec in _records(rows[rows["check_id"].str.startswith("duplication.dcr") & rows["evidence"].notna()]):
         ev = json.loads(rec["evidence"])
-        if ev.get("chart") == "histogram":
+        if ev.get("chart") == "histogram" and len(dcr_charts) < max_charts:  # bounded like every chart
             dcr_charts.append({"status": rec["status"], **charts.histogram(ev, f"{rec['check_id']}: distance to closest record")})
     table = _records(rows.head(MAX_TABLE_ROWS))
     family_sections = {

@@ -85,3 +85,11 @@ def test_repeated_long_labels_are_categorical_not_text():
     assert "credit_history" in set(f.column.dropna()) or len(f.column.dropna().unique()) >= 10
     docs = pd.Series([f"document number {i} says something different about topic {i % 7}" for i in range(300)])
     assert infer_role("text", docs) == "text"
+
+
+@pytest.mark.parametrize("x,text", [(-0.0, "0"), (16280, "16280"), (16280.4, "16280"), (3.0, "3"),
+                                    (0.12345, "0.1235"), (-1e-7, "-1e-07"), (float("inf"), "n/a")])
+def test_fmt_never_prints_minus_zero_or_exponents_for_counts(x, text):
+    from synthproof.calibration import fmt
+
+    assert fmt(x) == text

@@ -254,3 +254,13 @@ def test_category_coverage_value_is_full_data_missing_mass(adult):
     missing = counts[~counts.index.isin(syn.native_country.dropna().unique())].sum() / counts.sum()
     assert row.value == pytest.approx(missing, abs=1e-12)
     assert np.isfinite(row.matched_value) and row.status == "fail"
+
+
+def test_report_only_suite_is_not_failed_closed_but_inapplicable_gating_is(adult):
+    real, syn = real_real(adult, 300, seed=6)
+    warn_only = {"suite": "listed", "checks": {"drift.psi": {}}}
+    res = synthproof.audit(real, syn, config=warn_only)
+    assert status(res, "gate.evidence") == "pass" and res.passed
+    text_only = {"suite": "listed", "checks": {"drift.text_mmd": {}}}  # gates, but a table has no text
+    res = synthproof.audit(real, syn, config=text_only)
+    assert status(res, "gate.evidence") == "fail" and not res.passed

@@ -159,10 +159,69 @@ def jensen_shannon_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
     )
 
 
+def decile_edges(real: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The distinct real quantiles that cut a numeric column into PSI/JS bins.
+
+    ``e_j`` is the inverted-CDF quantile of the finite real values at ``j / n_bins``
+    (``j = 1 .. n_bins - 1``): the smallest real value ``v`` with ``F_real(v) >= j / n_bins``,
+    computed in integers as the ``ceil(j n / n_bins)``-th smallest value (equals
+    ``np.quantile(x, j / n_bins, method="inverted_cdf")`` without its floating-point rounding).
+    Duplicates are merged, so a value holding many rows is never split across bins.
+
+    Parameters
+    ----------
+    real : array-like of shape (n,)
+        Numeric sample; non-finite values are ignored.
+    n_bins : int, default 10
+
+    Returns
+    -------
+    ndarray of shape (<= n_bins - 1,), sorted, distinct; every edge is a real value.
+
+    Raises
+    ------
+    ValueError
+        If ``real`` has no finite value.
+    """
+    r = np.asarray(real, dtype=float)
+    r = np.sort(r[np.isfinite(r)])
+    n = r.size
+    if n == 0:
+        raise ValueError("the real sample has no finite value")
+    j = np.arange(1, n_bins, dtype=np.int64)
+    return np.unique(r[np.maximum((j * n + n_bins - 1) // n_bins, 1) - 1])
+
+
+def decile_bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of ``x`` in the bins cut by ``edges``, plus a last bin for missing values.
+
+    A finite value ``x`` falls in bin ``#{e in edges : e < x}`` (``searchsorted(side="left")``), so
+    the bins are ``(-inf, e_1], (e_1, e_2], ..., (e_last, inf)``: a value equal to an edge stays
+    in the lower bin, values outside the real range join the outer bins. For edges from
+    :func:`decile_edges` the bin of ``x`` is the same partition as
+    ``min(floor(n_bins * F_real(x-)), n_bins - 1)`` with ``F_real(x-)`` the real share strictly
+    below ``x`` — which is how the drift checks group their fine bins (``ColumnCounts.deciles``).
+
+    Returns
+    -------
+    ndarray of int64, shape (edges.size + 2,); the last entry counts NaN/inf values.
+    """
+    x = np.asarray(x, dtype=float)
+    fin = np.isfinite(x)
+    c = np.bincount(np.searchsorted(edges, x[fin], side="left"), minlength=edges.size + 1)
+    return np.append(c, (~fin).sum()).astype(np.int64)
+
+
 def population_stability_index(
     real: np.ndarray, synthetic: np.ndarray, n_bins: int = 10, eps: float = _EPS_PSI
 ) -> float:
-    """PSI of a numeric column: ``n_bins`` real-quantile bins plus one missing bin.
+    """PSI of a numeric column on real-decile bins plus one missing bin.
+
+    Definition (the one ``drift.psi`` reports): bins from :func:`decile_edges` (the distinct
+    inverted-CDF real deciles; ties never split) and :func:`decile_bin_counts` (bins
+    ``(e_{j-1}, e_j]``, outer bins open, one bin for missing values); shares ``p_i`` (real) and
+    ``q_i`` (synthetic) of all rows, each floored at ``eps`` without renormalising;
+    ``PSI = sum_i (q_i - p_i) ln(q_i / p_i)``.
 
     Parameters
     ----------
@@ -173,21 +232,30 @@ def population_stability_index(
 
     Returns
     -------
-    float in [0, inf); 0 when the binned shares are identical.
+    float in [0, inf); 0 when the binned shares are identical, larger is worse (customary reading:
+    < 0.1 stable, > 0.25 shifted).
+
+    References
+    ----------
+    Siddiqi (2006), Credit Risk Scorecards; Yurdakul (2018), "Statistical properties of population
+    stability index".
     """
-    r = np.asarray(real, dtype=float)
-    s = np.asarray(synthetic, dtype=float)
-    rf = r[np.isfinite(r)]
-    if rf.size == 0:
-        raise ValueError("the real sample has no finite value")
-    edges = np.unique(np.quantile(rf, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    edges = decile_edges(real, n_bins)
+    return float(psi_from_counts(decile_bin_counts(real, edges), decile_bin_counts(synthetic, edges), eps))
 
-    def counts(x: np.ndarray) -> np.ndarray:
-        fin = np.isfinite(x)
-        c = np.bincount(np.searchsorted(edges, x[fin], side="right"), minlength=edges.size + 1)
-        return np.append(c, (~fin).sum())
 
-    return float(psi_from_counts(counts(r), counts(s), eps))
+def jensen_shannon_numeric(real: np.ndarray, synthetic: np.ndarray, n_bins: int = 10) -> float:
+    """Jensen–Shannon distance (base 2) of a numeric column on the PSI bins (real deciles + missing).
+
+    Same bins as :func:`population_stability_index`; no floor on the shares. Equals
+    ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` on those bin counts.
+
+    Returns
+    -------
+    float in [0, 1]; 0 for identical binned shares, larger is worse.
+    """
+    edges = decile_edges(real, n_bins)
+    return float(js_distance_from_counts(decile_bin_counts(real, edges), decile_bin_counts(synthetic, edges)))
 
 
 def normalized_wasserstein(real: np.ndarray, synthetic: np.ndarray) -> float:

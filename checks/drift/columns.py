@@ -1,7 +1,12 @@
 """Per-column drift checks on count vectors, judged against matched-size real/real splits.
 
-Every statistic here merges across batches (counts over a shared support); see
-:mod:`synthproof.encode` for the binning and its error bound.
+A finding's ``value`` is the statistic between ALL real and ALL synthetic rows (what
+``scipy.stats.ks_2samp`` etc. give on the same files); ``matched_value`` is the median over seeded
+splits of the statistic between the real reference part and a synthetic part of the matched size,
+which the verdict compares with the real/real baseline at that size. Both come from count vectors
+over a shared support (see :mod:`synthproof.encode`); where a numeric column has more than 1024
+distinct values and is binned, the full-data ``value`` of KS, |SMD|, W1, PSI and JS is computed from
+the values themselves (sort-based, O(n log n)) so it stays exact.
 """
 
 from __future__ import annotations
@@ -95,27 +100,44 @@ class CountDriftCheck(Check):
                 continue
             todo.append((col, cc, p_r, p_s))
         todo = ctx.map(lambda item: self._column(ctx, *item), todo)
-        comparisons = [Comparison(v, b, self.min_effect, self.null, dist=self.exact_null(b, m), permutation=pm)
-                       for _, _, v, b, pm, _, m in todo]
-        for (col, cc, value, _, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
+        comparisons = [Comparison(mv, b, self.min_effect, self.null, dist=self.exact_null(b, m), permutation=pm)
+                       for _, _, _, mv, b, pm, _, m in todo]
+        for (col, cc, value, matched, _, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
             findings.append(self.finding(
-                scope="column", column=col, value=value, baseline_value=verdict.baseline_median,
+                scope="column", column=col, value=value, matched_value=matched,
+                baseline_value=verdict.baseline_median,
                 threshold=verdict.threshold, ci_low=verdict.ci_low, ci_high=verdict.ci_high,
                 p_value=verdict.p_value, min_effect=self.min_effect, n_real=n_r, n_synthetic=m,
                 status=verdict.status, reason_code=verdict.reason_code,
-                message=describe(self.label, value, verdict, self.min_effect, f"column {col!r}"),
+                message=describe(self.label, value, verdict, self.min_effect, f"column {col!r}",
+                                 matched=matched, m=m),
                 evidence=chart_evidence(cc, ctx.show_values) if self.evidence else None,
             ))
         return findings
 
     def _column(self, ctx, col: str, cc: ColumnCounts, p_r: np.ndarray, p_s: np.ndarray) -> tuple:
-        """Value, real/real baseline and permutation null of one column (its own seeded generator)."""
+        """Full-data value, matched-size value, real/real baseline and permutation null of one
+        column (its own seeded generator)."""
         rng = ctx.rng(f"{self.id}:{col}")
         sp = split_counts(p_r, p_s, _n_splits(self, ctx), rng)
         baseline = self.statistic(cc, sp.A, sp.B)
-        value = float(np.median(self.statistic(cc, sp.A, sp.S)))
+        matched = float(np.median(self.statistic(cc, sp.A, sp.S)))
         pa_, pb_ = permutation_counts(p_r, p_s, _n_splits(self, ctx), rng)
-        return (col, cc, value, baseline, self.statistic(cc, pa_, pb_), int(p_r.sum()), sp.m)
+        value = self.full_value(ctx, col, cc)
+        return (col, cc, value, matched, baseline, self.statistic(cc, pa_, pb_), int(p_r.sum()), sp.m)
+
+    def full_value(self, ctx, col: str, cc: ColumnCounts) -> float:
+        """The statistic on ALL real vs ALL synthetic rows (the finding's ``value``).
+
+        From the full count vectors; a numeric statistic whose count form is not exact on a
+        binned (non-exact) support overrides this with its array form on the column's values.
+        """
+        return float(self.statistic(cc, self.restrict(cc, cc.real), self.restrict(cc, cc.synthetic)))
+
+    def values(self, ctx, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """The prepared float64 values of a numeric/datetime column (real, synthetic)."""
+        return (np.asarray(ctx.data.real[col].to_numpy(), dtype=float),
+                np.asarray(ctx.data.synthetic[col].to_numpy(), dtype=float))
 
     def restrict(self, cc: ColumnCounts, counts: np.ndarray) -> np.ndarray:
         """Counts the statistic uses (default: without the missing bin)."""
@@ -133,11 +155,18 @@ class KSDrift(CountDriftCheck):
     metric = "ks_statistic"
     label = "KS statistic"
     evidence = True
-    source = "Kolmogorov 1933, Smirnov 1948; scipy.stats.ks_2samp"
+    source = ("Kolmogorov 1933, Smirnov 1948; value = scipy.stats.ks_2samp(real.dropna(), synthetic.dropna())"
+              ".statistic on all rows (computed exactly from the values when a column has more than 1024 "
+              "distinct values and is binned); matched_value on the 1024 fine bins")
     params = {"min_effect": _min_effect(0.05, "minimum KS difference worth failing"), "n_splits": _N_SPLITS}
 
     def statistic(self, cc, p, q):
         return _stats.ks_from_counts(p, q)
+
+    def full_value(self, ctx, col, cc):
+        if cc.exact:
+            return super().full_value(ctx, col, cc)
+        return _stats.ks_statistic(*self.values(ctx, col))
 
 
 @register
@@ -153,6 +182,11 @@ class StandardizedMeanDifference(CountDriftCheck):
 
     def statistic(self, cc, p, q):
         return np.abs(_stats.mean_from_counts(q, cc.support) - _stats.mean_from_counts(p, cc.support)) / cc.scale
+
+    def full_value(self, ctx, col, cc):
+        if cc.exact:
+            return super().full_value(ctx, col, cc)
+        return abs(_stats.standardized_mean_difference(*self.values(ctx, col)))
 
 
 @register
@@ -170,16 +204,23 @@ class WassersteinDrift(CountDriftCheck):
     def statistic(self, cc, p, q):
         return _stats.wasserstein_from_counts(p, q, cc.support) / cc.scale
 
+    def full_value(self, ctx, col, cc):
+        if cc.exact:
+            return super().full_value(ctx, col, cc)
+        return _stats.normalized_wasserstein(*self.values(ctx, col))
+
 
 @register
 class PSIDrift(CountDriftCheck):
     id = "drift.psi"
-    summary = "Population stability index on 10 real-decile bins plus a missing bin (eps 1e-4)."
+    summary = ("Population stability index sum (q-p) ln(q/p) on the real-decile bins (distinct inverted-CDF "
+               "real deciles, bins (e_{j-1}, e_j], ties never split) plus a missing bin; shares floored at 1e-4.")
     metric = "psi"
     label = "PSI"
     value_range = "[0, inf)"
     default_severity = "warn"
-    source = "Yurdakul 2018 (PSI properties); Siddiqi 2006 (credit scoring)"
+    source = ("Siddiqi 2006 (credit scoring); Yurdakul 2018 (PSI properties); value = "
+              "synthproof.checks.drift._stats.population_stability_index(real, synthetic) on all rows")
     params = {"min_effect": _min_effect(0.05, "minimum PSI worth failing"), "n_splits": _N_SPLITS}
 
     def restrict(self, cc, counts):
@@ -188,8 +229,21 @@ class PSIDrift(CountDriftCheck):
     def statistic(self, cc, p, q):
         return _stats.psi_from_counts(p, q)
 
+    def full_value(self, ctx, col, cc):
+        if cc.exact:
+            return super().full_value(ctx, col, cc)
+        return _stats.population_stability_index(*self.values(ctx, col))
+
 
 def _deciles(cc: ColumnCounts, counts: np.ndarray) -> np.ndarray:
+    """Counts grouped into the PSI/JS bins: numeric fine bins by ``cc.deciles`` (+ missing).
+
+    ``cc.deciles`` is ``min(floor(10 * F_real(bin-)), 9)``, ``F_real(bin-)`` the real share below
+    the bin — on an exact support the same partition as :func:`_stats.decile_bin_counts` on the
+    edges of :func:`_stats.decile_edges` (bins ``(e_{j-1}, e_j]`` at the distinct inverted-CDF real
+    deciles), so counts here equal the pure functions' bin counts; on a binned support a decile
+    edge is rounded to a fine-bin boundary (at most 1/1024 of the mass).
+    """
     k = cc.support.size
     if cc.kind != "numeric":
         return counts
@@ -200,12 +254,14 @@ def _deciles(cc: ColumnCounts, counts: np.ndarray) -> np.ndarray:
 @register
 class JensenShannonDrift(CountDriftCheck):
     id = "drift.jensen_shannon"
-    summary = "Jensen–Shannon distance (base 2) on categories, or on real-decile bins for numeric columns."
+    summary = ("Jensen–Shannon distance (base 2) on categories (missing a category), or for numeric columns "
+               "on the PSI bins (distinct inverted-CDF real deciles, (e_{j-1}, e_j], plus a missing bin).")
     metric = "jensen_shannon_distance"
     label = "JS distance"
     roles = ("numeric", "datetime", "categorical", "boolean")
     default_severity = "warn"
-    source = "Lin 1991; Endres & Schindelin 2003; scipy.spatial.distance.jensenshannon(base=2)"
+    source = ("Lin 1991; Endres & Schindelin 2003; value = scipy.spatial.distance.jensenshannon(p, q, base=2) "
+              "on those bin counts of all rows (numeric: _stats.jensen_shannon_numeric)")
     params = {"min_effect": _min_effect(0.05, "minimum JS distance worth failing"), "n_splits": _N_SPLITS}
 
     def restrict(self, cc, counts):
@@ -214,16 +270,24 @@ class JensenShannonDrift(CountDriftCheck):
     def statistic(self, cc, p, q):
         return _stats.js_distance_from_counts(p, q)
 
+    def full_value(self, ctx, col, cc):
+        if cc.kind != "numeric" or cc.exact:
+            return super().full_value(ctx, col, cc)
+        return _stats.jensen_shannon_numeric(*self.values(ctx, col))
+
 
 @register
 class TVDrift(CountDriftCheck):
     id = "drift.tvd"
-    summary = "Total variation distance of category frequencies (missing counted as a category)."
+    summary = "Total variation distance 0.5 sum |p_i - q_i| of category shares, missing counted as a category."
     metric = "total_variation_distance"
     label = "TVD"
     roles = ("categorical", "boolean")
     evidence = True
-    source = "SDMetrics TVComplement (= 1 - TVD)"
+    source = ("TVD as in SDMetrics TVComplement, but not equal to it: TVComplement = 1 - TVD computed after "
+              "dropping missing values (and with a 1e-6 real count for synthetic-only categories); this value "
+              "keeps missing as a category, so 1 - value equals TVComplement only when neither side has a "
+              "missing value and every synthetic category occurs in the real data")
     params = {"min_effect": _min_effect(0.05, "minimum TVD worth failing"), "n_splits": _N_SPLITS}
 
     def restrict(self, cc, counts):

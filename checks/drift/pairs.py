@@ -3,8 +3,10 @@
 Every feature pair gets a joint contingency table on coarse codes (numeric columns in at most 16
 real-quantile bins, categorical columns in their 30 most frequent categories plus ``<other>``,
 missing last). Numeric–numeric pairs use Spearman's rho on the binned ranks (missing excluded);
-every other pair uses Cramér's V (missing as a category). The statistic is
-``|assoc(real reference) - assoc(compared part)|``, judged with real/real splits of the joint table
+every other pair uses the Cramér's-V-scaled distance between the two tables' standardised residuals
+(:func:`_stats.residual_structure_distance`, missing as a category). A finding's ``value`` is that
+statistic between ALL real and ALL synthetic rows; ``matched_value`` (median over real-reference vs
+matched-size synthetic splits) is what the verdict compares with real/real splits of the joint table
 (:func:`synthproof.encode.split_counts`), Holm across pairs.
 """
 
@@ -46,7 +48,11 @@ class PairAssociationDrift(Check):
                "distance between dependence structures otherwise.")
     metric = "association_difference"
     value_range = "[0, 1] (V) or [0, 2] (rho)"
-    source = "Spearman 1904; Cramér 1946; SDMetrics CorrelationSimilarity / ContingencySimilarity"
+    source = ("Spearman 1904; Cramér 1946. Related to, but not equal to, SDMetrics: CorrelationSimilarity "
+              "(Spearman) = 1 - |rho_real - rho_syn| / 2 on the raw values, here |Δ rho| on the 16 coarse "
+              "real-quantile bins (mid-ranks, missing dropped); ContingencySimilarity = 1 - TVD of the joint "
+              "frequencies, here instead ||R_real - R_syn||_F / sqrt(k) of the standardised residuals "
+              "(Cramér's-V scale; 0 for equal dependence even if the margins differ)")
     params = {
         "min_effect": Param("float", 0.1, "minimum absolute change of rho or V worth failing", low=0.0),
         "n_splits": Param("int", 50, "seeded real/real splits R per pair", low=20, high=10_000),
@@ -70,10 +76,12 @@ class PairAssociationDrift(Check):
                 return np.abs(association(x, num, kv) - association(y, num, kv))
             return _stats.residual_structure_distance(x, y, real_t, kv)
 
-        value = float(np.median(stat(sp.A, sp.S)))
+        matched = float(np.median(stat(sp.A, sp.S)))
+        value = float(stat(real_t, syn_t))  # all real vs all synthetic rows
         real_assoc = float(association(real_t, num, kv))
         syn_assoc = float(association(syn_t, num, kv))
-        return (a, b, num, value, stat(sp.A, sp.B), int(real_t.sum()), sp.m, real_assoc, syn_assoc, stat(pa_, pb_))
+        return (a, b, num, matched, stat(sp.A, sp.B), int(real_t.sum()), sp.m, real_assoc, syn_assoc, stat(pa_, pb_),
+                value)
 
     def run(self, ctx) -> list[Finding]:
         cols = ctx.data.features[: self.max_columns]
@@ -87,7 +95,7 @@ class PairAssociationDrift(Check):
         order = np.argsort([-(i[3] - v.baseline_median) for i, v in zip(items, verdicts)], kind="stable")
         findings, shown = [], 0
         for idx in order:
-            a, b, num, value, _, n_r, m, ra, sa, _ = items[idx]
+            a, b, num, matched, _, n_r, m, ra, sa, _, value = items[idx]
             v = verdicts[idx]
             if v.status == "pass":
                 if shown >= self.report_top:
@@ -95,10 +103,11 @@ class PairAssociationDrift(Check):
                 shown += 1
             kind = "Spearman rho" if num else "Cramér's V"
             label = "|Δ Spearman rho|" if num else "Dependence distance (Cramér's V scale)"
-            msg = describe(label, value, v, self.min_effect, f"pair {a!r} × {b!r}")
+            msg = describe(label, value, v, self.min_effect, f"pair {a!r} × {b!r}", matched=matched, m=m)
             msg += f" Real {kind} {ra:.3f}, synthetic {sa:.3f}."
             findings.append(self.finding(
-                scope="column_pair", column=f"{a}|{b}", value=value, baseline_value=v.baseline_median,
+                scope="column_pair", column=f"{a}|{b}", value=value, matched_value=matched,
+                baseline_value=v.baseline_median,
                 threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
                 min_effect=self.min_effect, n_real=n_r, n_synthetic=m, status=v.status, reason_code=v.reason_code,
                 message=msg, evidence={"association": "spearman" if num else "cramers_v",
