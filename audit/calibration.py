@@ -251,7 +251,9 @@ def bh_reject(p: np.ndarray, q: float) -> np.ndarray:
     if m == 0:
         return np.zeros(0, dtype=bool)
     order = np.argsort(p, kind="stable")
-    ok = p[order] <= q * np.arange(1, m + 1) / m
+    # p_(i) * (m / i) <= q: the adjusted p-value, in scipy's own arithmetic (false_discovery_control),
+    # so that a p-value exactly at its level rounds the same way there and here.
+    ok = p[order] * (m / np.arange(1, m + 1)) <= q
     reject = np.zeros(m, dtype=bool)
     if ok.any():
         k = int(np.max(np.nonzero(ok)[0]))

@@ -145,7 +145,10 @@ def test_untagged_data_without_config_is_skipped(small):
         assert (r.status, r.reason_code) == ("skipped", "no_provenance_tags")
         assert "provenance.required" in r.message
     assert tuple(one(res, IDS[2])[["status", "reason_code"]]) == ("skipped", "not_configured")
-    assert res.passed
+    # A listed suite of checks that all skip has judged nothing: the gate fails closed (issue 11).
+    ev = one(res, "gate.evidence")
+    assert not res.passed and ev.reason_code == "insufficient_evidence"
+    assert "none of the fail-severity checks applies" in ev.message
 
 
 def test_untagged_data_with_declared_section_fails_every_field(small):

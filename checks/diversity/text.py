@@ -279,7 +279,9 @@ class TextPRDC(_EmbeddingSplitCheck):
     metric = "prdc_deficit"
     goal = "minimize (1 - metric)"
     value_range = "(-inf, 1]"
-    source = "Kynkäänniemi et al. 2019 (NeurIPS); Naeem et al. 2020 (ICML), with <= (identical sets give 1)"
+    source = ("Kynkäänniemi et al. 2019 (NeurIPS); Naeem et al. 2020 (ICML); equals the prdc reference "
+              "implementation except on ties: a point on a ball's boundary is inside here (<=, 1e-9 tolerance, so "
+              "identical sets give 1), outside in prdc (<)")
     params = {
         "min_effect": Param("float", 0.1, "minimum drop of a PRDC metric below real/real worth failing", low=0.0),
         "k": Param("int", 5, "nearest-neighbour rank defining the balls", low=1, high=100),
