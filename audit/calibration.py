@@ -147,9 +147,13 @@ class RateNull:
     ``0.5 / (R m)`` (half an event over all splits) so that a baseline without any event still
     gives a finite p-value: one stray copy is not significant, many are."""
 
-    def __init__(self, baseline: np.ndarray, m: int) -> None:
+    def __init__(self, baseline: np.ndarray, m: int, floor: float | None = None) -> None:
+        """``baseline``: real/real rates (or one known real rate); ``floor``: the least ``p0``
+        (default half an event over all splits, ``0.5 / (R m)``)."""
+        baseline = np.atleast_1d(np.asarray(baseline, dtype=float))
         self.m = m
-        self.p0 = float(min(max(np.mean(baseline), 0.5 / (len(baseline) * m)), 1.0))
+        floor = 0.5 / (len(baseline) * m) if floor is None else floor
+        self.p0 = float(min(max(np.mean(baseline), floor), 1.0))
 
     def sf(self, x: float) -> float:
         k = int(np.ceil(x * self.m - 1e-9))  # P(X >= k)

@@ -321,11 +321,11 @@ class UniqueRows(Check):
     def run(self, ctx) -> list[Finding]:
         from synthproof.checks.duplication.checks import _hashes, duplicate_rates
 
-        from synthproof.checks.duplication.checks import RowRateNull, _null_rates
+        from synthproof.checks.duplication.checks import _null_rates
 
         hr, hs = _hashes(ctx)
         full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
-        null = RowRateNull(null_rate, m, floor)
+        null = RateNull(null_rate, m, floor=floor)
         (v,) = judge([Comparison(matched, _null_rates(null), self.min_effect, dist=null)], ctx.alpha, ctx.fdr_q)
         return [self.finding(
             scope="dataset", value=full - null_rate, matched_value=matched - null_rate, baseline_value=0.0,

@@ -85,15 +85,6 @@ def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, 
     return ctx.cache[key]
 
 
-class RowRateNull(RateNull):
-    """Binomial null of a row rate ``X / m`` with a known real rate ``p0`` (floored), for statistics
-    whose real/real rate comes from the real multiplicities rather than from random splits."""
-
-    def __init__(self, p0: float, m: int, floor: float) -> None:  # noqa: D107 - see class docstring
-        self.m = m
-        self.p0 = float(min(max(p0, floor), 1.0))
-
-
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
     dist = Normal(0.5, np.sqrt(0.25 / max(m, 1)))
     return dist, dist.ppf(np.linspace(0.005, 0.995, 199))
@@ -149,7 +140,7 @@ class ExactDuplicates(_RateCheck):
     def run(self, ctx) -> list[Finding]:
         hr, hs = _hashes(ctx)
         full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
-        null = RowRateNull(null_rate, m, floor)
+        null = RateNull(null_rate, m, floor=floor)
         what = (f"all {m} synthetic rows" if m == len(hs) else f"{m} of {len(hs)} synthetic rows (the real size)")
         f, status = self.judged(ctx, full, _null_rates(null), len(hr), m, what, matched=matched, dist=null)
         uniq, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
@@ -202,7 +193,7 @@ class ExactCopies(_RateCheck):
         copies = np.isin(hs, hr)
         value = float(copies.mean())
         records = int(np.unique(hs[copies]).size)  # distinct real records reproduced
-        null = RowRateNull(leave_one_out_copy_rate(hr), n_s, 0.5 / n_r)
+        null = RateNull(leave_one_out_copy_rate(hr), n_s, floor=0.5 / n_r)
         f, status = self.judged(ctx, value, _null_rates(null), n_r, n_s,
                                 f"distinct real records copied by {n_s} synthetic rows (against all {n_r} real rows)",
                                 dist=null, matched=records / n_s)
