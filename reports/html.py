@@ -125,6 +125,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     return template.render(
         manifest=manifest,
         verdict=manifest.get("verdict", "unknown"),
+        closed=next(iter(rows.loc[(rows["check_id"] == "gate.evidence") & (rows["status"] == "fail"), "message"]), None),
         families=families,
         problems=_problems(table),
         table=table,

@@ -264,3 +264,10 @@ def test_report_only_suite_is_not_failed_closed_but_inapplicable_gating_is(adult
     text_only = {"suite": "listed", "checks": {"drift.text_mmd": {}}}  # gates, but a table has no text
     res = synthproof.audit(real, syn, config=text_only)
     assert status(res, "gate.evidence") == "fail" and not res.passed
+
+
+def test_report_banner_says_the_gate_failed_closed(tiny, tmp_path):
+    cli("audit", "--real", str(tiny / "real.csv"), "--synthetic", str(tiny / "one.csv"), "--out", str(tmp_path / "o"))
+    html = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert "could not judge this data (insufficient evidence)" in html
+    assert "Why it failed closed:" in html and "gate.min_synthetic_rows" in html
