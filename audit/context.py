@@ -19,6 +19,7 @@ from .encode import (
     numeric_codes,
     pair_codes,
 )
+from .sampling import bottom_k, sample_key
 from .schema import Prepared
 
 
@@ -93,6 +94,24 @@ class AuditContext:
         """A generator seeded from (seed, key) with a stable digest — independent of call order."""
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         return np.random.default_rng([self.seed, int.from_bytes(digest, "little")])
+
+    def _side_rows(self, side: str) -> int:
+        frame = {"real": self.data.real, "synthetic": self.data.synthetic, "holdout": self.data.holdout}[side]
+        if frame is None:
+            raise ValueError(f"no {side} data")
+        return len(frame)
+
+    def ranked(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+        """A deterministic bottom-k sample of ``k`` rows of ``side`` (:mod:`synthproof.sampling`),
+        **in priority order**: row positions whose priority depends only on (seed, side, purpose,
+        row id), so the sample is the same whatever the chunking. ``ids`` restricts it to those
+        row positions (e.g. the labelled rows). Slice it for disjoint uniform parts."""
+        ids = np.arange(self._side_rows(side), dtype=np.int64) if ids is None else np.asarray(ids, np.int64)
+        return bottom_k(ids, k, sample_key(self.seed, side, purpose))
+
+    def sample(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`ranked`, sorted by row position (every row when ``k`` is at least their number)."""
+        return np.sort(self.ranked(side, k, purpose, ids))
 
     def categories(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cached :func:`~synthproof.encode.category_codes` of a categorical/boolean column."""
@@ -206,10 +225,20 @@ class AuditContext:
             ts = self.text(column, side)
             cap = self.config.text.embedding.max_docs
             n = len(ts.docs)
-            idx = np.arange(n) if n <= cap else np.sort(self.rng(f"embed:{column}:{side}").choice(n, cap, replace=False))
+            # Bottom-k on the documents' row ids: the same documents whatever the chunking.
+            idx = (np.arange(n) if n <= cap else
+                   np.sort(self.doc_sample(column, side, cap, f"embed:{column}")))
             got = self.embedder.encode([ts.docs[i] for i in idx])
             self.cache[key] = (idx.astype(np.int64), got.vectors, got.truncated)
         return self.cache[key]
+
+    def doc_sample(self, column: str, side: str, k: int, purpose: str) -> np.ndarray:
+        """Positions in ``text(column, side).docs`` of a bottom-k sample of ``k`` documents keyed
+        by their row ids (see :meth:`ranked`), in priority order."""
+        rows = np.asarray(self.text(column, side).rows, dtype=np.int64)
+        key = sample_key(self.seed, side, purpose)
+        chosen = bottom_k(rows, k, key)
+        return np.searchsorted(rows, chosen)  # rows are increasing (TextSide)
 
     def doc_id(self, column: str, side: str, doc: int) -> str:
         """Row identifier of document ``doc`` of a text column (see :meth:`row_id`)."""

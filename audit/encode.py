@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synthproof.checks.drift._stats import robust_scale
+from synthproof.sampling import row_priorities
 
 MAX_BINS = 1024
 PAIR_NUMERIC_BINS = 16
@@ -62,10 +63,14 @@ def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: 
     Returns ``(codes_real, codes_synthetic, support, exact)``.
     """
     pooled = np.concatenate([real, synthetic])
-    finite = pooled[~np.isnan(pooled)]
+    ok = ~np.isnan(pooled)
+    finite = pooled[ok]
     sample = finite
     if finite.size > _EDGE_SAMPLE:
-        sample = np.random.default_rng(seed).choice(finite, _EDGE_SAMPLE, replace=False)
+        # A bottom-k sample of the finite values keyed by (side, row id): the same values whatever
+        # the chunking (synthproof.sampling).
+        pri = np.concatenate([row_priorities(seed, "real", real.size), row_priorities(seed, "synthetic", synthetic.size)])[ok]
+        sample = finite[np.sort(np.argpartition(pri, _EDGE_SAMPLE - 1)[:_EDGE_SAMPLE])]
     uniq = np.unique(sample)
     if uniq.size <= max_bins and sample.size < finite.size:
         uniq = np.unique(finite)  # the sample suggests few distinct values: confirm on all of them

@@ -44,6 +44,7 @@ from synthproof.checks.diversity._stats import category_coverage, missing_mass
 from synthproof.checks.drift._stats import js_distance_from_counts, ks_statistic, total_variation_distance
 
 from .findings import Finding
+from .sampling import sample_rows
 from .schema import TEXT_MIN_MEDIAN_WORDS
 from .text import distinct_n, take_tokens, words
 
@@ -305,7 +306,8 @@ def run_lineage(generations: list[Generation], config: LineageConfig | None = No
     if len(generations) < 2:
         raise ValueError("lineage needs GEN0 (the real data) and at least one later generation")
     rng = np.random.default_rng(cfg.seed)
-    gens = [Generation(g.name, _cap(g.frame, cfg.max_rows, rng), g.real_share) for g in generations]
+    gens = [Generation(g.name, _cap(g.frame, cfg.max_rows, cfg.seed, f"generation{i}"), g.real_share)
+            for i, g in enumerate(generations)]
     kinds = column_kinds(gens[0].frame)
     if not kinds:
         raise ValueError(f"{gens[0].name}: no numeric, categorical or text column to measure")
@@ -400,10 +402,11 @@ def _normalise(metric: str, obs: list[dict], null: list[dict]):
             [float(_nanmean([b.get(c, np.nan) / base[c] for c in cols])) for b in null])
 
 
-def _cap(frame: pd.DataFrame, cap: int, rng) -> pd.DataFrame:
+def _cap(frame: pd.DataFrame, cap: int, seed: int, name: str) -> pd.DataFrame:
+    """At most ``cap`` rows: a bottom-k sample keyed by row id (:mod:`synthproof.sampling`)."""
     if len(frame) <= cap:
         return frame.reset_index(drop=True)
-    return frame.iloc[np.sort(rng.choice(len(frame), cap, replace=False))].reset_index(drop=True)
+    return frame.iloc[sample_rows(len(frame), cap, seed, name, "lineage")].reset_index(drop=True)
 
 
 def _findings(res: LineageResult, level_alpha: float) -> list[Finding]:

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .sampling import sample_rows
+
 FEATURE_ROLES = ("numeric", "categorical", "boolean", "datetime")
 ROLES = FEATURE_ROLES + ("id", "text", "provenance", "excluded")
 PROVENANCE_FIELDS = ("generator", "generator_version", "created_at", "source_dataset", "is_synthetic")
@@ -272,8 +274,8 @@ def prepare(
     inferred: dict[str, bool] = {}
     issues: list[SchemaIssue] = []
     cols_r, cols_s, cols_h = {}, {}, {}
-    sample_idx = np.random.default_rng(0).permutation(len(real_df))[:_INFER_SAMPLE]
-    sample_idx.sort()
+    # A bottom-k sample keyed by row id (seed 0: roles do not depend on the run's seed).
+    sample_idx = sample_rows(len(real_df), _INFER_SAMPLE, 0, "real", "role_inference")
     jobs: list[tuple] = []
     for col in real_df.columns:
         if include_set is not None and col not in include_set:

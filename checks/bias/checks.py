@@ -528,6 +528,7 @@ class SubgroupUtility(_SubgroupCheck):
     """
 
     id = "bias.utility"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "TSTR vs TRTR ROC AUC gap on the holdout, overall and per subgroup."
     metric = "tstr_auc_gap"
     unit = "AUC points"
@@ -566,12 +567,12 @@ class SubgroupUtility(_SubgroupCheck):
                 or len(np.unique(yh[ih])) < 2):
             raise IncomputableError("too_few_rows", f"too few labelled rows (train {m} per model, holdout "
                                     f"{len(ih)}; needs {self.min_train_rows} and {self.min_holdout_rows})")
-        ih = np.sort(rng.choice(ih, min(len(ih), self.max_holdout), replace=False))
+        ih = ctx.sample("holdout", self.max_holdout, self.id, ids=ih)
         if len(np.unique(yh[ih])) < 2:
             raise IncomputableError("too_few_rows", "the sampled holdout rows hold a single outcome class")
         # Bounded pools of labelled rows to train from (every split draws from them).
-        ir = np.sort(rng.choice(ir, min(len(ir), 4 * m), replace=False))
-        is_ = np.sort(rng.choice(is_, min(len(is_), 2 * m), replace=False))
+        ir = ctx.sample("real", 4 * m, self.id, ids=ir)
+        is_ = ctx.sample("synthetic", 2 * m, self.id, ids=is_)
         Xr, Xs, Xh = _encode(ctx, "real", ir, feats), _encode(ctx, "synthetic", is_, feats), \
             _encode(ctx, "holdout", ih, feats)
         yr, ys = yr[ir], ys[is_]

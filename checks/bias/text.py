@@ -48,6 +48,7 @@ def _stats(s: np.ndarray, a: np.ndarray) -> tuple[float, float]:
 @register
 class TextSubgroupDrift(TextCheck):
     id = "bias.text_subgroups"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "bias"
     summary = "Per subgroup (topic, language, template, sensitive columns): embedding centroid shift and self-similarity."

@@ -103,6 +103,7 @@ class TailRetention(Check):
     """
 
     id = "diversity.tail_retention"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "diversity"
     summary = "Synthetic mass beyond the real 1st/99th percentiles ÷ the real mass there (1 = faithful), per column and pooled."
     metric = "tail_loss"
@@ -134,8 +135,7 @@ class TailRetention(Check):
                 f"tail retention needs a real reference of at least {MIN_TAIL_REFERENCE} rows (the 1st/99th "
                 f"percentiles of fewer values bound none of them) beside compared parts of at least {MIN_ROWS} "
                 f"rows; the data has {n_r} real and {n_s} synthetic rows.")
-        ir = np.sort(rng.choice(n_r, nr_s, replace=False))
-        is_ = np.sort(rng.choice(n_s, min(n_s, self.max_rows), replace=False))
+        ir, is_ = ctx.sample("real", nr_s, self.id), ctx.sample("synthetic", self.max_rows, self.id)
         codes, ks, fulls = [], [], []
         findings = []
         for col in list(cols):
@@ -339,6 +339,7 @@ class UniqueRows(Check):
 
 #: PRDC needs at least this many distinct real feature rows per neighbour rank k.
 MIN_DISTINCT_PER_K = 10
+POOL_FACTOR = 4  # PRDC draws its per-split samples from 4m sampled rows per side
 
 
 @register
@@ -355,6 +356,7 @@ class PRDC(Check):
     """
 
     id = "diversity.prdc"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "diversity"
     summary = "Precision / recall / density / coverage (Naeem et al. 2020) with k = 5 on equal-size seeded samples."
     metric = "prdc_deficit"
@@ -385,11 +387,15 @@ class PRDC(Check):
             raise IncomputableError("too_few_rows", f"only {m} rows per sample; PRDC needs more than {2 * self.k}")
         rng = ctx.rng(self.id)
         names = ("precision", "recall", "density", "coverage")
+        # Bounded pools chosen by row-id priority (bottom-k: the same rows whatever the chunking);
+        # every split draws its disjoint equal-size samples from them.
+        pool_r = ctx.sample("real", POOL_FACTOR * m, self.id)
+        pool_s = ctx.sample("synthetic", POOL_FACTOR * m, self.id)
         val, base = [], []
         for _ in range(self.n_splits):
-            perm = rng.permutation(n_r)
+            perm = pool_r[rng.permutation(len(pool_r))]
             a, b = np.sort(perm[:m]), np.sort(perm[m:2 * m])
-            s = np.sort(rng.choice(n_s, m, replace=False))
+            s = np.sort(pool_s[rng.choice(len(pool_s), m, replace=False)])
             xa, xb, xs = distance_features(ctx.data.real.iloc[a], [ctx.data.real.iloc[b], ctx.data.synthetic.iloc[s]],
                                            cols, ctx.data.roles)
             if not val:

@@ -226,6 +226,7 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
     """Mean pairwise cosine similarity of embeddings at equal document counts; loss ``sim_s - sim_a``."""
 
     id = "diversity.text_self_similarity"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Mean pairwise cosine similarity of document embeddings, excess over real."
     metric = "self_similarity_excess"
     goal = "minimize (synthetic - real mean pairwise cosine)"
@@ -250,6 +251,7 @@ class TextVendi(_EmbeddingSplitCheck):
     """Vendi score (q = 1, cosine kernel, dual form) at equal document counts; loss ``1 - VS_s / VS_a``."""
 
     id = "diversity.text_vendi"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Vendi score (q = 1, cosine kernel) of document embeddings, relative loss against real."
     metric = "vendi_loss"
     goal = "minimize (1 - synthetic/real Vendi score)"
@@ -275,6 +277,7 @@ class TextPRDC(_EmbeddingSplitCheck):
     judged as its deficit ``1 - metric`` against real/real, as ``diversity.prdc`` does for tables."""
 
     id = "diversity.text_prdc"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Precision / recall / density / coverage (k = 5) of document embeddings at equal sizes."
     metric = "prdc_deficit"
     goal = "minimize (1 - metric)"

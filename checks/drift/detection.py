@@ -89,6 +89,7 @@ def permutation_auc_null(scores: np.ndarray, labels: np.ndarray, folds: np.ndarr
 @register
 class DetectionAUC(Check):
     id = "drift.detection_auc"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "drift"
     summary = "Classifier two-sample test: out-of-fold ROC AUC of a gradient-boosting real-vs-synthetic classifier."
     metric = "detection_auc"
@@ -117,8 +118,7 @@ class DetectionAUC(Check):
         m = int(min(n_r, n_s, self.max_rows))
         if m < 20:
             raise IncomputableError("too_few_rows", f"only {m} rows per side; the C2ST needs at least 20")
-        ir = np.sort(rng.choice(n_r, m, replace=False))
-        is_ = np.sort(rng.choice(n_s, m, replace=False))
+        ir, is_ = ctx.sample("real", m, self.id), ctx.sample("synthetic", m, self.id)
         xr, xs, cat = design_matrix(ctx.data.real.iloc[ir], ctx.data.synthetic.iloc[is_], ctx.data.roles, cols)
         X = np.vstack([xr, xs])
         y = np.concatenate([np.zeros(m, dtype=np.int64), np.ones(m, dtype=np.int64)])

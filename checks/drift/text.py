@@ -39,6 +39,7 @@ class TextMMD(TextCheck):
     """
 
     id = "drift.text_mmd"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "drift"
     summary = "Embedding-space MMD² (Gaussian kernel, median bandwidth) with an exact permutation null."
@@ -80,6 +81,7 @@ class TextDetectionAUC(TextCheck):
     label-permutation null of :mod:`synthproof.checks.drift.detection`."""
 
     id = "drift.text_detection_auc"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "drift"
     summary = "C2ST on embeddings: out-of-fold AUC of logistic regression real-vs-synthetic documents."
@@ -130,6 +132,7 @@ class TextDescriptorDrift(TextCheck):
     Findings name the column ``<text column>.<descriptor>``; Holm acts across all of them."""
 
     id = "drift.text_descriptors"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     merges = True  # every document (hashes, counts), no sample
     family = "drift"
     summary = "KS / TVD drift of per-document descriptors (characters, words, type-token ratio, non-letters, language)."
@@ -184,7 +187,7 @@ class TextDescriptorDrift(TextCheck):
             return None
         n = len(docs)
         idx = (np.arange(n) if n <= self.max_language_docs else
-               np.sort(ctx.rng(f"langid:{col}:{side}").choice(n, self.max_language_docs, replace=False)))
+               np.sort(ctx.doc_sample(col, side, self.max_language_docs, f"langid:{col}")))
         out = np.full(n, None, dtype=object)
         for i in idx:
             out[i] = py3langid.classify(docs[i][:2000])[0]

@@ -212,6 +212,7 @@ class _DistanceCheck(_RateCheck):
 @register
 class NearDuplicates(_DistanceCheck):
     id = "duplication.near_duplicates"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = ("Share of synthetic rows with a near twin inside the synthetic set (within-set nearest-neighbour "
                "distance at or below the real 5th percentile), vs real at equal n — catches jittered mode collapse.")
     metric = "near_duplicate_rate"
@@ -230,8 +231,8 @@ class NearDuplicates(_DistanceCheck):
         if m < _MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows per part (needs three real parts)")
         rng = ctx.rng(self.id)
-        pool = np.sort(rng.choice(n_r, min(n_r, 6 * m), replace=False))
-        s_idx = np.sort(rng.choice(n_s, m, replace=False)) if m < n_s else np.arange(n_s)
+        pool = ctx.sample("real", 6 * m, self.id)
+        s_idx = ctx.sample("synthetic", m, self.id)
         xr, xs = self.features(ctx, pool, [ctx.data.synthetic.iloc[s_idx]])
         # "near" is fixed once, from a real reference part that the compared parts never use.
         order = rng.permutation(len(pool))
@@ -271,6 +272,7 @@ def _histogram(a: np.ndarray, b: np.ndarray, names: tuple[str, str], bins: int =
 @register
 class DistanceToClosestRecord(_DistanceCheck):
     id = "duplication.dcr"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = ("Distance to closest real record (DCR): probability that a synthetic row is closer to the real "
                "reference than a fresh real row is (0.5 = as close as real data; 1 = memorised).")
     metric = "dcr_closer_probability"
@@ -290,10 +292,10 @@ class DistanceToClosestRecord(_DistanceCheck):
         if m < _MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows per side after matching sizes")
         rng = ctx.rng(self.id)
-        perm = rng.permutation(n_r)
+        perm = ctx.ranked("real", m + min(n_r - m, self.max_rows), self.id)  # bottom-k, priority order
         b_idx = np.sort(perm[:m])
-        a_idx = np.sort(perm[m: m + min(n_r - m, self.max_rows)])
-        s_idx = np.sort(rng.choice(n_s, m, replace=False)) if m < n_s else np.arange(n_s)
+        a_idx = np.sort(perm[m:])
+        s_idx = ctx.sample("synthetic", m, self.id)
         xa, xb, xs = self.features(ctx, a_idx, [ctx.data.real.iloc[b_idx], ctx.data.synthetic.iloc[s_idx]])
         db = nearest(xa, xb, k=2)
         ds = nearest(xa, xs, k=2)
@@ -325,6 +327,7 @@ def _nndr(d: np.ndarray) -> float:
 @register
 class DCRShare(_DistanceCheck):
     id = "duplication.dcr_share"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = ("DCR-share test with a holdout: share of synthetic rows closer to the training (real) rows than "
                "to equally many holdout rows; healthy ≈ 0.5 ± binomial SE, higher means memorisation.")
     metric = "dcr_share"
@@ -347,10 +350,8 @@ class DCRShare(_DistanceCheck):
         m = int(min(n_s, self.max_rows))
         if min(h, m) < _MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {min(h, m)} rows")
-        rng = ctx.rng(self.id)
-        t_idx = np.sort(rng.choice(n_r, h, replace=False))
-        h_idx = np.sort(rng.choice(n_h, h, replace=False))
-        s_idx = np.sort(rng.choice(n_s, m, replace=False))
+        t_idx, h_idx = ctx.sample("real", h, self.id), ctx.sample("holdout", h, self.id)
+        s_idx = ctx.sample("synthetic", m, self.id)
         xt, xh, xs = distance_features(ctx.data.real.iloc[t_idx], [hold.iloc[h_idx], ctx.data.synthetic.iloc[s_idx]],
                                        cols, ctx.data.roles)
         dt, dh = nearest(xt, xs)[:, 0], nearest(xh, xs)[:, 0]

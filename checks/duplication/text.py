@@ -193,6 +193,7 @@ class TextSemanticDuplicates(_TextRateCheck):
     on the embedded samples, judged against the real rate at the same number of documents."""
 
     id = "duplication.text_semantic_duplicates"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
     metric = "semantic_duplicate_rate"
@@ -256,6 +257,7 @@ class TextMemorisation(_TextRateCheck):
     """
 
     id = "duplication.text_memorisation"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
     metric = "real_copy_rate"

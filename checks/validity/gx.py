@@ -36,6 +36,7 @@ from synthproof.calibration import bh_reject, fmt
 from synthproof.check import Check, Param, register
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.sampling import sample_rows
 
 from ._suite import ExtremeRule, RateRule, calibrate, extreme_rule, half_ranges, quantile_bounds, rate_rule, tail_fit
 
@@ -363,10 +364,12 @@ def _mostly(tolerance: float) -> float:
     return float(min(max(1.0 - tolerance, 0.0), 1.0))
 
 
-def _bounded(frame: pd.DataFrame, max_rows: int | None, rng: np.random.Generator) -> pd.DataFrame:
+def _bounded(frame: pd.DataFrame, max_rows: int | None, seed: int, side: str, purpose: str) -> pd.DataFrame:
+    """At most ``max_rows`` rows of ``frame``: a bottom-k sample keyed by row id (the same rows
+    whatever the chunking; :mod:`synthproof.sampling`)."""
     if max_rows is None or len(frame) <= max_rows:
         return frame
-    idx = np.sort(rng.choice(len(frame), max_rows, replace=False))
+    idx = sample_rows(len(frame), max_rows, seed, side, purpose)
     return frame.iloc[idx].reset_index(drop=True)
 
 
@@ -388,7 +391,7 @@ def unseen_prior(counts: np.ndarray) -> tuple[int, int] | None:
     return (int((seen == 1).sum()), n) if n else None
 
 
-def prepare_derivation(data, max_rows: int | None, rng: np.random.Generator, synthetic: pd.DataFrame | None,
+def prepare_derivation(data, max_rows: int | None, seed: int, purpose: str, synthetic: pd.DataFrame | None,
                        rows: int | None = None) -> dict[str, Any]:
     """The pool of real rows (at most ``2 * max_rows``), the validated synthetic sample (at most
     ``max_rows``) and the sizes the calibration is matched to; ``synthetic=None`` (export) matches
@@ -396,13 +399,13 @@ def prepare_derivation(data, max_rows: int | None, rng: np.random.Generator, syn
     ids = [c for c in data.real.columns if data.roles.get(c) == "id"]
     cols = [c for c in data.features]
     keep = cols + ids
-    pool = _bounded(data.real[keep], None if max_rows is None else 2 * max_rows, rng)
+    pool = _bounded(data.real[keep], None if max_rows is None else 2 * max_rows, seed, "real", purpose)
     expected = list(data.real.columns) + [i.column for i in data.issues if i.reason_code == "missing_column"]
     if synthetic is not None:
         # Every real column the synthetic side has (text, provenance, excluded columns too): the
         # column-set expectation must see them even though no other expectation reads them.
         present = [c for c in dict.fromkeys(keep + list(data.real.columns)) if c in synthetic.columns]
-        syn = _bounded(synthetic[present], max_rows, rng)
+        syn = _bounded(synthetic[present], max_rows, seed, "synthetic", purpose)
         n_values = {c: int(syn[c].notna().sum()) for c in cols if c in syn.columns}
         n_rows = len(syn)
     else:
@@ -456,6 +459,7 @@ class DerivedExpectations(Check):
     """
 
     id = "validity.expectations"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "validity"
     summary = ("Great Expectations suite derived from the real data (columns, quantile bounds, extremes, category "
                "sets, nulls, id uniqueness) with real/real-calibrated tolerances, run on the synthetic data.")
@@ -480,8 +484,7 @@ class DerivedExpectations(Check):
 
     def derive(self, ctx, synthetic: pd.DataFrame | None, alpha: float, rows: int | None = None):
         """Prepared pool/sample and the calibrated specs (``synthetic=None``: for export)."""
-        rng = ctx.rng(f"{self.id}:sample")
-        prep = prepare_derivation(ctx.data, self.max_rows, rng, synthetic, rows)
+        prep = prepare_derivation(ctx.data, self.max_rows, ctx.seed, self.id, synthetic, rows)
         if min(prep["n_rows"], len(prep["pool"]) // 2) < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {min(prep['n_rows'], len(prep['pool']) // 2)} rows "
                                                     f"per side after matching sizes (needs {MIN_ROWS})")

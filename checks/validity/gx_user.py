@@ -17,7 +17,7 @@ from synthproof.findings import Finding
 from .gx import _CATEGORICAL, _bounded, _pct, import_gx, load_suite, run_expectations
 
 
-def user_frame(data, max_rows: int | None, rng: np.random.Generator) -> pd.DataFrame:
+def user_frame(data, max_rows: int | None, seed: int, purpose: str) -> pd.DataFrame:
     """The synthetic data as a user's suite sees it: canonical columns with datetime columns restored
     to timestamps and categories as strings, plus synthetic-only provenance columns."""
     frame = data.synthetic.copy()
@@ -32,7 +32,7 @@ def user_frame(data, max_rows: int | None, rng: np.random.Generator) -> pd.DataF
         for c in extra.columns:
             if c not in frame.columns:
                 frame[c] = extra[c].to_numpy()
-    return _bounded(frame, max_rows, rng)
+    return _bounded(frame, max_rows, seed, "synthetic", purpose)
 
 
 @register
@@ -54,6 +54,7 @@ class UserExpectationSuite(Check):
     """
 
     id = "validity.gx_suite"
+    version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "validity"
     summary = "Runs the user's Great Expectations 1.x suite (validity.gx_suite) on the synthetic data."
     metric = "unexpected_fraction"
@@ -76,7 +77,7 @@ class UserExpectationSuite(Check):
         except ValueError as exc:
             return [self.finding(scope="dataset", status="error", reason_code="invalid_suite",
                                  message=f"user suite not run: {exc}.")]
-        frame = user_frame(ctx.data, self.max_rows, ctx.rng(f"{self.id}:sample"))
+        frame = user_frame(ctx.data, self.max_rows, ctx.seed, self.id)
         results = run_expectations(expectations, frame, name)
         out = []
         for i, (e, r) in enumerate(zip(expectations, results)):

@@ -1,0 +1,144 @@
+"""Deterministic row samples keyed by row id: the same rows whatever the chunking, shard layout,
+executor or worker count.
+
+Every bounded sample of the audit (C2ST, DCR, PRDC, near-duplicate rows, utility, the GX-derived
+suite, the embedding sample, bin edges) is a **bottom-k sample**: each row gets a 64-bit priority
+that depends only on ``(seed, side, purpose, row id)``, and the sample is the ``k`` rows with the
+smallest priorities. A row id is the row's 0-based position in the input (files in sorted path order,
+then row position), so a chunk can compute its own bottom-k without seeing the others, and the
+bottom-k of a union is the bottom-k of the chunks' bottom-k's (:func:`merge_bottom_k`): the sample
+does not depend on how the rows were cut. The rows in priority order are a uniformly random
+permutation of the sample, so the first ``m`` and the next ``m`` of :func:`bottom_k` are two disjoint
+uniform samples (how real/real splits are drawn).
+
+The priority is the SplitMix64 finaliser (Steele, Lea & Flood, "Fast splittable pseudorandom number
+generators", OOPSLA 2014) of ``row id XOR key``, where ``key`` is the first 8 bytes of
+``blake2b(seed, side, purpose)``: a bijection of 64-bit integers, so distinct rows never tie. Bottom-k
+(min-hash) sampling: Cohen & Kaplan, "Summarizing data using bottom-k sketches", PODC 2007.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def sample_key(seed: int, side: str, purpose: str) -> int:
+    """The 64-bit key of one sample: the first 8 bytes (little endian) of ``blake2b`` of
+    ``"{seed}\\0{side}\\0{purpose}"``. Never Python's ``hash()``."""
+    raw = f"{int(seed)}\0{side}\0{purpose}".encode()
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little")
+
+
+def priorities(row_ids: np.ndarray, key: int) -> np.ndarray:
+    """SplitMix64 priorities of row ids under a key.
+
+    Parameters
+    ----------
+    row_ids : ndarray of int, shape (n,)
+        Non-negative row ids.
+    key : int
+        A 64-bit key (:func:`sample_key`).
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,)
+        ``splitmix64(row_id XOR key)``; a bijection, so distinct ids have distinct priorities.
+    """
+    z = np.asarray(row_ids).astype(np.uint64) ^ np.uint64(key & 0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        z = z + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def bottom_k(row_ids: np.ndarray, k: int, key: int, priority: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` row ids with the smallest priorities, in increasing priority.
+
+    Parameters
+    ----------
+    row_ids : ndarray of int, shape (n,)
+    k : int
+        Sample size, ``>= 0``; all ``n`` rows (in priority order) when ``k >= n``.
+    key : int
+        The sample's key (:func:`sample_key`).
+    priority : ndarray of uint64, shape (n,), optional
+        Precomputed :func:`priorities` of ``row_ids`` under ``key``.
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, n),)
+        Row ids ordered by priority (a uniformly random order of a uniformly random sample).
+
+    Raises
+    ------
+    ValueError
+        ``k < 0``.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    ids = np.asarray(row_ids, dtype=np.int64)
+    pri = priorities(ids, key) if priority is None else priority
+    if k < ids.size:
+        part = np.argpartition(pri, k - 1)[:k] if k > 0 else np.empty(0, dtype=np.int64)
+        ids, pri = ids[part], pri[part]
+    return ids[np.argsort(pri, kind="stable")]
+
+
+def merge_bottom_k(parts: list[np.ndarray], k: int, key: int) -> np.ndarray:
+    """The bottom-k of a union from the bottom-k's of its disjoint parts (equal to
+    :func:`bottom_k` on the concatenated ids, whatever the cut)."""
+    ids = np.concatenate([np.asarray(p, dtype=np.int64) for p in parts]) if parts else np.empty(0, np.int64)
+    return bottom_k(ids, k, key)
+
+
+@functools.lru_cache(maxsize=6)
+def _row_priorities(seed: int, side: str, purpose: str, n: int) -> np.ndarray:
+    pri = priorities(np.arange(n, dtype=np.int64), sample_key(seed, side, purpose))
+    pri.flags.writeable = False
+    return pri
+
+
+def row_priorities(seed: int, side: str, n: int, purpose: str = "bin_edges") -> np.ndarray:
+    """Read-only :func:`priorities` of row ids ``0..n-1`` of one side (cached: every column of a
+    side shares them)."""
+    return _row_priorities(int(seed), side, purpose, int(n))
+
+
+def sample_rows(n: int, k: int, seed: int, side: str, purpose: str) -> np.ndarray:
+    """Positions of a bottom-k sample of ``k`` of ``n`` rows (row ids ``0..n-1``), **sorted**.
+
+    Parameters
+    ----------
+    n : int
+        Rows on this side.
+    k : int
+        Sample size; every row when ``k >= n``.
+    seed : int
+        The run's seed.
+    side : str
+        ``real``, ``synthetic`` or ``holdout`` (each side has its own priorities).
+    purpose : str
+        What the sample is for (e.g. the check id): different purposes draw independent samples.
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, n),)
+        Sorted row positions.
+    """
+    if k >= n:
+        return np.arange(n, dtype=np.int64)
+    return np.sort(bottom_k(np.arange(n, dtype=np.int64), k, sample_key(seed, side, purpose)))
+
+
+def ranked_rows(n: int, k: int, seed: int, side: str, purpose: str) -> np.ndarray:
+    """Positions of a bottom-k sample of ``k`` of ``n`` rows **in priority order** (slice it to get
+    disjoint uniform parts, e.g. ``r[:m]`` and ``r[m:]``)."""
+    return bottom_k(np.arange(n, dtype=np.int64), k, sample_key(seed, side, purpose))
