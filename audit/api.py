@@ -102,7 +102,7 @@ def audit(
     started = _now()
     # Only the real columns are decoded on the other sides (column projection); the inputs are read
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
-    real_names = io.column_names(real, encoding, delimiter) if not isinstance(real, (str, os.PathLike)) or pathlib.Path(real).exists() else None
+    real_names = io.column_names(real, encoding, delimiter)  # None when unknown or unreadable
 
     prov = cfg.provenance
     tags = set(prov.required) | set(prov.allowed) | set(prov.patterns) | {"is_synthetic"}
@@ -157,5 +157,5 @@ def audit(
                      "threads": cfg.threads, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")},
     }
     if isinstance(real, (str, os.PathLike)):
-        manifest["real_path"] = str(pathlib.Path(real))
+        manifest["real_path"] = str(real) if io.is_remote(real) else str(pathlib.Path(real))
     return AuditResult(passed=passed, finding_list=findings, manifest=manifest)

@@ -1,10 +1,11 @@
 """The check protocol: stable ids, declared parameters validated at construction, one ``run``.
 
 A check is a small class with a stable dotted ``id`` (never derived from its class name), a
-``family``, a ``version``, the ``metric`` it reports with its ``goal``, ``unit`` and range, whether
-its statistic ``merges`` across batches (counts, histograms, sketches) or needs a bounded seeded
-sample (``max_rows``), and ``run(ctx) -> list[Finding]``. Parameters are keyword-only, validated
-when the suite is built — before any data is read — with scikit-learn's message template.
+``family``, a ``version``, the ``metric`` it reports with its ``goal``, ``unit`` and range, the
+``computation`` its statistic needs (one of :data:`COMPUTATIONS`: an exact mergeable state, a
+bounded deterministic sample, a global group-by on a content hash, or the whole data), and
+``run(ctx) -> list[Finding]``. Parameters are keyword-only, validated when the suite is built —
+before any data is read — with scikit-learn's message template.
 """
 
 from __future__ import annotations
@@ -12,12 +13,28 @@ from __future__ import annotations
 import difflib
 import numbers
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConfigError, InvalidParameterError
 from .findings import Finding
 
+if TYPE_CHECKING:
+    from .calibration import Verdict
+
 SEVERITIES = ("fail", "warn", "off")
+
+#: What a check's statistic needs of the data, so it can scale past one machine's memory
+#: (docs/architecture.md): ``mergeable`` — an exact state merged across chunks (counts, moments,
+#: per-rule counts); ``sample`` — a bounded deterministic sample (row-id priorities: C2ST, DCR,
+#: PRDC, embeddings...); ``keyed`` — a global group-by or join on a content hash (exact
+#: duplicates and copies, text near duplicates, memorisation); ``whole`` — all the data at once
+#: (a user's GX suite, a Merkle root).
+COMPUTATIONS = {
+    "mergeable": "an exact state merged across chunks (counts, moments, per-rule counts)",
+    "sample": "a bounded deterministic sample",
+    "keyed": "a global group-by or join on a content hash",
+    "whole": "all the data at once",
+}
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,10 @@ class Check:
     goal: ClassVar[str] = "minimize"
     unit: ClassVar[str] = "unitless"
     value_range: ClassVar[str] = "[0, 1]"
-    merges: ClassVar[bool] = True
+    #: One of :data:`COMPUTATIONS`; every registered check declares it (a contract test checks).
+    computation: ClassVar[str]
+    #: Why, when it is not plain: e.g. a ``max_rows`` parameter on a check that is not ``sample``.
+    computation_note: ClassVar[str] = ""
     statistical: ClassVar[bool] = True
     needs_holdout: ClassVar[bool] = False
     needs_embeddings: ClassVar[bool] = False
@@ -153,6 +173,25 @@ class Check:
         return Finding(check_id=self.id, family=self.family, check_version=self.version,
                        severity=self.severity, **kw)
 
+    def judged_finding(self, verdict: Verdict, **fields: Any) -> Finding:
+        """:meth:`finding` carrying a :class:`~synthproof.calibration.Verdict`: ``baseline_value``
+        (the real/real median), ``threshold``, ``ci_low``, ``ci_high``, ``p_value``, ``status`` and
+        ``reason_code`` from ``verdict``, and ``min_effect`` from this check's parameter when it
+        has one. Keyword ``fields`` add the rest and override any of these."""
+        kw: dict[str, Any] = dict(baseline_value=verdict.baseline_median, threshold=verdict.threshold,
+                                  ci_low=verdict.ci_low, ci_high=verdict.ci_high, p_value=verdict.p_value,
+                                  status=verdict.status, reason_code=verdict.reason_code)
+        if "min_effect" in self.config:
+            kw["min_effect"] = self.config["min_effect"]
+        kw.update(fields)
+        return self.finding(**kw)
+
+    @classmethod
+    def _computation_line(cls) -> str:
+        kind = getattr(cls, "computation", None)
+        line = f"{kind} — {COMPUTATIONS[kind]}" if kind in COMPUTATIONS else f"undeclared ({kind!r})"
+        return line + (f"; {cls.computation_note}" if cls.computation_note else "")
+
     @classmethod
     def explain(cls) -> str:
         """Human description for ``synthproof checks explain``."""
@@ -160,7 +199,7 @@ class Check:
             f"{cls.id} (v{cls.version}, family {cls.family})",
             f"  {cls.summary}",
             f"  metric: {cls.metric}; goal: {cls.goal}; unit: {cls.unit}; range: {cls.value_range}",
-            f"  computation: {'merges across batches (counts/hashes)' if cls.merges else 'bounded seeded sample (max_rows)'}",
+            f"  computation: {cls._computation_line()}",
             f"  needs holdout: {'yes' if cls.needs_holdout else 'no'}; default severity: {cls.default_severity}",
         ]
         if cls.source:

@@ -204,7 +204,7 @@ def checks() -> None:
 
 @checks.command("list")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of objects (id, family, default_severity, "
-              "metric, goal, unit, range, summary, source).")
+              "metric, goal, unit, range, computation, summary, source).")
 def checks_list(as_json) -> None:
     """One line per check: id, family, default severity, summary."""
     from .check import registry
@@ -213,7 +213,8 @@ def checks_list(as_json) -> None:
     if as_json:
         rows = [{"id": cid, "family": cls.family, "default_severity": cls.default_severity,
                  "metric": getattr(cls, "metric", None), "goal": cls.goal, "unit": cls.unit,
-                 "range": cls.value_range, "summary": cls.summary, "source": cls.source}
+                 "range": cls.value_range, "computation": cls.computation, "summary": cls.summary,
+                 "source": cls.source}
                 for cid, cls in reg.items()]
         click.echo(json.dumps(rows, indent=2))
         return
@@ -295,7 +296,7 @@ def validity_export_suite(real, config_path, rows, seed, out) -> None:
     click.echo(f"{_shown(target)}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
 
 
-from .cli_provenance import provenance  # noqa: E402
+from .apps.cli_provenance import provenance  # noqa: E402
 
 cli.add_command(provenance)
 
@@ -316,10 +317,10 @@ def lineage(generations, out, real_share, real_share_floor, min_effect, alpha, n
     """Track GEN0 (real) GEN1 ... GENk for model collapse: tails, diversity, drift, real share, trends.
     With a single GENk, follow the parents recorded in its signed manifest back to generation 0.
     Writes lineage.html, lineage.parquet and summary.json; exit 1 when the gate fails."""
-    from .lineage import LineageConfig, load_generations, run_lineage, write_lineage
+    from .apps.lineage import LineageConfig, load_generations, run_lineage, write_lineage
 
     if len(generations) == 1:  # follow the parents recorded in signed manifests
-        from synthproof.checks.provenance.signing import walk_parents
+        from synthproof.provenance.signing import walk_parents
 
         generations = walk_parents(generations[0])
         click.echo("chain from signed manifests: " + " <- ".join(generations[::-1]))

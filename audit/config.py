@@ -108,7 +108,8 @@ class EmbeddingConfig(_Strict):
 
     model: str | None = None  # a local sentence-transformers folder; None: bundled all-MiniLM-L6-v2
     batch_size: int = Field(64, ge=1, le=4096)
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # auto: bfloat16 where the device supports it
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: the first CUDA GPU when torch sees one, else CPU
     max_docs: int = Field(20_000, ge=50, le=10_000_000)  # per side, seeded sample
     cache: bool = True
     cache_dir: str | None = None  # default: $SYNTHPROOF_CACHE_DIR or ~/.cache/synthproof/embeddings
@@ -260,7 +261,7 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
     if base_dir is not None:
         for key in ("real", "synthetic", "holdout", "out"):
             val = getattr(cfg, key)
-            if val and not pathlib.Path(val).is_absolute():
+            if val and not pathlib.Path(val).is_absolute() and "://" not in val:  # URLs stay as written
                 setattr(cfg, key, str((base_dir / val)))
         for section, key in (("provenance", "sidecar"), ("validity", "gx_suite"), ("validity", "export_suite"),
                              ("text.embedding", "model"), ("text.embedding", "cache_dir")):

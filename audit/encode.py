@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthproof.checks.drift._stats import robust_scale
 from synthproof.sampling import row_priorities
+from synthproof.stats.scale import robust_scale
 
 MAX_BINS = 1024
 PAIR_NUMERIC_BINS = 16

@@ -1,18 +1,18 @@
-"""Reading inputs: Parquet, CSV or JSONL files or folders of shards, pandas or pyarrow tables.
+"""Reading inputs: Parquet, CSV or JSONL files, folders, globs or object-store prefixes of shards,
+pandas or pyarrow tables.
 
-Files are only ever read (never modified). Every failure to read becomes an :class:`InputError`
-with one clear sentence; the command line turns it into exit code 2.
+Where a source lives (local disk, ``s3://``, ``gs://``, ``hf://``, ``http(s)://``) and how its
+shards are listed and streamed is :mod:`synthproof.sources`. Files are only ever read (never
+modified). Every failure to read becomes an :class:`InputError` with one clear sentence; the
+command line turns it into exit code 2.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
 import json
 import os
 import pathlib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,13 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from . import sources
 from .errors import InputError
+from .sources import (CSV_SUFFIXES, DELIMITERS, JSONL_SUFFIXES, PARQUET_SUFFIXES, Shard, Source,  # noqa: F401
+                      is_remote, iter_batches, resolve)
 
-PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz")
+_check_encoding = sources.check_encoding
+_first_line = sources.first_line
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,12 @@ class Fingerprint:
         }
 
 
+def _new_hasher():
+    return hashlib.blake2b(digest_size=16)
+
+
 def _hash_files(paths: list[pathlib.Path]) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = _new_hasher()
     for p in sorted(paths):
         with open(p, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -62,7 +68,7 @@ def _hash_files(paths: list[pathlib.Path]) -> str:
 
 
 def _hash_table(table: pa.Table) -> str:
-    h = hashlib.blake2b(digest_size=16)
+    h = _new_hasher()
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -70,186 +76,214 @@ def _hash_table(table: pa.Table) -> str:
     return "blake2b:" + h.hexdigest()
 
 
-_REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
-
-#: Delimiters the CSV sniffer chooses from (in this order of preference on ties).
-DELIMITERS = ",;\t|"
-
-
-def check_local(source: Any, name: str) -> None:
-    """Refuse ``scheme://`` paths (s3, gs, hf, http...) with a sentence saying what to do instead."""
-    if isinstance(source, (str, os.PathLike)):
-        m = _REMOTE.match(os.fspath(source))
-        if m:
-            scheme = m.group(1).lower()
-            how = {"s3": "aws s3 cp", "gs": "gcloud storage cp", "gcs": "gcloud storage cp",
-                   "hf": "huggingface-cli download", "http": "curl -O", "https": "curl -O"}.get(scheme, "")
-            raise InputError(f"{name}: remote paths ({scheme}://...) are not supported yet: copy the data locally"
-                             + (f" (e.g. `{how}`)" if how else "") + f" and pass the local path instead of {source}")
-
-
-def _format_of(path: pathlib.Path) -> str | None:
-    lower = path.name.lower()
-    if lower.endswith(PARQUET_SUFFIXES):
-        return "parquet"
-    if lower.endswith(CSV_SUFFIXES):
-        return "csv"
-    if lower.endswith(JSONL_SUFFIXES):
-        return "jsonl"
-    return None
-
-
-def _shards(path: pathlib.Path, name: str) -> tuple[str, list[pathlib.Path]]:
-    """The data files of a folder (sorted; hidden ``.x`` and ``_x`` files such as ``_SUCCESS`` skipped)
-    and their one format."""
-    files = sorted(p for p in path.rglob("*") if p.is_file()
-                   and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
-                   and _format_of(p) is not None)
-    if not files:
-        raise InputError(f"{name}: folder holds no Parquet, CSV or JSONL file: {path}")
-    kinds = sorted({_format_of(p) for p in files})
-    if len(kinds) > 1:
-        raise InputError(f"{name}: folder {path} mixes formats ({', '.join(kinds)}); "
-                         "keep the shards of one input in one format")
-    return kinds[0], files
-
-
-def _check_encoding(encoding: str | None) -> str | None:
-    if encoding is None:
-        return None
-    try:
-        canonical = codecs.lookup(encoding).name
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}: pass a Python codec name such as utf-8, latin-1 "
-                         "or cp1252 to --encoding") from None
-    return None if canonical == "utf-8" else canonical
-
-
 def sniff_delimiter(path: pathlib.Path, encoding: str | None = None) -> str:
     """The field delimiter of a CSV file: ``\\t`` for ``.tsv``, else :class:`csv.Sniffer` on the first
     64 KiB (one of ``, ; TAB |``), falling back to ``,``."""
-    if path.name.lower().endswith(".tsv"):
+    path = pathlib.Path(path)
+    if sources.is_tsv(path.name):
         return "\t"
     try:
         with pa.input_stream(str(path)) as fh:
             head = fh.read(1 << 16)
     except (pa.ArrowException, OSError):
         return ","
-    text = head.decode(encoding or "utf-8", errors="replace")
-    if len(head) == 1 << 16 and "\n" in text:
-        text = text[: text.rindex("\n") + 1]
-    first = text.split("\n", 1)[0]
-    try:
-        found = csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        found = None
-    if found is None or (found not in first and "," in first):
-        # The sniffer found nothing consistent: the header line decides, comma first.
-        counts = {d: first.count(d) for d in DELIMITERS}
-        found = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d))) if any(counts.values()) else ","
-    return found
+    return sources.sniff_head(head, encoding, full=len(head) == 1 << 16)
+
+
+def _buffer_delimiter(data: pa.Buffer, shard: Shard, encoding: str | None) -> str:
+    if sources.is_tsv(shard.rel):
+        return "\t"
+    head = pa.input_stream(data, compression=sources.compression_of(shard.rel)).read(1 << 16)
+    return sources.sniff_head(head, encoding, full=len(head) == 1 << 16)
+
+
+def _schema_names(src: Source, encoding: str | None, delimiter: str | None) -> list[str] | None:
+    """The column names of a resolved source's first shard (None for JSONL or an empty CSV)."""
+    shard = src.shards[0]
+    if src.format == "parquet":
+        if not src.remote:
+            return list(pq.read_schema(shard.path).names)
+        with src.filesystem.open_input_file(shard.path) as fh:
+            return list(pq.ParquetFile(fh).schema_arrow.names)
+    if src.format == "csv":
+        enc = _check_encoding(encoding)
+        if not src.remote:
+            if os.path.getsize(shard.path) == 0:
+                return None
+            with pacsv.open_csv(shard.path, read_options=_csv_read_options(enc),
+                                parse_options=_csv_parse_options(pathlib.Path(shard.path), enc, delimiter)) as reader:
+                return list(reader.schema.names)
+        with sources.open_stream(src, shard, "input") as fh:
+            head = fh.read(1 << 16)
+        if not head:
+            return None
+        delim = delimiter or sources.sniff_head(head, enc, sources.is_tsv(shard.rel), full=len(head) == 1 << 16)
+        with sources.open_stream(src, shard, "input") as fh, \
+                pacsv.open_csv(fh, read_options=_csv_read_options(enc),
+                               parse_options=pacsv.ParseOptions(delimiter=delim)) as reader:
+            return list(reader.schema.names)
+    return None
 
 
 def column_names(source: Any, encoding: str | None = None, delimiter: str | None = None) -> list[str] | None:
-    """The column names of an input without reading its data (None when unknown, e.g. JSONL)."""
+    """The column names of an input without reading its data (None when unknown, e.g. JSONL).
+
+    Parameters
+    ----------
+    source : path, URL, glob, pandas.DataFrame or pyarrow.Table
+        See :func:`load`. For Parquet only the footer is read, for CSV the first block.
+    encoding, delimiter : str, optional
+        As for :func:`load`.
+
+    Returns
+    -------
+    list of str or None
+        None when the names cannot be known without reading the data, or the input cannot be read.
+    """
     try:
         if isinstance(source, pa.Table):
             return list(source.column_names)
         if isinstance(source, pd.DataFrame):
             return [str(c) for c in source.columns]
-        if isinstance(source, (str, os.PathLike)) and _REMOTE.match(os.fspath(source)):
-            return None
-        path = pathlib.Path(source)
-        if path.is_dir():
-            kind, files = _shards(path, "input")
-            path = files[0]
-        kind = _format_of(path)
-        if kind == "parquet":
-            return list(pq.read_schema(path).names)
-        if kind == "csv" and path.stat().st_size > 0:
-            enc = _check_encoding(encoding)
-            with pacsv.open_csv(path, read_options=_csv_read_options(enc),
-                                parse_options=_csv_parse_options(path, enc, delimiter)) as reader:
-                return list(reader.schema.names)
+        if isinstance(source, (str, os.PathLike)):
+            return _schema_names(resolve(source, "input"), encoding, delimiter)
     except (pa.ArrowException, OSError, ValueError, TypeError, InputError):
         return None
     return None
 
 
 def _csv_read_options(encoding: str | None) -> pacsv.ReadOptions:
-    return pacsv.ReadOptions(encoding=encoding) if encoding else pacsv.ReadOptions()
+    return sources.csv_read_options(encoding)
 
 
 def _csv_parse_options(path: pathlib.Path, encoding: str | None, delimiter: str | None) -> pacsv.ParseOptions:
     return pacsv.ParseOptions(delimiter=delimiter or sniff_delimiter(path, encoding))
 
 
-def _read_csv(path: pathlib.Path, name: str, columns, encoding: str | None, delimiter: str | None) -> pa.Table:
-    if path.stat().st_size == 0:
-        raise InputError(f"{name}: file is empty: {path}")
+def _text_input(data: str | pa.Buffer, shard: Shard):
+    """What pyarrow's CSV and JSON readers read: a local path (decompressed by its suffix), or a
+    decompressing stream over fetched bytes."""
+    return data if isinstance(data, str) else pa.input_stream(data, compression=sources.compression_of(shard.rel))
+
+
+def _size(data: str | pa.Buffer) -> int:
+    return os.path.getsize(data) if isinstance(data, str) else data.size
+
+
+def _read_csv(data: str | pa.Buffer, shard: Shard, name: str, columns, encoding: str | None,
+              delimiter: str | None) -> pa.Table:
+    if _size(data) == 0:
+        raise InputError(f"{name}: file is empty: {shard.label}")
     convert = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
-    table = pacsv.read_csv(path, read_options=_csv_read_options(encoding),
-                           parse_options=_csv_parse_options(path, encoding, delimiter), convert_options=convert)
+    if isinstance(data, str):
+        parse = _csv_parse_options(pathlib.Path(data), encoding, delimiter)
+    else:
+        parse = pacsv.ParseOptions(delimiter=delimiter or _buffer_delimiter(data, shard, encoding))
+    table = pacsv.read_csv(_text_input(data, shard), read_options=_csv_read_options(encoding),
+                           parse_options=parse, convert_options=convert)
     if encoding is None:
         # pyarrow reads a column of invalid UTF-8 as binary (and replaces bad bytes in the header).
-        bad = [f.name for f in table.schema if pa.types.is_binary(f.type)] + [
-            n for n in table.column_names if "\ufffd" in n]
-        if bad:
-            raise InputError(f"{name}: {path} is not UTF-8 text (column {bad[0]!r} holds bytes that are not valid "
-                             "UTF-8): pass the file's encoding with --encoding (e.g. --encoding latin-1)")
+        sources.check_csv_utf8(table.schema, name, shard.label)
     return table
 
 
-def _read_jsonl(path: pathlib.Path, name: str, encoding: str | None) -> pa.Table:
-    if path.stat().st_size == 0:
-        raise InputError(f"{name}: file is empty: {path}")
+def _jsonl_lines(data: str | pa.Buffer, shard: Shard):
+    comp = sources.compression_of(shard.rel)
+    if isinstance(data, str) and comp is None:
+        return open(data, "rb")
+    with pa.input_stream(data, compression=comp) as fh:
+        return _Lines(fh.read())
+
+
+class _Lines(list):
+    """Lines of decompressed bytes, usable like an open file (``with`` and iteration)."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(raw.splitlines(keepends=True))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _read_jsonl(data: str | pa.Buffer, shard: Shard, name: str, encoding: str | None) -> pa.Table:
+    if _size(data) == 0:
+        raise InputError(f"{name}: file is empty: {shard.label}")
     if encoding is None:
         try:
-            return pajson.read_json(path)
+            return pajson.read_json(_text_input(data, shard))
         except pa.ArrowInvalid:
             pass  # mixed types across lines, invalid UTF-8, repeated keys or broken lines: line by line
-    return _frame_to_table(read_jsonl_lines(path, name, encoding=encoding or "utf-8"))
+    with _jsonl_lines(data, shard) as lines:
+        frame = sources.parse_jsonl_lines(lines, name, shard.label, encoding=encoding or "utf-8")
+    return _frame_to_table(frame)
 
 
-def _read_one(kind: str, path: pathlib.Path, name: str, columns, encoding, delimiter) -> pa.Table:
-    if kind == "parquet":
-        return pq.read_table(path, memory_map=True, columns=columns)
-    if kind == "csv":
-        return _read_csv(path, name, columns, encoding, delimiter)
-    table = _read_jsonl(path, name, encoding)
+def _read_parquet(data: str | pa.Buffer, columns) -> pa.Table:
+    pf = pq.ParquetFile(data, memory_map=True) if isinstance(data, str) else pq.ParquetFile(pa.BufferReader(data))
+    # One batch per row group, as pyarrow.parquet.read_table chunks its columns.
+    size = max([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)] + [1])
+    batches = list(pf.iter_batches(batch_size=size, columns=columns))
+    if batches:
+        return pa.Table.from_batches(batches)
+    empty = pf.schema_arrow.empty_table()
+    return empty.select(columns) if columns is not None else empty
+
+
+def _read_one(src: Source, shard: Shard, data: str | pa.Buffer, name: str, columns, encoding,
+              delimiter) -> pa.Table:
+    if src.format == "parquet":
+        return _read_parquet(data, columns)
+    if src.format == "csv":
+        return _read_csv(data, shard, name, columns, encoding, delimiter)
+    table = _read_jsonl(data, shard, name, encoding)
     return table.select([c for c in columns if c in table.column_names]) if columns is not None else table
 
 
-def _read_folder(path: pathlib.Path, name: str, columns, encoding, delimiter) -> tuple[pa.Table, list[pathlib.Path]]:
-    kind, files = _shards(path, name)
-    tables, first = [], None
-    for f in files:
-        try:
-            if kind == "parquet":
-                pq.read_schema(f)
-            t = _read_one(kind, f, name, columns, encoding, delimiter)
-        except InputError as exc:
-            raise InputError(f"{exc} (shard {f.relative_to(path)} of {path})") from None
-        except UnicodeError as exc:
-            raise InputError(f"{name}: shard {f} is not {encoding or 'UTF-8'} text ({_first_line(exc)}): pass the "
-                             "file's encoding with --encoding (e.g. --encoding latin-1)") from None
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InputError(f"{name}: cannot read shard {f} of {path}: {_first_line(exc)}") from None
-        _check_unique(t.column_names, name, str(f))
+def _read_shard(src: Source, shard: Shard, name: str, columns, encoding, delimiter, hasher) -> pa.Table:
+    """One shard read whole: a local file in place, a remote object streamed into memory (and into
+    ``hasher``) then parsed."""
+    where = f"shard {shard.label} of {src.label}" if src.folder else shard.label
+    try:
+        data = sources.read_bytes(src, shard, name, hasher) if src.remote else shard.path
+        return _read_one(src, shard, data, name, columns, encoding, delimiter)
+    except InputError as exc:
+        if src.folder and not src.remote:
+            raise InputError(f"{exc} (shard {shard.rel} of {src.label})") from None
+        raise
+    except UnicodeError as exc:
+        raise InputError(f"{name}: {'shard ' if src.folder else ''}{shard.label} is not {encoding or 'UTF-8'} text "
+                         f"({_first_line(exc)}): pass the file's encoding with --encoding (e.g. --encoding latin-1)"
+                         ) from None
+    except (pa.ArrowException, OSError, ValueError, LookupError) as exc:
+        raise InputError(f"{name}: cannot read {where}: {_first_line(exc)}") from None
+
+
+def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=None, hasher=None) -> pa.Table:
+    """All shards of a source, read in order, checked to share their columns and types, concatenated."""
+    tables: list[pa.Table] = []
+    first: tuple[Shard, pa.Table] | None = None
+    for shard in src.shards:
+        t = _read_shard(src, shard, name, columns, encoding, delimiter, hasher)
+        _check_unique(t.column_names, name, shard.label)
         if first is None:
-            first = (f, t)
+            first = (shard, t)
         elif set(t.column_names) != set(first[1].column_names):
             missing = sorted(set(first[1].column_names) - set(t.column_names))
             extra = sorted(set(t.column_names) - set(first[1].column_names))
-            raise InputError(f"{name}: shard {f} has other columns than {first[0].name}"
+            raise InputError(f"{name}: shard {shard.label} has other columns than {first[0].rel.rsplit('/', 1)[-1]}"
                              + (f" (missing {', '.join(missing)})" if missing else "")
                              + (f" (extra {', '.join(extra)})" if extra else "")
                              + "; every shard of a folder must have the same columns")
         else:
             t = t.select(first[1].column_names)
         tables.append(t)
+    if len(tables) == 1:
+        return tables[0]
     schema = tables[0].schema
-    for f, t in zip(files[1:], tables[1:]):
+    for shard, t in zip(src.shards[1:], tables[1:]):
         try:
             schema = pa.unify_schemas([schema, t.schema], promote_options="permissive")
         except (pa.ArrowException, TypeError) as exc:
@@ -257,12 +291,12 @@ def _read_folder(path: pathlib.Path, name: str, columns, encoding, delimiter) ->
                        None)
             detail = (f"column {col!r} is {t.schema.field(col).type} there and {schema.field(col).type} before"
                       if col else _first_line(exc))
-            raise InputError(f"{name}: shard {f} does not match the other shards of {path}: {detail}") from None
+            raise InputError(f"{name}: shard {shard.label} does not match the other shards of {src.label}: "
+                             f"{detail}") from None
     try:
-        table = pa.concat_tables(tables, promote_options="permissive")
+        return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowException, TypeError) as exc:
-        raise InputError(f"{name}: the shards of {path} do not share one schema: {_first_line(exc)}") from None
-    return table, files
+        raise InputError(f"{name}: the shards of {src.label} do not share one schema: {_first_line(exc)}") from None
 
 
 def _compatible(a: pa.DataType, b: pa.DataType) -> bool:
@@ -271,35 +305,6 @@ def _compatible(a: pa.DataType, b: pa.DataType) -> bool:
         return True
     except (pa.ArrowException, TypeError):
         return False
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _read_path(path: pathlib.Path, name: str, columns: list[str] | None = None, encoding: str | None = None,
-               delimiter: str | None = None) -> tuple[pa.Table, list[pathlib.Path]]:
-    if not path.exists():
-        raise InputError(f"{name}: no such file or directory: {path}")
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{name}: file is not readable: {path}")
-    try:
-        if path.is_dir():
-            return _read_folder(path, name, columns, encoding, delimiter)
-        kind = _format_of(path)
-        if kind is not None:
-            return _read_one(kind, path, name, columns, encoding, delimiter), [path]
-    except InputError:
-        raise
-    except UnicodeError as exc:
-        raise InputError(f"{name}: {path} is not {encoding or 'UTF-8'} text ({_first_line(exc)}): pass the file's "
-                         "encoding with --encoding (e.g. --encoding latin-1)") from None
-    except (pa.ArrowException, OSError, ValueError, LookupError) as exc:
-        raise InputError(f"{name}: cannot read {path}: {_first_line(exc)}") from None
-    raise InputError(
-        f"{name}: unsupported file type {path.suffix or path.name!r} "
-        "(expected .parquet, .csv, .tsv, .jsonl, or a folder of shards of one of these)"
-    )
 
 
 def _check_unique(names, name: str, label: str) -> None:
@@ -311,8 +316,6 @@ def _check_unique(names, name: str, label: str) -> None:
         raise InputError(f"{name}: column name {dup[0]!r} appears {seen[dup[0]]} times in {label}"
                          + (f" (also {', '.join(repr(d) for d in dup[1:4])})" if len(dup) > 1 else "")
                          + "; rename the columns so that each name is unique")
-
-
 #: Field-metadata key: how a column was converted at load time (``list->json``, ``decimal->float64``,
 #: ``timestamp[tz=Europe/Paris]->utc``, ``binary->sha256``, ``dictionary->string`` ...).
 CONVERTED_KEY = b"synthproof.converted"
@@ -421,49 +424,18 @@ def _repair_utf8(table: pa.Table) -> pa.Table:
 
 
 def read_jsonl_lines(path: pathlib.Path, name: str, encoding: str = "utf-8") -> pd.DataFrame:
-    """Parse JSON Lines one line at a time (the slow path when pyarrow's reader refuses the file).
+    """Parse a JSON Lines file one line at a time (the slow path when pyarrow's reader refuses it).
 
-    Bytes that are not valid in ``encoding`` are replaced by U+FFFD (the text checks count it); blank
-    lines are skipped; a line that is not a JSON object is an error naming its line number(s), and
-    so is an object that repeats a key.
+    See :func:`synthproof.sources.parse_jsonl_lines`; ``.gz`` and ``.zst`` files are decompressed.
 
     Raises
     ------
     InputError
         Broken lines (the first five line numbers and the count), a repeated key, or no record at all.
     """
-    records, bad, n_lines = [], [], 0
-    repeated: list[str] = []
-
-    def pairs(items):
-        obj = dict(items)
-        if len(obj) != len(items) and not repeated:
-            seen: set[str] = set()
-            repeated.append(next(k for k, _ in items if k in seen or seen.add(k)))
-        return obj
-
-    with path.open("rb") as fh:
-        for n_lines, raw in enumerate(fh, start=1):
-            line = raw.decode(encoding, errors="replace").strip()
-            if not line:
-                continue
-            try:
-                obj = json.loads(line, object_pairs_hook=pairs)
-            except ValueError:
-                obj = None
-            if repeated:
-                raise InputError(f"{name}: {path}: line {n_lines} repeats the key {repeated[0]!r}; "
-                                 "each column name must appear once per record")
-            if not isinstance(obj, dict):
-                bad.append(n_lines)
-                continue
-            records.append(obj)
-    if bad:
-        shown = ", ".join(str(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InputError(f"{name}: {path}: {len(bad)} of {n_lines} lines are not JSON objects (line {shown})")
-    if not records:
-        raise InputError(f"{name}: zero rows in {path}")
-    return pd.DataFrame.from_records(records)
+    path = pathlib.Path(path)
+    with _jsonl_lines(str(path), Shard(str(path), str(path), path.name)) as lines:
+        return sources.parse_jsonl_lines(lines, name, str(path), encoding=encoding)
 
 
 def _frame_to_table(frame: pd.DataFrame) -> pa.Table:
@@ -533,8 +505,10 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
     Parameters
     ----------
     source : str, os.PathLike, pandas.DataFrame or pyarrow.Table
-        A Parquet, CSV/TSV or JSONL file, a folder of shards of one of these formats (read in
-        sorted path order), or an in-memory table. ``scheme://`` paths are refused.
+        A Parquet, CSV/TSV or JSONL (also ``.jsonl.gz``, ``.jsonl.zst``) file, a folder or glob of
+        shards of one of these formats (read in sorted path order), a ``file://``, ``s3://``,
+        ``gs://``, ``hf://`` or ``http(s)://`` URL of such a file, prefix or glob (see
+        :func:`synthproof.sources.resolve`), or an in-memory table.
     name : str
         ``real``, ``synthetic`` or ``holdout`` (used in messages).
     keep : callable, optional
@@ -552,35 +526,40 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
         Column types the audit does not read are converted (see :func:`normalise`); the field
         metadata key :data:`CONVERTED_KEY` says how.
     fingerprint : Fingerprint
-        Content hash (blake2b of the file bytes, or of the Arrow IPC stream for in-memory
-        tables), row and column counts.
+        Content hash (blake2b of the file bytes in shard order, the same for an object in a bucket
+        as for its local copy, or of the Arrow IPC stream for in-memory tables), row and column
+        counts.
 
     Raises
     ------
     InputError
-        Missing, unreadable, corrupt or unsupported file; remote path; file that is not in the
-        given encoding; repeated column name; shards of mixed formats or schemas; zero rows;
-        zero columns.
+        Missing, unreadable, corrupt or unsupported file; missing bucket or key; access denied;
+        unsupported scheme; file that is not in the given encoding; repeated column name; shards
+        of mixed formats or schemas; zero rows; zero columns.
     """
-    check_local(source, name)
     encoding = _check_encoding(encoding)
     delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter) if delimiter is not None else None
     if delimiter is not None and len(delimiter) != 1:
         raise InputError(f"delimiter must be one character, got {delimiter!r} (for a tab pass $'\\t' or 'tab')")
-    all_names = column_names(source, encoding, delimiter) if isinstance(source, (str, os.PathLike)) else None
+    src = resolve(source, name) if isinstance(source, (str, os.PathLike)) else None
+    all_names = None
+    if src is not None:
+        try:
+            all_names = _schema_names(src, encoding, delimiter)
+        except (pa.ArrowException, OSError, ValueError, TypeError, InputError):
+            all_names = None  # the read below says what is wrong
     if all_names is not None:
-        _check_unique(all_names, name, str(source))
+        _check_unique(all_names, name, str(source) if src is None or not src.remote else src.label)
     columns = keep(all_names) if (keep is not None and all_names is not None) else None
+    hasher = _new_hasher() if src is not None and src.remote else None
     if isinstance(source, pa.Table):
         _check_unique(source.column_names, name, "<pyarrow.Table>")
-        table, files, label = source, None, "<pyarrow.Table>"
+        table, label = source, "<pyarrow.Table>"
     elif isinstance(source, pd.DataFrame):
         _check_unique(source.columns, name, "<pandas.DataFrame>")
-        table, files, label = _frame_to_table(source), None, "<pandas.DataFrame>"
-    elif isinstance(source, (str, os.PathLike)):
-        path = pathlib.Path(source)
-        table, files = _read_path(path, name, columns, encoding, delimiter)
-        label = str(path)
+        table, label = _frame_to_table(source), "<pandas.DataFrame>"
+    elif src is not None:
+        table, label = _read_source(src, name, columns, encoding, delimiter, hasher), src.label
     else:
         raise InputError(f"{name}: expected a path, pandas.DataFrame or pyarrow.Table, got {type(source).__name__}")
     _check_unique(table.column_names, name, label)
@@ -592,11 +571,14 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
     n_rows = table.num_rows
     if len(names) == 0:
         raise InputError(f"{name}: no columns in {label}")
-    if table.num_rows == 0 and (table.num_columns or files is None):
+    if table.num_rows == 0 and (table.num_columns or src is None):
         raise InputError(f"{name}: zero rows in {label}")
-    if files and table.num_columns == 0:  # nothing kept: count rows from the metadata
-        n_rows = _read_path(pathlib.Path(source), name, list(names[:1]), encoding, delimiter)[0].num_rows
+    if src is not None and table.num_columns == 0:  # nothing kept: count rows from the metadata
+        n_rows = _read_source(src, name, list(names[:1]), encoding, delimiter).num_rows
         if n_rows == 0:
             raise InputError(f"{name}: zero rows in {label}")
-    digest = _hash_files(files) if files else _hash_table(table)
+    if hasher is not None:
+        digest = "blake2b:" + hasher.hexdigest()
+    else:
+        digest = _hash_files(src.local_paths) if src is not None else _hash_table(table)
     return table, Fingerprint(name, label, digest, n_rows, len(names), names)

@@ -16,9 +16,9 @@ import time
 import numpy as np
 from scipy.stats import binomtest
 
-from synthproof.collapse import collapse_chain
+from synthproof.apps.collapse import collapse_chain
+from synthproof.apps.lineage import Generation, LineageConfig, run_lineage
 from synthproof.datasets import load
-from synthproof.lineage import Generation, LineageConfig, run_lineage
 
 
 def calibrate(runs: int) -> None:

@@ -21,9 +21,9 @@ import time
 import numpy as np
 from scipy.stats import binomtest
 
-from synthproof.checks.provenance.kgw import KGWScheme
-from synthproof.checks.provenance.watermark import load_tokenizer, score_texts
 from synthproof.datasets import load, path
+from synthproof.provenance.kgw import KGWScheme
+from synthproof.provenance.watermark import load_tokenizer, score_texts
 
 
 def scheme() -> KGWScheme:

@@ -18,8 +18,6 @@ MIN_DOCS = 20
 class TextCheck(Check):
     """Base of the text checks: applies when the data has a text column; one comparison per column."""
 
-    merges = False
-
     @staticmethod
     def applicable(data) -> bool:
         return bool(data.by_role("text"))
@@ -49,11 +47,9 @@ class TextCheck(Check):
             extra = dict(extra)
             what = extra.pop("what", f"text column {col!r}")
             prefix = extra.pop("prefix", "")
-            out.append(self.finding(
-                scope=extra.pop("scope", "column"), column=col, value=comp.value, baseline_value=v.baseline_median,
-                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
-                min_effect=comp.min_effect, n_real=n_r, n_synthetic=n_s, status=v.status,
-                reason_code=v.reason_code,
+            out.append(self.judged_finding(
+                v, scope=extra.pop("scope", "column"), column=col, value=comp.value, min_effect=comp.min_effect,
+                n_real=n_r, n_synthetic=n_s,
                 message=prefix + describe(extra.pop("label", label), comp.value, v, comp.min_effect, what),
                 **common, **extra))
         return out
@@ -62,7 +58,7 @@ class TextCheck(Check):
 def text_codes(ctx, col: str) -> dict:
     """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (cached):
     ``{"real": TokenCodes, "synthetic": TokenCodes, "holdout": TokenCodes}`` (holdout when given)."""
-    from synthproof.checks.diversity._text_stats import encode_corpora
+    from synthproof.stats.tokens import encode_corpora
 
     key = f"textcodes:{col}"
     if key not in ctx.cache:

@@ -15,7 +15,7 @@ import pathlib
 import subprocess
 import sys
 
-from synthproof.collapse import collapse_chain
+from synthproof.apps.collapse import collapse_chain
 from synthproof.datasets import load
 
 

@@ -42,7 +42,7 @@ def line_chart(metric: str, rows: list[dict], threshold: float | None) -> dict[s
 
 
 def render_lineage(result, inputs: list[dict]) -> str:
-    """HTML of a :class:`synthproof.lineage.LineageResult`."""
+    """HTML of a :class:`synthproof.apps.lineage.LineageResult`."""
     t = result.table
     charts = []
     for metric in ("tail_retention", "diversity", "drift", "real_share"):

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 from synthproof.checks.bias import _stats
 from synthproof.checks.bias.checks import fairlearn_parity
 from synthproof.checks.bias.groups import infer_sensitive, partitions

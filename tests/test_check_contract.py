@@ -45,6 +45,18 @@ def test_every_check_is_documented_and_tested():
             assert cid in tests.replace(cid + '"', cid), f"{cid} has no dedicated test"
 
 
+def test_every_check_declares_its_computation():
+    from synthproof.check import COMPUTATIONS
+
+    assert set(COMPUTATIONS) == {"mergeable", "sample", "keyed", "whole"}
+    for cid, cls in CHECKS.items():
+        assert getattr(cls, "computation", None) in COMPUTATIONS, cid
+        assert not hasattr(cls, "merges"), f"{cid}: 'merges' is replaced by 'computation'"
+        if "max_rows" in cls.params:  # a row cap means a bounded sample, unless the check says why not
+            assert cls.computation == "sample" or cls.computation_note, cid
+        assert f"computation: {cls.computation} — " in cls.explain(), cid
+
+
 @pytest.mark.parametrize("cid", sorted(CHECKS))
 def test_params_validated_and_round_trip_yaml(cid):
     cls = CHECKS[cid]

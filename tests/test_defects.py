@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 from synthproof.checks.drift._stats import cramers_v_from_table
 
 from .conftest import real_real

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 from synthproof.checks.diversity import _stats
+from synthproof.stats import coverage as category_stats
 
 from .conftest import real_real
 
@@ -82,10 +83,10 @@ def test_tail_retention_definition():
 
 @given(arrays(np.int64, 12, elements=st.integers(0, 50)), arrays(np.int64, 12, elements=st.integers(0, 50)))
 def test_coverage_ranges(a, b):
-    mm = _stats.missing_mass(a, b)
-    cov = _stats.category_coverage(a, b)
+    mm = category_stats.missing_mass(a, b)
+    cov = category_stats.category_coverage(a, b)
     assert 0 <= mm <= 1 and 0 <= cov <= 1
-    assert _stats.missing_mass(a, a) == 0
+    assert category_stats.missing_mass(a, a) == 0
     if (a > 0).any():
         # SDMetrics CategoryCoverage: share of real categories present in synthetic
         assert cov == pytest.approx(len(set(np.nonzero(a)[0]) & set(np.nonzero(b)[0])) / len(np.nonzero(a)[0]))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 
 from .conftest import real_real
 

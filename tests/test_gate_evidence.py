@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import synthproof
-from synthproof.checks.duplication._rows import (duplicate_row_rate, expected_duplicate_rate,
-                                                 leave_one_out_copy_rate)
+from synthproof.checks.duplication._rows import leave_one_out_copy_rate
+from synthproof.stats.duplicates import duplicate_row_rate, expected_duplicate_rate
 
 from .conftest import real_real
 

@@ -314,19 +314,19 @@ def test_corrupt_parquet_shard_is_named(tmp_path, small):
 
 # --- remote paths, render of a foreign table, the Python API ---------------------------------------
 
-@pytest.mark.parametrize("url", ["s3://bucket/key.parquet", "gs://b/k.csv", "hf://datasets/x/y", "https://x.org/d.csv",
-                                 "abfs://c/p"])
-def test_remote_paths_are_refused_clearly(url):
-    with pytest.raises(InputError, match=r"remote paths \(\w+://\.\.\.\) are not supported yet: copy the data "):
+# s3://, gs://, hf:// and http(s):// are read (tests/test_remote_io.py); other schemes are refused.
+@pytest.mark.parametrize("url", ["abfs://c/p", "ftp://x.org/d.csv"])
+def test_unsupported_schemes_are_refused_clearly(url):
+    with pytest.raises(InputError, match=r"unsupported scheme \w+:// in .*: pass a local path"):
         io.load(url, "real")
-    with pytest.raises(InputError, match="not supported yet"):
+    with pytest.raises(InputError, match="unsupported scheme"):
         synthproof.audit(url, pd.DataFrame({"a": [1]}))
 
 
-def test_cli_remote_path_exit_2(tmp_path):
-    line = one_error_line(cli("audit", "--real", "s3://bucket/key", "--synthetic", "s3://bucket/k2",
+def test_cli_unsupported_scheme_exit_2(tmp_path):
+    line = one_error_line(cli("audit", "--real", "abfs://bucket/key", "--synthetic", "abfs://bucket/k2",
                               "--out", str(tmp_path / "out")))
-    assert "aws s3 cp" in line and "s3:/bucket" not in line
+    assert "unsupported scheme abfs://" in line and "abfs:/bucket" not in line
 
 
 def test_render_of_a_foreign_parquet_exits_2(tmp_path):

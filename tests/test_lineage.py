@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthproof.collapse import BigramModel, collapse_chain
+from synthproof.apps.collapse import BigramModel, collapse_chain
+from synthproof.apps.lineage import (Generation, LineageConfig, distinct2, mann_kendall, numeric_tail,
+                                     rare_category_coverage, run_lineage)
 from synthproof.datasets import load
-from synthproof.lineage import (Generation, LineageConfig, distinct2, mann_kendall, numeric_tail,
-                                rare_category_coverage, run_lineage)
 from synthproof.text import words
 
 from .test_signing import run as run_cli

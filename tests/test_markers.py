@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import synthproof
-from synthproof.checks.provenance.markers import KINDS, mixed_script_words, scan, scan_corpus
+from synthproof.provenance.markers import KINDS, mixed_script_words, scan, scan_corpus
 
 from .conftest import real_real
 

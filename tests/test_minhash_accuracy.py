@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthproof.checks.diversity._text_stats import encode_corpora
 from synthproof.checks.duplication import _minhash as MH
 from synthproof.checks.duplication import _text_pairs as P
 from synthproof.datasets import load
+from synthproof.stats.tokens import encode_corpora
 from synthproof.text import words
 
 BUCKETS = [(0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.95)]

@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 
 import synthproof
-from synthproof import defects
-from synthproof.checks.provenance._tags import parse_flag, parse_timestamps
-from synthproof.checks.provenance.sidecar import (
+from synthproof.apps import defects
+from synthproof.provenance.sidecar import (
     FORMAT_VERSION,
     SidecarError,
     default_sidecar_path,
     load_sidecar,
     parse_sidecar,
 )
+from synthproof.provenance.tags import parse_flag, parse_timestamps
 
 from .conftest import real_real
 

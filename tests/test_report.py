@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 import synthproof
-import synthproof.defects
+import synthproof.apps.defects
 from synthproof.reports.html import render_html
 
 GOLDEN = pathlib.Path(__file__).parent / "golden" / "report_small.html"
@@ -62,7 +62,7 @@ def test_golden_report(adult):
         "diversity.category_coverage", "diversity.tail_retention", "provenance.required_fields",
         "drift.sdmetrics_quality")},
         "bias": {"target": "income"}}
-    res = synthproof.audit(real, synthproof.defects.tag_provenance(syn), config=config)
+    res = synthproof.audit(real, synthproof.apps.defects.tag_provenance(syn), config=config)
     manifest = {k: v for k, v in res.manifest.items() if k not in ("platform",)}
     html = _stable(render_html(res.findings, manifest))
     if os.environ.get("SYNTHPROOF_REFRESH_GOLDEN") or not GOLDEN.exists():

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 from synthproof.datasets import load
 
 

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from synthproof.api import audit
-from synthproof.checks.provenance.manifest import (canonical_value, leaf_hash, merkle_root, record_bytes,
-                                                   sorted_root)
 from synthproof.cli import main
+from synthproof.provenance.manifest import (canonical_value, leaf_hash, merkle_root, record_bytes,
+                                            sorted_root)
 
 ONLY = {"suite": "listed", "checks": {"provenance.signature": None}}
 

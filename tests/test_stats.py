@@ -12,6 +12,8 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats.contingency import association
 
 from synthproof.checks.drift import _stats as S
+from synthproof.stats import distances as D
+from synthproof.stats import scale
 
 rng = np.random.default_rng(0)
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
@@ -22,16 +24,16 @@ samples = arrays(np.float64, st.integers(1, 60), elements=finite)
 def test_ks_matches_scipy(seed):
     r = np.random.default_rng(seed)
     x, y = r.normal(size=300), r.normal(0.3, 1.2, size=170)
-    assert S.ks_statistic(x, y) == pytest.approx(stats.ks_2samp(x, y).statistic, abs=1e-12)
+    assert D.ks_statistic(x, y) == pytest.approx(stats.ks_2samp(x, y).statistic, abs=1e-12)
     xi, yi = r.integers(0, 7, 200).astype(float), r.integers(0, 9, 150).astype(float)  # ties
-    assert S.ks_statistic(xi, yi) == pytest.approx(stats.ks_2samp(xi, yi).statistic, abs=1e-12)
+    assert D.ks_statistic(xi, yi) == pytest.approx(stats.ks_2samp(xi, yi).statistic, abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_wasserstein_matches_scipy(seed):
     r = np.random.default_rng(seed)
     x, y = r.exponential(size=250), r.normal(1, 2, size=90)
-    p, q, support = S._joint_counts(x, y)
+    p, q, support = D.joint_counts(x, y)
     assert S.wasserstein_from_counts(p, q, support) == pytest.approx(stats.wasserstein_distance(x, y), rel=1e-9)
     assert S.normalized_wasserstein(x, y) == pytest.approx(stats.wasserstein_distance(x, y) / np.std(x), rel=1e-9)
 
@@ -39,12 +41,12 @@ def test_wasserstein_matches_scipy(seed):
 def test_js_and_tvd_match_references():
     p = np.array([10, 0, 5, 85])
     q = np.array([3, 7, 0, 90])
-    assert S.js_distance_from_counts(p, q) == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2), abs=1e-12)
-    assert S.tvd_from_counts(p, q) == pytest.approx(0.5 * np.abs(p / 100 - q / 100).sum())
+    assert D.js_distance_from_counts(p, q) == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2), abs=1e-12)
+    assert D.tvd_from_counts(p, q) == pytest.approx(0.5 * np.abs(p / 100 - q / 100).sum())
     a = np.array(["a"] * 10 + ["b"] * 5 + [None] * 5, dtype=object)
     b = np.array(["a"] * 5 + ["c"] * 15, dtype=object)
     # categories a, b, c, missing: real (.5, .25, 0, .25) vs synthetic (.25, 0, .75, 0)
-    assert S.total_variation_distance(a, b) == pytest.approx(0.75)
+    assert D.total_variation_distance(a, b) == pytest.approx(0.75)
     ref = jensenshannon([0.5, 0.25, 0, 0.25], [0.25, 0, 0.75, 0], base=2)
     assert S.jensen_shannon_distance(a, b) == pytest.approx(ref)
 
@@ -73,16 +75,16 @@ def test_cramers_v_and_spearman_match_scipy():
 def test_smd():
     x = np.array([0.0, 1.0, 2.0, 3.0])
     assert S.standardized_mean_difference(x, x + 1.0) == pytest.approx(1.0 / np.std(x))
-    assert S.robust_scale(np.ones(5)) == 1.0
+    assert scale.robust_scale(np.ones(5)) == 1.0
 
 
 @pytest.mark.parametrize(
     "fn",
-    [S.ks_statistic, S.normalized_wasserstein, S.population_stability_index, S.total_variation_distance,
+    [D.ks_statistic, S.normalized_wasserstein, S.population_stability_index, D.total_variation_distance,
      S.jensen_shannon_distance],
 )
 def test_quartet_identical_near_far_disjoint(fn):
-    categorical = fn in (S.total_variation_distance, S.jensen_shannon_distance)
+    categorical = fn in (D.total_variation_distance, S.jensen_shannon_distance)
     base = np.random.default_rng(1).normal(size=2000)
     if categorical:  # category frequencies: shift whole categories
         base = np.round(base * 2)
@@ -91,17 +93,17 @@ def test_quartet_identical_near_far_disjoint(fn):
     far = fn(base, base + (4.0 if categorical else 1.0))
     assert identical == pytest.approx(0.0, abs=1e-12)
     assert identical <= near < far
-    if fn in (S.ks_statistic, S.total_variation_distance, S.jensen_shannon_distance):
+    if fn in (D.ks_statistic, D.total_variation_distance, S.jensen_shannon_distance):
         assert fn(base, base + 100.0) == pytest.approx(1.0)  # disjoint supports
 
 
 @given(samples, samples)
 def test_ks_tvd_js_range_and_symmetry(x, y):
-    ks = S.ks_statistic(x, y)
+    ks = D.ks_statistic(x, y)
     assert 0.0 <= ks <= 1.0
-    assert ks == pytest.approx(S.ks_statistic(y, x))
-    p, q, _ = S._joint_counts(x, y)
-    for f in (S.tvd_from_counts, S.js_distance_from_counts):
+    assert ks == pytest.approx(D.ks_statistic(y, x))
+    p, q, _ = D.joint_counts(x, y)
+    for f in (D.tvd_from_counts, D.js_distance_from_counts):
         v = float(f(p, q))
         assert 0.0 <= v <= 1.0 + 1e-12
         assert v == pytest.approx(float(f(q, p)), abs=1e-12)
@@ -109,7 +111,7 @@ def test_ks_tvd_js_range_and_symmetry(x, y):
 
 @given(samples)
 def test_zero_distance_on_identical(x):
-    assert S.ks_statistic(x, x) == 0.0
+    assert D.ks_statistic(x, x) == 0.0
     assert S.normalized_wasserstein(x, x) == pytest.approx(0.0, abs=1e-12)
     assert S.population_stability_index(x, x) == pytest.approx(0.0, abs=1e-12)
 
@@ -117,20 +119,20 @@ def test_zero_distance_on_identical(x):
 def test_count_functions_broadcast_over_splits():
     p = rng.integers(0, 50, size=(7, 12))
     q = rng.integers(0, 50, size=(7, 12))
-    vec = S.ks_from_counts(p, q)
+    vec = D.ks_from_counts(p, q)
     assert vec.shape == (7,)
-    assert vec[3] == pytest.approx(S.ks_from_counts(p[3], q[3]))
+    assert vec[3] == pytest.approx(D.ks_from_counts(p[3], q[3]))
 
 
 def test_errors_on_empty():
     with pytest.raises(ValueError):
-        S.ks_statistic(np.array([np.nan]), np.array([1.0]))
+        D.ks_statistic(np.array([np.nan]), np.array([1.0]))
 
 
 def test_rank_auc_matches_sklearn():
     from sklearn.metrics import roc_auc_score
 
-    from synthproof.checks.drift.detection import rank_auc
+    from synthproof.stats.auc import rank_auc
 
     r = np.random.default_rng(4)
     y = r.integers(0, 2, 400)

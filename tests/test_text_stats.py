@@ -14,6 +14,7 @@ from synthproof.checks.diversity import _text_stats as D
 from synthproof.checks.drift import _text_stats as M
 from synthproof.checks.duplication import _minhash as MH
 from synthproof.checks.duplication import _text_pairs as P
+from synthproof.stats import similarity, tokens
 
 WORDS = st.lists(st.sampled_from(list("abcdefg")), min_size=0, max_size=12)
 
@@ -43,7 +44,7 @@ def test_clean_texts_partitions_the_rows(values):
 
 @given(st.lists(WORDS, min_size=1, max_size=8), st.integers(1, 4))
 def test_vectorised_distinct_n_equals_reference(corpus, n):
-    (codes,) = D.encode_corpora(corpus)
+    (codes,) = tokens.encode_corpora(corpus)
     c, doc = codes.take(np.arange(len(corpus)), codes.codes.size)
     ref = T.distinct_n(corpus, n)
     got = D.distinct_n_codes(c, doc, n)
@@ -52,7 +53,7 @@ def test_vectorised_distinct_n_equals_reference(corpus, n):
 
 @given(st.lists(WORDS, min_size=1, max_size=8), st.integers(0, 40))
 def test_take_tokens_takes_exactly_the_budget(corpus, budget):
-    (codes,) = D.encode_corpora(corpus)
+    (codes,) = tokens.encode_corpora(corpus)
     order = np.arange(len(corpus))[::-1]
     c, doc = codes.take(order, budget)
     expected = T.take_tokens(corpus, order, budget)
@@ -90,7 +91,7 @@ def test_mean_pairwise_cosine_matches_brute_force():
     x = np.random.default_rng(1).normal(size=(30, 5))
     u = x / np.linalg.norm(x, axis=1, keepdims=True)
     s = u @ u.T
-    assert D.mean_pairwise_cosine(x) == pytest.approx((s.sum() - 30) / (30 * 29))
+    assert similarity.mean_pairwise_cosine(x) == pytest.approx((s.sum() - 30) / (30 * 29))
 
 
 def test_mmd_matches_sklearn_rbf_and_permutation_null():
@@ -125,7 +126,7 @@ def test_minhash_signatures_equal_datasketch():
     from datasketch import MinHash
 
     corpus = [["a", "b", "c", "d"], ["a", "b", "c", "e"], [], ["x"]]
-    (codes,) = D.encode_corpora(corpus)
+    (codes,) = tokens.encode_corpora(corpus)
     h, starts = MH.shingle_hashes(codes, 2)
     sig = MH.signatures(h, starts, num_perm=64, seed=1)
     for i in range(len(corpus)):
@@ -151,7 +152,7 @@ def test_near_pairs_find_small_edits_and_not_strangers(fortunes):
         for p in rng.choice(len(d), 2, replace=False):
             d[p] = "zzedit" + str(p)
         edited.append(d)
-    (codes,) = D.encode_corpora(docs + edited)
+    (codes,) = tokens.encode_corpora(docs + edited)
     sig = MH.signatures(*MH.shingle_hashes(codes, 2))
     side = np.arange(len(docs) + len(edited)) >= len(docs)
     pairs, sim = MH.near_pairs(sig, 0.5, side=side)
@@ -174,7 +175,7 @@ def test_pair_rates_against_brute_force():
 
 @given(st.lists(WORDS, min_size=1, max_size=6), st.lists(WORDS, min_size=1, max_size=6), st.integers(1, 3))
 def test_shared_ngram_pairs_against_brute_force(q, r, n):
-    cq, cr = D.encode_corpora(q, r)
+    cq, cr = tokens.encode_corpora(q, r)
     got = P.shared_ngram_pairs(P.doc_ngram_keys(cq, n), P.doc_ngram_keys(cr, n))
     expected = {(i, j) for i, a in enumerate(q) for j, b in enumerate(r) if set(T.ngrams(a, n)) & set(T.ngrams(b, n))}
     assert set(map(tuple, got.tolist())) == expected

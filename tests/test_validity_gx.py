@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import synthproof
-from synthproof import defects
+from synthproof.apps import defects
 from synthproof.datasets import load
 from synthproof.checks.validity import _suite
 from synthproof.checks.validity.gx import (

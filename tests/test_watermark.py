@@ -15,8 +15,8 @@ from scipy.stats import false_discovery_control, norm
 from transformers import PretrainedConfig, WatermarkDetector, WatermarkingConfig
 
 from synthproof.api import audit
-from synthproof.checks.provenance.kgw import KGWScheme, benjamini_hochberg, p_value, score_token_ids, z_score
-from synthproof.checks.provenance.watermark import load_tokenizer, score_texts
+from synthproof.provenance.kgw import KGWScheme, benjamini_hochberg, p_value, score_token_ids, z_score
+from synthproof.provenance.watermark import load_tokenizer, score_texts
 from synthproof.datasets import load, path
 
 ONLY = {"suite": "listed", "checks": {"provenance.kgw_watermark": None}}

@@ -19,7 +19,7 @@ from synthproof.context import label_is_public
 from synthproof.encode import permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
-from synthproof.checks.drift import _stats as drift_stats
+from synthproof.stats.distances import ks_from_counts, tvd_from_counts
 
 from . import _stats
 from .groups import Partition, infer_sensitive, infer_text_groups, partitions
@@ -117,6 +117,7 @@ class Representation(_SubgroupCheck):
     id = "bias.representation"
     summary = "Subgroup representation ratio (synthetic share / real share) for sensitive columns and intersections."
     metric = "abs_log_representation_ratio"
+    computation = "mergeable"
     goal = "minimize (|ln ratio|; ratio 1 is faithful)"
     value_range = "[0, inf)"
     source = ("share ratio as in Aequitas' group size ratio (Saleiro et al. 2018); calibrated on real/real "
@@ -188,11 +189,9 @@ class Representation(_SubgroupCheck):
             rs, ss = rc[g] / nr, sc[g] / max(ns, 1)
             ratio = ss / rs
             kind = "under-represented" if ratio < 1 else "over-represented" if ratio > 1 else "as real"
-            findings.append(self.finding(
-                scope="subgroup", subgroup=name, column="|".join(part.columns), value=value,
-                baseline_value=v.baseline_median, threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high,
-                p_value=v.p_value, min_effect=self.min_effect, n_real=int(nr), n_synthetic=int(m),
-                status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="subgroup", subgroup=name, column="|".join(part.columns), value=value, n_real=int(nr),
+                n_synthetic=int(m),
                 evidence={"real_share": round(float(rs), 6), "synthetic_share": round(float(ss), 6),
                           "ratio": round(float(ratio), 6), "real_count": int(rc[g]), "synthetic_count": int(sc[g])},
                 message=f"subgroup {name}: real share {fmt(rs)}, synthetic share {fmt(ss)}, representation ratio "
@@ -240,6 +239,7 @@ class SubgroupDrift(_SubgroupCheck):
     id = "bias.subgroup_drift"
     summary = "KS (numeric) or TVD (categorical) of every column within every subgroup, real vs synthetic."
     metric = "subgroup_drift"
+    computation = "mergeable"
     source = "Kolmogorov 1933 / Smirnov 1948 and total variation distance, per subgroup; SDMetrics KSComplement/TVComplement"
     params = {
         "min_effect": Param("float", 0.1, "minimum within-subgroup KS or TVD worth failing", low=0.0),
@@ -250,7 +250,7 @@ class SubgroupDrift(_SubgroupCheck):
     def _compare(self, ctx, item) -> tuple:
         name, col, kind, p_r, p_s = item
         rng = ctx.rng(f"{self.id}:{name}:{col}")
-        stat = drift_stats.ks_from_counts if kind == "ks" else drift_stats.tvd_from_counts
+        stat = ks_from_counts if kind == "ks" else tvd_from_counts
         sp = split_counts(p_r, p_s, self.n_splits, rng)
         pa_, pb_ = permutation_counts(p_r, p_s, self.n_splits, rng)
         return float(np.median(stat(sp.A, sp.S))), stat(sp.A, sp.B), stat(pa_, pb_), sp.m
@@ -306,11 +306,9 @@ class SubgroupDrift(_SubgroupCheck):
                     continue
                 shown += 1
             label = "KS statistic" if kind == "ks" else "TVD"
-            findings.append(self.finding(
-                scope="subgroup", subgroup=name, column=col, metric="ks_statistic" if kind == "ks" else
-                "total_variation_distance", value=value, baseline_value=v.baseline_median, threshold=v.threshold,
-                ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=n_r,
-                n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="subgroup", subgroup=name, column=col, metric="ks_statistic" if kind == "ks" else
+                "total_variation_distance", value=value, n_real=n_r, n_synthetic=m,
                 message=describe(label, value, v, self.min_effect, f"column {col!r} within subgroup {name}")))
         listed = sum(1 for f in findings if f.scope == "subgroup" and f.status != "skipped")
         if len(items) > listed:
@@ -412,6 +410,7 @@ class OutcomeParity(_SubgroupCheck):
     id = "bias.outcome_parity"
     summary = "Change of the demographic-parity difference of the target across subgroups (bias amplification)."
     metric = "demographic_parity_difference_change"
+    computation = "mergeable"
     source = "fairlearn MetricFrame / demographic_parity_difference & _ratio (Bird et al. 2020); Dwork et al. 2012"
     params = {
         "min_effect": Param("float", 0.05, "minimum change of the parity difference worth failing", low=0.0, high=1.0),
@@ -471,11 +470,8 @@ class OutcomeParity(_SubgroupCheck):
                                "synthetic_rate": round(by_s[i], 6) if i in by_s else None,
                                "real_count": int(tr[i].sum()), "synthetic_count": int(ts[i].sum())})
             amplified = ("amplified" if d_s > d_r else "reduced") if np.isfinite(d_s) else "not measurable"
-            findings.append(self.finding(
-                scope="column", column=where, value=value, baseline_value=v.baseline_median,
-                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
-                min_effect=self.min_effect, n_real=int(tr.sum()), n_synthetic=int(m), status=v.status,
-                reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="column", column=where, value=value, n_real=int(tr.sum()), n_synthetic=int(m),
                 evidence={"target": col, "real_dpd": _round(d_r), "synthetic_dpd": _round(d_s),
                           "real_ratio": _round(q_r), "synthetic_ratio": _round(q_s),
                           "groups": groups},
@@ -533,7 +529,7 @@ class SubgroupUtility(_SubgroupCheck):
     metric = "tstr_auc_gap"
     unit = "AUC points"
     value_range = "[-1, 1]"
-    merges = False
+    computation = "sample"
     needs_holdout = True
     source = "Esteban et al. 2017 (TSTR); Jordon et al. 2022 'Synthetic data: what, why and how?'; sklearn roc_auc_score"
     params = {
@@ -626,11 +622,9 @@ class SubgroupUtility(_SubgroupCheck):
         for j, ((name, where, _, n_g), v) in enumerate(zip(scored, verdicts)):
             a_r, a_s = float(np.median(trtr[:, j])), float(np.median(tstr[:, j]))
             what = "all holdout rows" if where is None else f"subgroup {name}"
-            findings.append(self.finding(
-                scope="dataset" if where is None else "subgroup", subgroup=None if where is None else name,
-                column=where, value=float(values[j]), baseline_value=v.baseline_median, threshold=v.threshold,
-                ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=m,
-                n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="dataset" if where is None else "subgroup", subgroup=None if where is None else name,
+                column=where, value=float(values[j]), n_real=m, n_synthetic=m,
                 evidence={"trtr_auc": round(a_r, 6), "tstr_auc": round(a_s, 6), "holdout_rows": int(n_g)},
                 message=f"{what}: ROC AUC for {col}={positive} trained on real {fmt(a_r)}, on synthetic "
                         f"{fmt(a_s)} ({n_g} holdout rows). "

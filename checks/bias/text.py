@@ -24,9 +24,9 @@ import numpy as np
 from synthproof.calibration import Comparison
 from synthproof.check import Param, register
 from synthproof.checks._text import TextCheck
-from synthproof.checks.diversity._text_stats import mean_pairwise_cosine
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.stats.similarity import mean_pairwise_cosine
 
 from .checks import group_name, subgroup_partitions
 
@@ -53,6 +53,7 @@ class TextSubgroupDrift(TextCheck):
     family = "bias"
     summary = "Per subgroup (topic, language, template, sensitive columns): embedding centroid shift and self-similarity."
     metric = "centroid_shift"
+    computation = "sample"
     value_range = "[0, 4]"
     source = "linear-kernel MMD² (Gretton et al. 2012) and mean pairwise cosine per group; bias family partitions"
     params = {

@@ -11,9 +11,12 @@ import numpy as np
 
 from synthproof.calibration import Comparison, RateNull, describe, fmt, judge
 from synthproof.check import Check, Param, register
+from synthproof.checks._duplicates import duplicate_rates, null_rates, row_hashes
 from synthproof.encode import permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.stats.coverage import category_coverage, missing_mass
+from synthproof.stats.features import distance_features
 
 from . import _stats
 
@@ -39,6 +42,7 @@ class CategoryCoverage(Check):
     family = "diversity"
     summary = "Real category mass (and share of categories) missing from the synthetic data, per categorical column."
     metric = "missing_category_mass"
+    computation = "mergeable"
     source = "SDMetrics CategoryCoverage (share of categories); mass-weighted variant calibrated on real/real splits"
     params = {
         "min_effect": Param("float", 0.01, "minimum real mass in missing categories worth failing", low=0.0, high=1.0),
@@ -52,9 +56,9 @@ class CategoryCoverage(Check):
         rng = ctx.rng(f"{self.id}:{col}")
         sp = split_counts(p_r, p_s, self.n_splits, rng)
         pa_, pb_ = permutation_counts(p_r, p_s, self.n_splits, rng)
-        value = float(np.median(_stats.missing_mass(sp.A, sp.S)))
-        return (value, _stats.missing_mass(sp.A, sp.B), _stats.missing_mass(pa_, pb_), sp.m,
-                float(_stats.category_coverage(p_r, p_s)), float(1 - _stats.missing_mass(p_r, p_s)),
+        value = float(np.median(missing_mass(sp.A, sp.S)))
+        return (value, missing_mass(sp.A, sp.B), missing_mass(pa_, pb_), sp.m,
+                float(category_coverage(p_r, p_s)), float(1 - missing_mass(p_r, p_s)),
                 int((p_r > 0).sum()), int(p_r.sum()))
 
     def run(self, ctx) -> list[Finding]:
@@ -75,11 +79,8 @@ class CategoryCoverage(Check):
                          ctx.alpha, ctx.fdr_q)
         for col, (matched, _, _, m, cov, mass, n_cat, n_r), v in zip(todo, results, verdicts):
             value = 1.0 - mass  # the real mass missing from ALL synthetic rows (the statistic on the full data)
-            findings.append(self.finding(
-                scope="column", column=col, value=value, matched_value=matched, baseline_value=v.baseline_median,
-                threshold=v.threshold,
-                ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=n_r,
-                n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="column", column=col, value=value, matched_value=matched, n_real=n_r, n_synthetic=m,
                 evidence={"category_coverage": round(cov, 6), "mass_coverage": round(mass, 6), "real_categories": n_cat},
                 message=f"column {col!r}: synthetic data has {fmt(cov)} of the {n_cat} real categories, "
                         f"{fmt(mass)} of the real mass. "
@@ -109,7 +110,7 @@ class TailRetention(Check):
     metric = "tail_loss"
     goal = "minimize (1 - tail retention)"
     value_range = "(-inf, 1]"
-    merges = False
+    computation = "sample"
     source = "Shumailov et al. 2024 (tails vanish first in model collapse); SDMetrics RangeCoverage"
     params = {
         "min_effect": Param("float", 0.5, "minimum tail loss (1 - retention) worth failing", low=0.0, high=1.0),
@@ -215,11 +216,9 @@ class TailRetention(Check):
                 ev.update(self._coverage(ctx, col))
                 extra = (f" Real mass beyond the synthetic 1st/99th percentiles {fmt(ev['real_mass_beyond_synthetic'])}"
                          f" (0.02 is faithful); range coverage {fmt(ev['range_coverage'])}.")
-            findings.append(self.finding(
-                scope="column" if col else "dataset", column=col, value=value, matched_value=matched,
-                baseline_value=v.baseline_median, threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high,
-                p_value=v.p_value, min_effect=self.min_effect, n_real=nr_s - m, n_synthetic=m, status=v.status,
-                reason_code=v.reason_code, evidence=ev,
+            findings.append(self.judged_finding(
+                v, scope="column" if col else "dataset", column=col, value=value, matched_value=matched,
+                n_real=nr_s - m, n_synthetic=m, evidence=ev,
                 message=f"{what}: tail retention {fmt(1 - value)} on the full data, {fmt(1 - matched)} at the "
                         f"matched size of {m} rows (1 is faithful). "
                         + describe("Tail loss", matched, v, self.min_effect, "it") + extra))
@@ -310,6 +309,7 @@ class UniqueRows(Check):
     family = "diversity"
     summary = "Unique-row ratio of the synthetic data vs real at equal size (warns; duplication.exact_duplicates gates)."
     metric = "unique_row_deficit"
+    computation = "keyed"
     goal = "minimize (real minus synthetic unique-row ratio)"
     default_severity = "warn"
     source = "distinct rows / rows; canonical hashing as duplication.exact_duplicates"
@@ -319,19 +319,14 @@ class UniqueRows(Check):
     }
 
     def run(self, ctx) -> list[Finding]:
-        from synthproof.checks.duplication.checks import _hashes, duplicate_rates
-
-        from synthproof.checks.duplication.checks import _null_rates
-
-        hr, hs = _hashes(ctx)
+        hr, hs = row_hashes(ctx)
         full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
         null = RateNull(null_rate, m, floor=floor)
-        (v,) = judge([Comparison(matched, _null_rates(null), self.min_effect, dist=null)], ctx.alpha, ctx.fdr_q)
-        return [self.finding(
-            scope="dataset", value=full - null_rate, matched_value=matched - null_rate, baseline_value=0.0,
+        (v,) = judge([Comparison(matched, null_rates(null), self.min_effect, dist=null)], ctx.alpha, ctx.fdr_q)
+        return [self.judged_finding(
+            v, scope="dataset", value=full - null_rate, matched_value=matched - null_rate, baseline_value=0.0,
             threshold=v.threshold - null_rate, ci_low=v.ci_low - null_rate, ci_high=v.ci_high - null_rate,
-            p_value=v.p_value, min_effect=self.min_effect, n_real=len(hr), n_synthetic=m, status=v.status,
-            reason_code=v.reason_code,
+            n_real=len(hr), n_synthetic=m,
             evidence={"synthetic_unique_ratio": round(1 - full, 6), "real_unique_ratio": round(1 - null_rate, 6)},
             message=f"unique-row ratio {fmt(1 - full)} in {len(hs)} synthetic rows vs {fmt(1 - null_rate)} expected "
                     f"of {m} real rows. " + describe("Duplicate-row rate", matched, v, self.min_effect, "it"))]
@@ -362,7 +357,7 @@ class PRDC(Check):
     metric = "prdc_deficit"
     goal = "minimize (1 - metric)"
     value_range = "(-inf, 1]"
-    merges = False
+    computation = "sample"
     source = ("Kynkäänniemi et al. 2019 (NeurIPS); Naeem et al. 2020 (ICML); equals the prdc reference "
               "implementation except on ties: a point on a ball's boundary is inside here (<=, 1e-9 tolerance, so "
               "identical sets give 1), outside in prdc (<)")
@@ -375,8 +370,6 @@ class PRDC(Check):
 
     def run(self, ctx) -> list[Finding]:
         from sklearn.metrics import pairwise_distances
-
-        from synthproof.checks.duplication._rows import distance_features
 
         cols = ctx.data.features
         if not cols:
@@ -418,10 +411,8 @@ class PRDC(Check):
                           for j in range(4)], ctx.alpha, ctx.fdr_q)
         findings = []
         for j, (name, v) in enumerate(zip(names, verdicts)):
-            findings.append(self.finding(
-                scope="dataset", metric=f"{name}_deficit", value=float(values[j]), baseline_value=v.baseline_median,
-                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
-                min_effect=self.min_effect, n_real=m, n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="dataset", metric=f"{name}_deficit", value=float(values[j]), n_real=m, n_synthetic=m,
                 evidence={"metric": name, "synthetic": round(1 - float(values[j]), 6),
                           "real": round(1 - v.baseline_median, 6)},
                 message=f"{name} {fmt(1 - values[j])} for synthetic vs {fmt(1 - v.baseline_median)} for real "

@@ -16,6 +16,7 @@ from synthproof.calibration import Comparison, fmt
 from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck, text_codes
 from synthproof.findings import Finding
+from synthproof.stats.similarity import mean_pairwise_cosine
 from synthproof.text import compression_ratio, repetition_rate
 
 from . import _stats, _text_stats
@@ -53,6 +54,7 @@ class TextDistinctN(_SplitCheck):
     id = "diversity.text_distinct_n"
     summary = "distinct-n (n = 1..4) at equal token counts, as relative loss against real."
     metric = "distinct_n_loss"
+    computation = "sample"
     goal = "minimize (1 - synthetic/real distinct-n)"
     value_range = "(-inf, 1]"
     label = "distinct-n loss"
@@ -108,6 +110,7 @@ class TextCompressionRatio(_SplitCheck):
     id = "diversity.text_compression"
     summary = "gzip compression ratio at equal byte counts, as relative excess over real."
     metric = "compression_ratio_excess"
+    computation = "sample"
     goal = "minimize (synthetic/real compression ratio - 1)"
     value_range = "(-1, inf)"
     label = "compression-ratio excess"
@@ -153,6 +156,8 @@ class TextRepetition(_SplitCheck):
     id = "diversity.text_repetition"
     summary = "Within-document n-gram repetition (seq-rep-3), mean over documents, vs real."
     metric = "repetition_excess"
+    computation = "mergeable"
+    computation_note = "one seq-rep value per document; the equal-size draws take them from every document"
     goal = "minimize (synthetic - real mean seq-rep-n)"
     value_range = "[-1, 1]"
     label = "repetition excess"
@@ -188,6 +193,7 @@ class _EmbeddingSplitCheck(_SplitCheck):
     give the per-sample ``score`` and ``compare`` (the loss of a sample's score against the reference's)."""
 
     needs_embeddings = True
+    computation = "sample"
     name = ""
 
     @staticmethod
@@ -239,7 +245,7 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
         "max_docs": Param("int", 5000, "documents per sample", low=MIN_DOCS),
         "n_splits": _SPLITS,
     }
-    score = staticmethod(_text_stats.mean_pairwise_cosine)
+    score = staticmethod(mean_pairwise_cosine)
 
     @staticmethod
     def compare(ref: float, other: float) -> float:

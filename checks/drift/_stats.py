@@ -2,7 +2,9 @@
 
 Every count-based function takes count vectors over a shared, ordered support and broadcasts over
 leading axes, so ``R`` seeded splits are scored in one call (shape ``(R, k)``). The array-based
-functions are the public reference forms and are tested against scipy.
+functions are the public reference forms and are tested against scipy. The distances other
+families use too (KS, TVD and JS from counts, their sample forms, the robust scale) are in
+:mod:`synthproof.stats.distances` and :mod:`synthproof.stats.scale`.
 
 Direction: every statistic here is a distance or an absolute difference — 0 means identical
 distributions and **larger is worse**.
@@ -12,58 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthproof.stats.distances import category_keys, joint_counts, js_distance_from_counts, shares
+from synthproof.stats.scale import robust_scale
+
 _EPS_PSI = 1e-4
-
-
-def _norm(counts: np.ndarray) -> np.ndarray:
-    counts = np.asarray(counts, dtype=float)
-    total = counts.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, counts / np.where(total > 0, total, 1.0), 0.0)
-
-
-def ks_from_counts(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Two-sample Kolmogorov–Smirnov statistic from counts over ordered bins.
-
-    Parameters
-    ----------
-    p, q : ndarray of shape (..., k)
-        Counts of the two samples over the same ordered support (missing values excluded).
-
-    Returns
-    -------
-    ndarray of shape (...)
-        ``sup |F_p - F_q|`` in [0, 1]; exact for data whose distinct values are the bins.
-
-    References
-    ----------
-    Kolmogorov (1933), Smirnov (1948); equals ``scipy.stats.ks_2samp(x, y).statistic``.
-    """
-    d = np.max(np.abs(np.cumsum(_norm(p), axis=-1) - np.cumsum(_norm(q), axis=-1)), axis=-1)
-    return np.clip(d, 0.0, 1.0)
-
-
-def tvd_from_counts(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Total variation distance ``0.5 * sum |p_i - q_i|`` in [0, 1] from counts of shape (..., k).
-
-    Source: SDMetrics ``TVComplement`` is ``1 - TVD``.
-    """
-    return 0.5 * np.sum(np.abs(_norm(p) - _norm(q)), axis=-1)
-
-
-def js_distance_from_counts(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Jensen–Shannon distance (base 2, range [0, 1]) from counts of shape (..., k).
-
-    The square root of the Jensen–Shannon divergence (Lin 1991; Endres & Schindelin 2003); equals
-    ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
-    """
-    a, b = _norm(p), _norm(q)
-    m = 0.5 * (a + b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ka = np.where(a > 0, a * np.log2(np.where(a > 0, a, 1.0) / np.where(m > 0, m, 1.0)), 0.0)
-        kb = np.where(b > 0, b * np.log2(np.where(b > 0, b, 1.0) / np.where(m > 0, m, 1.0)), 0.0)
-    js = 0.5 * ka.sum(axis=-1) + 0.5 * kb.sum(axis=-1)
-    return np.sqrt(np.clip(js, 0.0, 1.0))
 
 
 def psi_from_counts(p: np.ndarray, q: np.ndarray, eps: float = _EPS_PSI) -> np.ndarray:
@@ -83,8 +37,8 @@ def psi_from_counts(p: np.ndarray, q: np.ndarray, eps: float = _EPS_PSI) -> np.n
     ndarray of shape (...), in [0, inf); 0 when identical. Source: Yurdakul (2018), "Statistical
     properties of population stability index".
     """
-    a = np.maximum(_norm(p), eps)
-    b = np.maximum(_norm(q), eps)
+    a = np.maximum(shares(p), eps)
+    b = np.maximum(shares(q), eps)
     return np.sum((b - a) * np.log(b / a), axis=-1)
 
 
@@ -106,50 +60,19 @@ def wasserstein_from_counts(p: np.ndarray, q: np.ndarray, support: np.ndarray) -
     support = np.asarray(support, dtype=float)
     if support.size < 2:
         return np.zeros(np.broadcast_shapes(np.shape(p)[:-1], np.shape(q)[:-1]))
-    diff = np.abs(np.cumsum(_norm(p), axis=-1) - np.cumsum(_norm(q), axis=-1))[..., :-1]
+    diff = np.abs(np.cumsum(shares(p), axis=-1) - np.cumsum(shares(q), axis=-1))[..., :-1]
     return np.sum(diff * np.diff(support), axis=-1)
 
 
 def mean_from_counts(p: np.ndarray, support: np.ndarray) -> np.ndarray:
     """Mean of a distribution given counts over ``support`` (shape (..., k))."""
-    return np.sum(_norm(p) * np.asarray(support, dtype=float), axis=-1)
-
-
-def ks_statistic(real: np.ndarray, synthetic: np.ndarray) -> float:
-    """Two-sample KS statistic of two numeric samples (NaN dropped); ``scipy.stats.ks_2samp``.
-
-    Parameters
-    ----------
-    real, synthetic : array-like of shape (n,) and (m,)
-
-    Returns
-    -------
-    float in [0, 1]; 0 for identical empirical distributions.
-
-    Raises
-    ------
-    ValueError
-        If either sample has no finite value.
-    """
-    p, q, _ = _joint_counts(real, synthetic)
-    return float(ks_from_counts(p, q))
-
-
-def total_variation_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
-    """TVD between the category frequencies of two samples (missing values form a category)."""
-    cats, inv = np.unique(
-        np.concatenate([_as_key(real), _as_key(synthetic)]), return_inverse=True
-    )
-    n = len(real)
-    p = np.bincount(inv[:n], minlength=cats.size)
-    q = np.bincount(inv[n:], minlength=cats.size)
-    return float(tvd_from_counts(p, q))
+    return np.sum(shares(p) * np.asarray(support, dtype=float), axis=-1)
 
 
 def jensen_shannon_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
     """JS distance (base 2, [0, 1]) between the category frequencies of two samples."""
     cats, inv = np.unique(
-        np.concatenate([_as_key(real), _as_key(synthetic)]), return_inverse=True
+        np.concatenate([category_keys(real), category_keys(synthetic)]), return_inverse=True
     )
     n = len(real)
     return float(
@@ -264,7 +187,7 @@ def normalized_wasserstein(real: np.ndarray, synthetic: np.ndarray) -> float:
     Returns a unitless float in [0, inf): "how many real SDs of mass must move". If both the SD
     and IQR are 0 (a constant real column) the raw W1 is returned.
     """
-    p, q, support = _joint_counts(real, synthetic)
+    p, q, support = joint_counts(real, synthetic)
     r = np.asarray(real, dtype=float)
     return float(wasserstein_from_counts(p, q, support) / robust_scale(r[np.isfinite(r)]))
 
@@ -279,18 +202,6 @@ def standardized_mean_difference(real: np.ndarray, synthetic: np.ndarray) -> flo
     s = np.asarray(synthetic, dtype=float)
     r, s = r[np.isfinite(r)], s[np.isfinite(s)]
     return float((s.mean() - r.mean()) / robust_scale(r))
-
-
-def robust_scale(x: np.ndarray) -> float:
-    """Population SD of ``x``; the IQR if the SD is 0; 1.0 if both are 0 (constant data)."""
-    x = np.asarray(x, dtype=float)
-    if x.size == 0:
-        return 1.0
-    sd = float(np.std(x))
-    if sd > 0:
-        return sd
-    q75, q25 = np.quantile(x, [0.75, 0.25])
-    return float(q75 - q25) or 1.0
 
 
 def cramers_v_from_table(t: np.ndarray, k: int | None = None) -> np.ndarray:
@@ -382,29 +293,3 @@ def spearman_from_table(t: np.ndarray) -> np.ndarray:
     denom = np.sqrt(va * vb)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(denom > 0, cov / np.where(denom > 0, denom, 1.0), 0.0)
-
-
-def _as_key(x: np.ndarray) -> np.ndarray:
-    arr = np.asarray(x, dtype=object)
-    return np.array(["\x00<missing>" if _isna(v) else str(v) for v in arr], dtype=object)
-
-
-def _isna(v: object) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(v != v)
-    except (TypeError, ValueError):
-        return False
-
-
-def _joint_counts(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r = np.asarray(real, dtype=float)
-    s = np.asarray(synthetic, dtype=float)
-    r, s = r[np.isfinite(r)], s[np.isfinite(s)]
-    if r.size == 0 or s.size == 0:
-        raise ValueError("both samples need at least one finite value")
-    support, inv = np.unique(np.concatenate([r, s]), return_inverse=True)
-    p = np.bincount(inv[: r.size], minlength=support.size)
-    q = np.bincount(inv[r.size:], minlength=support.size)
-    return p, q, support

@@ -21,6 +21,7 @@ from synthproof.context import label_is_public
 from synthproof.encode import ColumnCounts, permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.stats import distances
 
 from . import _stats
 
@@ -65,6 +66,7 @@ class CountDriftCheck(Check):
     """Shared machinery: one statistic per applicable column, R splits, :func:`judge`."""
 
     family = "drift"
+    computation = "mergeable"
     roles: ClassVar[tuple[str, ...]] = ("numeric", "datetime")
     null: ClassVar[str] = "gamma"
     label: ClassVar[str] = ""
@@ -103,12 +105,8 @@ class CountDriftCheck(Check):
         comparisons = [Comparison(mv, b, self.min_effect, self.null, dist=self.exact_null(b, m), permutation=pm)
                        for _, _, _, mv, b, pm, _, m in todo]
         for (col, cc, value, matched, _, _, n_r, m), verdict in zip(todo, judge(comparisons, ctx.alpha, ctx.fdr_q)):
-            findings.append(self.finding(
-                scope="column", column=col, value=value, matched_value=matched,
-                baseline_value=verdict.baseline_median,
-                threshold=verdict.threshold, ci_low=verdict.ci_low, ci_high=verdict.ci_high,
-                p_value=verdict.p_value, min_effect=self.min_effect, n_real=n_r, n_synthetic=m,
-                status=verdict.status, reason_code=verdict.reason_code,
+            findings.append(self.judged_finding(
+                verdict, scope="column", column=col, value=value, matched_value=matched, n_real=n_r, n_synthetic=m,
                 message=describe(self.label, value, verdict, self.min_effect, f"column {col!r}",
                                  matched=matched, m=m),
                 evidence=chart_evidence(cc, ctx.show_values) if self.evidence else None,
@@ -161,12 +159,12 @@ class KSDrift(CountDriftCheck):
     params = {"min_effect": _min_effect(0.05, "minimum KS difference worth failing"), "n_splits": _N_SPLITS}
 
     def statistic(self, cc, p, q):
-        return _stats.ks_from_counts(p, q)
+        return distances.ks_from_counts(p, q)
 
     def full_value(self, ctx, col, cc):
         if cc.exact:
             return super().full_value(ctx, col, cc)
-        return _stats.ks_statistic(*self.values(ctx, col))
+        return distances.ks_statistic(*self.values(ctx, col))
 
 
 @register
@@ -268,7 +266,7 @@ class JensenShannonDrift(CountDriftCheck):
         return _deciles(cc, counts)
 
     def statistic(self, cc, p, q):
-        return _stats.js_distance_from_counts(p, q)
+        return distances.js_distance_from_counts(p, q)
 
     def full_value(self, ctx, col, cc):
         if cc.kind != "numeric" or cc.exact:
@@ -294,7 +292,7 @@ class TVDrift(CountDriftCheck):
         return counts
 
     def statistic(self, cc, p, q):
-        return _stats.tvd_from_counts(p, q)
+        return distances.tvd_from_counts(p, q)
 
 
 @register
@@ -344,6 +342,7 @@ class CategoryMissing(Check):
     family = "drift"
     summary = "Real categories missing from the synthetic data although their real share makes absence improbable."
     metric = "absent_category_real_share"
+    computation = "mergeable"
     value_range = "[0, 1]"
     source = "exact permutation (hypergeometric) probability that every occurrence is real"
     params = {"min_effect": _min_effect(0.005, "minimum real share of an absent category worth failing")}

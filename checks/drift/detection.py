@@ -18,7 +18,6 @@ References: Lopez-Paz & Oquab (2017), "Revisiting classifier two-sample tests", 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from synthproof.calibration import Comparison, describe, judge
 from synthproof.check import Check, Param, register
@@ -26,6 +25,7 @@ from synthproof.context import _values
 from synthproof.encode import category_codes
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.stats.auc import permutation_auc_null, rank_auc
 
 _MAX_CAT = 250
 
@@ -48,44 +48,6 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
     return np.column_stack(xr), np.column_stack(xs), cat
 
 
-def rankdata(x: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based, ties share their mean rank), as ``scipy.stats.rankdata``."""
-    return pd.Series(x).rank(method="average").to_numpy()
-
-
-def rank_auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """ROC AUC of ``scores`` for ``labels`` (1 = positive) via the Mann–Whitney rank sum; ties count 1/2.
-
-    Equals ``sklearn.metrics.roc_auc_score(labels, scores)``.
-    """
-    ranks = rankdata(scores)
-    n1 = int(labels.sum())
-    n0 = labels.size - n1
-    return float((ranks[labels == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
-
-
-def permutation_auc_null(scores: np.ndarray, labels: np.ndarray, folds: np.ndarray, n_perm: int,
-                         rng: np.random.Generator) -> np.ndarray:
-    """AUCs of ``scores`` under ``n_perm`` label permutations within each fold, shape (n_perm,).
-
-    Parameters
-    ----------
-    scores : ndarray of shape (n,)
-    labels : ndarray of {0, 1}, shape (n,)
-    folds : ndarray of int, shape (n,)
-    """
-    ranks = rankdata(scores)
-    n1 = int(labels.sum())
-    n0 = labels.size - n1
-    total = np.zeros(n_perm)
-    for f in np.unique(folds):
-        idx = np.nonzero(folds == f)[0]
-        lab = np.broadcast_to(labels[idx], (n_perm, idx.size))
-        perm = rng.permuted(lab, axis=1)
-        total += perm @ ranks[idx]
-    return (total - n1 * (n1 + 1) / 2.0) / (n1 * n0)
-
-
 @register
 class DetectionAUC(Check):
     id = "drift.detection_auc"
@@ -95,7 +57,7 @@ class DetectionAUC(Check):
     metric = "detection_auc"
     goal = "minimize (0.5 = indistinguishable)"
     value_range = "[0, 1]"
-    merges = False
+    computation = "sample"
     source = "Lopez-Paz & Oquab 2017 (C2ST); sklearn HistGradientBoostingClassifier, roc_auc_score"
     params = {
         "min_effect": Param("float", 0.05, "minimum AUC above the real/real median worth failing", low=0.0, high=0.5),
@@ -139,9 +101,7 @@ class DetectionAUC(Check):
         auc = rank_auc(scores, y)
         null = permutation_auc_null(scores, y, folds, self.n_permutations, rng)
         (v,) = judge([Comparison(auc, null, self.min_effect, null="normal")], ctx.alpha, ctx.fdr_q)
-        return [self.finding(
-            scope="dataset", value=auc, baseline_value=v.baseline_median, threshold=v.threshold, ci_low=v.ci_low,
-            ci_high=v.ci_high, p_value=v.p_value, min_effect=self.min_effect, n_real=m, n_synthetic=m,
-            status=v.status, reason_code=v.reason_code,
+        return [self.judged_finding(
+            v, scope="dataset", value=auc, n_real=m, n_synthetic=m,
             message=describe("Detection AUC", auc, v, self.min_effect,
                              f"a classifier over {len(cols)} columns"))]

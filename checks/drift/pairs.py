@@ -47,6 +47,7 @@ class PairAssociationDrift(Check):
     summary = ("Change of pairwise association: |Δ Spearman rho| for numeric pairs, the Cramér's-V-scaled "
                "distance between dependence structures otherwise.")
     metric = "association_difference"
+    computation = "mergeable"
     value_range = "[0, 1] (V) or [0, 2] (rho)"
     source = ("Spearman 1904; Cramér 1946. Related to, but not equal to, SDMetrics: CorrelationSimilarity "
               "(Spearman) = 1 - |rho_real - rho_syn| / 2 on the raw values, here |Δ rho| on the 16 coarse "
@@ -105,11 +106,9 @@ class PairAssociationDrift(Check):
             label = "|Δ Spearman rho|" if num else "Dependence distance (Cramér's V scale)"
             msg = describe(label, value, v, self.min_effect, f"pair {a!r} × {b!r}", matched=matched, m=m)
             msg += f" Real {kind} {ra:.3f}, synthetic {sa:.3f}."
-            findings.append(self.finding(
-                scope="column_pair", column=f"{a}|{b}", value=value, matched_value=matched,
-                baseline_value=v.baseline_median,
-                threshold=v.threshold, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
-                min_effect=self.min_effect, n_real=n_r, n_synthetic=m, status=v.status, reason_code=v.reason_code,
+            findings.append(self.judged_finding(
+                v, scope="column_pair", column=f"{a}|{b}", value=value, matched_value=matched, n_real=n_r,
+                n_synthetic=m,
                 message=msg, evidence={"association": "spearman" if num else "cramers_v",
                                        "real": round(ra, 6), "synthetic": round(sa, 6)}))
         hidden = len(items) - len(findings)

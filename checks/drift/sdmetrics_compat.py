@@ -541,7 +541,7 @@ class SDMetricsQuality(Check):
     goal = "maximize"
     unit = "unitless"
     value_range = "[0, 1]"
-    merges = True  # every row, no sample (sorts for KSComplement, counts for the rest)
+    computation = "mergeable"  # every row: counts, min/max bin edges, moments (sorts for KSComplement)
     statistical = False
     default_severity = "warn"
     source = ("SDMetrics 0.32.0 QualityReport: KSComplement, TVComplement, CorrelationSimilarity (Pearson), "

@@ -17,10 +17,10 @@ from synthproof.calibration import Comparison, Empirical
 from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck
 from synthproof.findings import Finding
+from synthproof.stats.auc import permutation_auc_null, rank_auc
 from synthproof.text import DESCRIPTORS, descriptors
 
 from . import _text_stats
-from .detection import permutation_auc_null, rank_auc
 
 
 def _sample(rng, n: int, m: int) -> np.ndarray:
@@ -44,6 +44,7 @@ class TextMMD(TextCheck):
     family = "drift"
     summary = "Embedding-space MMD² (Gaussian kernel, median bandwidth) with an exact permutation null."
     metric = "mmd_squared"
+    computation = "sample"
     value_range = "[0, 2]"
     source = "Gretton et al. 2012, 'A kernel two-sample test', JMLR 13; all-MiniLM-L6-v2 embeddings"
     params = {
@@ -78,7 +79,8 @@ class TextMMD(TextCheck):
 class TextDetectionAUC(TextCheck):
     """Classifier two-sample test on sentence embeddings: out-of-fold ROC AUC of a logistic
     regression telling synthetic from real documents (0.5 = indistinguishable), with the exact
-    label-permutation null of :mod:`synthproof.checks.drift.detection`."""
+    label-permutation null of :mod:`synthproof.checks.drift.detection`
+    (:func:`synthproof.stats.auc.permutation_auc_null`)."""
 
     id = "drift.text_detection_auc"
     version = "2"  # bottom-k samples keyed by row id (issue 12)
@@ -86,6 +88,7 @@ class TextDetectionAUC(TextCheck):
     family = "drift"
     summary = "C2ST on embeddings: out-of-fold AUC of logistic regression real-vs-synthetic documents."
     metric = "detection_auc"
+    computation = "sample"
     goal = "minimize (0.5 = indistinguishable)"
     source = "Lopez-Paz & Oquab 2017 (C2ST); sklearn LogisticRegression, roc_auc_score"
     params = {
@@ -133,7 +136,7 @@ class TextDescriptorDrift(TextCheck):
 
     id = "drift.text_descriptors"
     version = "2"  # bottom-k samples keyed by row id (issue 12)
-    merges = True  # every document (hashes, counts), no sample
+    computation = "mergeable"
     family = "drift"
     summary = "KS / TVD drift of per-document descriptors (characters, words, type-token ratio, non-letters, language)."
     metric = "ks_statistic"

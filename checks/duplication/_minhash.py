@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthproof.checks.diversity._text_stats import TokenCodes, ngram_keys
+from synthproof.stats.tokens import TokenCodes, ngram_keys
 
 from ._text_pairs import doc_ngram_keys
 

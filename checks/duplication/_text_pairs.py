@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthproof.checks.diversity._text_stats import TokenCodes, ngram_keys
+from synthproof.stats.tokens import TokenCodes, ngram_keys
 
 
 def twin_rate(pairs: np.ndarray, n: int, sample: np.ndarray) -> float:

@@ -46,7 +46,7 @@ def eval_texts(path: str, field: str | None) -> list[str]:
 @register
 class BenchmarkContamination(TextCheck):
     id = "duplication.contamination"
-    merges = True  # every document (hashes, counts), no sample
+    computation = "mergeable"
     family = "duplication"
     summary = "Synthetic documents sharing a word 13-gram with an evaluation-set item (per eval set)."
     metric = "contaminated_documents"
@@ -62,7 +62,7 @@ class BenchmarkContamination(TextCheck):
     }
 
     def run(self, ctx) -> list[Finding]:
-        from synthproof.checks.diversity._text_stats import encode_corpora
+        from synthproof.stats.tokens import encode_corpora
 
         sets = ctx.config.text.eval_sets
         if not sets:

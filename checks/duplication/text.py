@@ -16,8 +16,8 @@ import numpy as np
 from synthproof.calibration import Comparison, Normal, RateNull, fmt
 from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck, text_codes
-from synthproof.checks.drift.detection import rank_auc
 from synthproof.findings import Finding
+from synthproof.stats.auc import rank_auc
 
 from . import _minhash
 from ._text_pairs import (class_twin_rate, clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs,
@@ -96,7 +96,7 @@ class _TextRateCheck(TextCheck):
 @register
 class TextExactDuplicates(_TextRateCheck):
     id = "duplication.text_exact_duplicates"
-    merges = True  # every document (hashes, counts), no sample
+    computation = "keyed"
     summary = "Share of synthetic documents repeating another (normalised text hash), vs real at equal n."
     metric = "duplicate_text_rate"
     label = "Duplicate-text rate"
@@ -138,7 +138,7 @@ class TextNearDuplicates(_TextRateCheck):
     missed at 0.5). The Jaccard-vs-edits curve is in docs/text.md."""
 
     id = "duplication.text_near_duplicates"
-    merges = True  # every document (hashes, counts), no sample
+    computation = "keyed"
     summary = "Share of synthetic documents with a MinHash near-duplicate (Jaccard >= 0.5, word 2-grams), vs real."
     metric = "near_duplicate_text_rate"
     label = "Near-duplicate-text rate"
@@ -197,6 +197,7 @@ class TextSemanticDuplicates(_TextRateCheck):
     needs_embeddings = True
     summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
     metric = "semantic_duplicate_rate"
+    computation = "sample"
     label = "Semantic-duplicate rate"
     source = "Abbas et al. 2023, 'SemDeDup', (embedding-space deduplication); sklearn NearestNeighbors"
     params = {"min_effect": Param("float", 0.02, "minimum excess semantic-duplicate share worth failing", low=0.0,
@@ -261,6 +262,8 @@ class TextMemorisation(_TextRateCheck):
     needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
     metric = "real_copy_rate"
+    computation = "keyed"
+    computation_note = "its text_dcr_auc finding uses a bounded embedding sample (max_docs)"
     label = "Real-copy rate"
     source = ("Carlini et al. 2023, 'Quantifying memorization across neural language models', ICLR (verbatim "
               "spans); DCR as in SDMetrics/synthcity, on embeddings")

@@ -1,10 +1,9 @@
-"""Provenance tags as the field checks read them: flags, timestamps, the tag columns and the sidecar
-of one run, and the row-level evidence they share (see :mod:`.checks` for the rules)."""
+"""Provenance tags as the field checks read them: the tag columns and the sidecar of one run, tag
+values as messages quote them, and the row-level evidence the checks share (see :mod:`.checks` for
+the rules; tag values are parsed by :mod:`synthproof.provenance.tags`)."""
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import os
 from dataclasses import dataclass
 
@@ -14,15 +13,14 @@ import pandas as pd
 from synthproof.check import Check
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.provenance.sidecar import Sidecar, SidecarError, default_sidecar_path, load_sidecar
+from synthproof.provenance.tags import is_missing_tag, parse_flag
 from synthproof.schema import PROVENANCE_FIELDS
-
-from .sidecar import Sidecar, SidecarError, default_sidecar_path, load_sidecar
+from synthproof.stats.hashing import canonical_hashes
 
 #: A ``provenance.patterns`` value that marks a field as a timestamp instead of giving a regex.
 TIMESTAMP_MARK = "<timestamp>"
 _QUOTE_MAX = 60
-_TRUE = frozenset({"true", "t", "yes", "y", "1"})
-_FALSE = frozenset({"false", "f", "no", "n", "0"})
 _PROV_DM = ("W3C PROV-DM (Moreau & Missier 2013): lineage as wasGeneratedBy (generator, generator_version), "
             "generatedAtTime (created_at), wasDerivedFrom (source_dataset)")
 
@@ -33,16 +31,7 @@ _RULE_KEYS = {_NOT_FLAG: "not_boolean", _NOT_ALLOWED: "not_allowed", _NO_MATCH: 
 
 
 # --------------------------------------------------------------------------------------------
-# values
-
-
-def _is_missing(v) -> bool:
-    """None, NaN, NA, NaT or a blank string (an empty tag is a missing tag)."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return True
-    if isinstance(v, (float, np.floating)) and math.isnan(v):
-        return True
-    return isinstance(v, str) and not v.strip()
+# tag values in messages
 
 
 def _text(v) -> str:
@@ -61,63 +50,6 @@ def _quote(v) -> str:
     """A tag value as it may appear in a message: ``repr`` of its text, at most 60 characters."""
     s = _text(v)
     return repr(s if len(s) <= _QUOTE_MAX else s[: _QUOTE_MAX - 3] + "...")
-
-
-def parse_flag(v) -> int:
-    """Read an ``is_synthetic`` value: 1 (true), 0 (false), -1 (unreadable), -2 (missing).
-
-    Booleans; the numbers 1 and 0; the strings true/false, t/f, yes/no, y/n, 1/0 (any case, spaces
-    stripped).
-    """
-    if _is_missing(v):
-        return -2
-    if isinstance(v, (bool, np.bool_)):
-        return int(bool(v))
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return int(v) if v in (0, 1) else -1
-    if isinstance(v, str):
-        s = v.strip().lower()
-        return 1 if s in _TRUE else 0 if s in _FALSE else -1
-    return -1
-
-
-def _utc_micros(values: np.ndarray, fmt: str | None) -> np.ndarray:
-    """``pandas.to_datetime(values, utc=True, errors="coerce")`` as naive-UTC ``datetime64[us]``."""
-    kw = {"format": fmt} if fmt else {}
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce", **kw)
-    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):  # every value unreadable
-        return np.full(len(values), np.datetime64("NaT", "us"))
-    return parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]", copy=True)
-
-
-def _times(values: list) -> pd.DatetimeIndex:
-    """Vectorised :func:`parse_timestamps`: a UTC ``DatetimeIndex``, ``NaT`` where not a timestamp."""
-    n = len(values)
-    arr = np.empty(n, dtype=object)
-    arr[:] = values
-    out = np.full(n, np.datetime64("NaT", "us"))  # microseconds: years 2999 and 1000 fit
-    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
-    is_dt = np.fromiter((isinstance(v, (pd.Timestamp, np.datetime64, _dt.date)) for v in values), dtype=bool, count=n)
-    for mask, fmt in ((is_str, "ISO8601"), (is_dt, None)):
-        if not mask.any():
-            continue
-        vals = arr[mask]
-        got = _utc_micros(vals, fmt)
-        if fmt is not None and np.isnat(got).any():  # not ISO-8601: any format pandas recognises
-            miss = np.isnat(got)
-            got[miss] = _utc_micros(vals[miss], "mixed")
-        out[mask] = got
-    return pd.DatetimeIndex(out).tz_localize("UTC")
-
-
-def parse_timestamps(values: list) -> list:
-    """UTC ``pandas.Timestamp`` per value, ``None`` when it is not a timestamp.
-
-    Strings are read by ``pandas.to_datetime(..., utc=True)`` (ISO-8601 first, then any format
-    pandas recognises); naive times are taken as UTC; datetime objects are used as they are;
-    numbers and booleans are not timestamps (an epoch offset carries no unit).
-    """
-    return [None if pd.isna(t) else t for t in _times(values)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,15 +138,15 @@ def _encode(values: pd.Series) -> tuple[np.ndarray, list]:
     """Factorise a tag column; missing (incl. blank strings) -> -1. Mixed Python types stay apart."""
     if values.dtype == object:
         arr = values.to_numpy()
-        kinds = {type(v) for v in arr.tolist() if not _is_missing(v)}
+        kinds = {type(v) for v in arr.tolist() if not is_missing_tag(v)}
         if len(kinds) > 1:  # True == 1 == 1.0 would merge when hashed
-            keys = pd.Series([(type(v).__name__, v) if not _is_missing(v) else None for v in arr.tolist()],
+            keys = pd.Series([(type(v).__name__, v) if not is_missing_tag(v) else None for v in arr.tolist()],
                              dtype=object)
             codes, ukeys = pd.factorize(keys, use_na_sentinel=True)
             return codes.astype(np.int64), [k[1] for k in ukeys]
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = list(uniques)
-    keep = np.array([not _is_missing(u) for u in uniques], dtype=bool)
+    keep = np.array([not is_missing_tag(u) for u in uniques], dtype=bool)
     if keep.all():
         return codes.astype(np.int64), uniques
     remap = np.where(keep, np.cumsum(keep) - 1, -1)
@@ -231,7 +163,7 @@ def _field(tags: _Tags, name: str, cache: dict) -> _Field:
             cache[key] = _Field(name, "column", shadowed, codes, uniques)
         else:
             v = tags.sidecar.fields[name]
-            miss = _is_missing(v)
+            miss = is_missing_tag(v)
             cache[key] = _Field(name, "sidecar", False, np.full(tags.n, -1 if miss else 0, dtype=np.int64),
                                 [] if miss else [v])
     return cache[key]
@@ -276,8 +208,6 @@ def _row_labels(ctx, rows: np.ndarray) -> list[str]:
     feats = ctx.data.features
     if not feats or rows.size == 0:
         return [f"row={int(i)}" for i in rows]
-    from synthproof.checks.duplication._rows import canonical_hashes
-
     h = canonical_hashes(ctx.data.synthetic.iloc[rows], feats, ctx.data.roles)
     return [f"hash={int(x):016x}" for x in h]
 

@@ -2,7 +2,7 @@
 
 A provenance *field* (``generator``, ``generator_version``, ``created_at``, ``source_dataset``,
 ``is_synthetic`` by default; ``provenance.required`` in the config) is read from a column of the
-synthetic data or from the sidecar file ``<data>.provenance.json`` (:mod:`.sidecar`), whose values
+synthetic data or from the sidecar file ``<data>.provenance.json`` (:mod:`synthproof.provenance.sidecar`), whose values
 apply to every row. When both exist the column wins. Columns come from
 ``ctx.data.synthetic_extra`` (synthetic-only tag columns, as read) and from ``ctx.data.synthetic``
 (tag columns the real data has too, and any column given the role ``provenance``).
@@ -32,10 +32,11 @@ import pandas as pd
 from synthproof.check import Check, register
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
+from synthproof.provenance.tags import parse_flag, parse_timestamp_index
 
 from ._tags import (TIMESTAMP_MARK, _FUTURE, _NOT_ALLOWED, _NOT_FLAG, _NOT_TIME, _NO_MATCH, _OK, _PROV_DM, _RULE_KEYS,
                     _field, _flags, _gate, _mixed, _quote, _row_findings, _rows_or_skip,
-                    _sidecar_findings, _tags, _text, _times, _where, parse_flag)
+                    _sidecar_findings, _tags, _text, _where)
 
 # --------------------------------------------------------------------------------------------
 # checks
@@ -81,6 +82,7 @@ class RequiredFields(Check):
                "is_synthetic) is a synthetic column or a <data>.provenance.json sidecar field, set in at "
                "least provenance.min_non_null_rate of the rows; rows lacking it are named by id or hash.")
     metric = "non_null_rate"
+    computation = "mergeable"
     goal = "maximize"
     unit = "share of rows"
     value_range = "[0, 1]"
@@ -183,6 +185,7 @@ class TagValues(Check):
                "other *_at timestamps parse and are not later than the run's start; is_synthetic reads as a "
                "boolean.")
     metric = "invalid_value_rate"
+    computation = "mergeable"
     goal = "minimize"
     unit = "share of tagged rows"
     value_range = "[0, 1]"
@@ -234,7 +237,7 @@ class TagValues(Check):
                     hit = np.fromiter((regex.fullmatch(t) is None for t in texts), dtype=bool, count=k)
                     head[hit & (head == _OK)] = _NO_MATCH
             if is_time:
-                times = _times(fld.uniques)
+                times = parse_timestamp_index(fld.uniques)
                 nat = np.asarray(times.isna())
                 head[nat & (head == _OK)] = _NOT_TIME
                 later = np.asarray(times.floor("s") > start) & ~nat
@@ -326,6 +329,7 @@ class SyntheticShare(Check):
                "rows flagged is_synthetic, with a Clopper-Pearson interval, is at most "
                "provenance.max_synthetic_share; skipped otherwise.")
     metric = "synthetic_share"
+    computation = "mergeable"
     goal = "minimize"
     unit = "share of rows"
     value_range = "[0, 1]"

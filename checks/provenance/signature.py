@@ -1,7 +1,7 @@
 """``provenance.signature``: the synthetic data matches its signed manifest, signed by a trusted key.
 
 Runs when the synthetic input is a file or folder with a signed sidecar (``<data>.provenance.json``
-holding a ``manifest``; see :mod:`.manifest`), or always with ``provenance.require_signature: true``
+holding a ``manifest``; see :mod:`synthproof.provenance.manifest`), or always with ``provenance.require_signature: true``
 (then a missing manifest fails). Fails when the signature is invalid (the manifest, fields or signature
 were edited, or it was signed with another key than the one embedded), valid but by a key not in
 ``provenance.trusted_keys``, or when records were added, removed or modified since signing (each one
@@ -15,8 +15,7 @@ import os
 from synthproof.check import Check, register
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
-
-from .sidecar import default_sidecar_path
+from synthproof.provenance.sidecar import default_sidecar_path
 
 
 @register
@@ -28,12 +27,12 @@ class Signature(Check):
     goal = "maximize"
     unit = "boolean"
     value_range = "{0, 1}"
-    merges = True
+    computation = "whole"
     statistical = False
     source = "RFC 8785 (JCS), RFC 6962 (Merkle tree hash), RFC 8032 (Ed25519)"
 
     def run(self, ctx) -> list[Finding]:
-        from .signing import verify_data
+        from synthproof.provenance.signing import verify_data
 
         cfg = ctx.config.provenance
         path = ctx.synthetic_path

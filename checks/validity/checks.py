@@ -19,6 +19,7 @@ class SchemaCheck(Check):
     family = "validity"
     summary = "Every real feature column exists in the synthetic data; synthetic-only columns are allowed."
     metric = "missing_columns"
+    computation = "mergeable"
     unit = "columns"
     value_range = "[0, n_columns]"
     statistical = False
@@ -46,6 +47,7 @@ class ColumnQuality(Check):
     summary = ("All-null, constant, mixed-type and non-finite columns on either side; synthetic-only "
                "degeneracy (all-null, constant or unreadable where real is not) fails.")
     metric = "affected_value_share"
+    computation = "mergeable"
     value_range = "[0, 1]"
     statistical = False
 

@@ -466,7 +466,7 @@ class DerivedExpectations(Check):
     metric = "unexpected_fraction"
     unit = "fraction of values (extremes: real half-ranges)"
     value_range = "[0, 1] (extremes: [0, inf))"
-    merges = False
+    computation = "sample"
     statistical = True
     source = ("Great Expectations 1.x (docs.greatexpectations.io); tolerances from real/real splits with a binomial/"
               "Gamma null (synthproof.calibration.RateNull) at a Bonferroni level")

@@ -60,7 +60,9 @@ class UserExpectationSuite(Check):
     metric = "unexpected_fraction"
     unit = "fraction of values (or the expectation's observed value)"
     value_range = "[0, 1] or the observed value"
-    merges = False
+    computation = "whole"
+    computation_note = ("the user's expectations see every synthetic row; max_rows (unset by default) validates a "
+                        "seeded sample instead, and table-level expectations then see the sample")
     statistical = False
     source = "Great Expectations 1.x (docs.greatexpectations.io); the user's own expectations and thresholds"
     params = {"max_rows": Param("int", None, "validate a seeded sample of at most this many rows (default: all)",

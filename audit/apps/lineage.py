@@ -40,13 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synthproof.checks.diversity._stats import category_coverage, missing_mass
-from synthproof.checks.drift._stats import js_distance_from_counts, ks_statistic, total_variation_distance
-
-from .findings import Finding
-from .sampling import sample_rows
-from .schema import TEXT_MIN_MEDIAN_WORDS
-from .text import distinct_n, take_tokens, words
+from synthproof.findings import Finding
+from synthproof.sampling import sample_rows
+from synthproof.schema import TEXT_MIN_MEDIAN_WORDS
+from synthproof.stats.coverage import category_coverage, missing_mass
+from synthproof.stats.distances import js_distance_from_counts, ks_statistic, total_variation_distance
+from synthproof.text import distinct_n, take_tokens, words
 
 VERSION = "1"
 GATED = ("tail_retention", "diversity")
@@ -462,10 +461,9 @@ def load_generations(sources: list, real_shares: list[float | None] | None = Non
     """
     import os
 
-    from synthproof.checks.provenance._tags import parse_flag
-    from synthproof.checks.provenance.sidecar import SidecarError, default_sidecar_path, load_sidecar
-
-    from .io import load
+    from synthproof.io import load
+    from synthproof.provenance.sidecar import SidecarError, default_sidecar_path, load_sidecar
+    from synthproof.provenance.tags import parse_flag
 
     gens, inputs = [], []
     for i, src in enumerate(sources):
@@ -498,9 +496,8 @@ def write_lineage(result: LineageResult, inputs: list[dict], out_dir) -> None:
     import pathlib
 
     import pyarrow.parquet as pq
+    from synthproof.findings import findings_to_table
     from synthproof.reports.lineage import render_lineage
-
-    from .findings import findings_to_table
 
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .errors import InputError
+from synthproof.errors import InputError
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -57,7 +57,7 @@ def keygen(out) -> None:
 def sign(data, key_spec, id_column, model, generator_version, prompt_template_id, sampling, seed, parents,
          generation, sidecar) -> None:
     """Hash every record of DATA and write its signed manifest into DATA.provenance.json (DATA is not modified)."""
-    from synthproof.checks.provenance.signing import sign_data
+    from synthproof.provenance.signing import sign_data
 
     samp = None
     if sampling:
@@ -83,7 +83,7 @@ def sign(data, key_spec, id_column, model, generator_version, prompt_template_id
 def verify(data, keys, key_files, sidecar) -> None:
     """Verify DATA against its signed manifest: signature, trusted key, records added/removed/modified.
     Exit 0 when all hold, 1 otherwise."""
-    from synthproof.checks.provenance.signing import verify_data
+    from synthproof.provenance.signing import verify_data
 
     v = verify_data(data, list(keys) + list(key_files), sidecar=sidecar)
     if not v.manifest:
@@ -122,8 +122,8 @@ def watermark(data, column, config_path, out) -> None:
     import pyarrow.parquet as pq
 
     from synthproof.api import resolve_config
-    from synthproof.checks.provenance.kgw import benjamini_hochberg
-    from synthproof.checks.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
+    from synthproof.provenance.kgw import benjamini_hochberg
+    from synthproof.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
     from synthproof.io import load
 
     cfg = resolve_config(config_path).watermark

@@ -20,7 +20,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .text import words
+from synthproof.text import words
 
 _START, _END = "\x02", "\x03"
 

@@ -1,0 +1,94 @@
+"""Scoring a corpus for a KGW watermark: the tokenizer, the scheme of a ``watermark:`` config
+section, and per-document scores (see :mod:`.kgw` for the statistic). Used by the
+``provenance.kgw_watermark`` check and ``synthproof provenance watermark``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+import numpy as np
+
+from synthproof.errors import ConfigError
+
+from .kgw import DEFAULT_HASHING_KEY, KGWScheme, score_token_ids
+
+
+def bundled_tokenizer() -> pathlib.Path:
+    """The bundled SmolLM2-135M-Instruct tokenizer folder (the generator of the bundled corpora)."""
+    import importlib.resources
+
+    return pathlib.Path(str(importlib.resources.files("synthproof.datasets") / "data" / "smollm2_tokenizer"))
+
+
+def load_tokenizer(spec: str | None):
+    """A ``tokenizers.Tokenizer`` and the vocabulary size from ``config.json`` beside it (or None).
+
+    ``spec``: a ``tokenizer.json`` file or a folder holding one (a saved tokenizer or a local model);
+    None: :func:`bundled_tokenizer`. Never touches the network.
+    """
+    from tokenizers import Tokenizer
+
+    path = pathlib.Path(spec) if spec else bundled_tokenizer()
+    file = path / "tokenizer.json" if path.is_dir() else path
+    if not file.is_file():
+        raise ConfigError(f"no tokenizer.json at {path}", path="watermark.tokenizer")
+    tok = Tokenizer.from_file(str(file))
+    vocab = None
+    conf = file.parent / "config.json"
+    if conf.is_file():
+        try:
+            vocab = int(json.loads(conf.read_text(encoding="utf-8")).get("vocab_size"))
+        except (ValueError, TypeError, json.JSONDecodeError):
+            vocab = None
+    return tok, vocab
+
+
+def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
+    """The :class:`KGWScheme` of a ``watermark:`` config section (key from ``key_env`` if set)."""
+    key = cfg.hashing_key
+    if key is None and cfg.key_env:
+        raw = os.environ.get(cfg.key_env)
+        if raw is None:
+            raise ConfigError(f"environment variable {cfg.key_env} (the watermark key) is not set",
+                              path="watermark.key_env")
+        try:
+            key = int(raw.strip())
+        except ValueError:
+            raise ConfigError(f"environment variable {cfg.key_env} must hold an integer watermark key",
+                              path="watermark.key_env") from None
+    vocab = cfg.vocab_size or tokenizer_vocab or tok.get_vocab_size(with_added_tokens=True)
+    return KGWScheme(vocab_size=int(vocab), greenlist_ratio=cfg.greenlist_ratio,
+                     hashing_key=DEFAULT_HASHING_KEY if key is None else int(key),
+                     seeding_scheme=cfg.seeding_scheme, context_width=cfg.context_width,
+                     ignore_repeated_ngrams=cfg.ignore_repeated_ngrams, bos_token_id=cfg.bos_token_id)
+
+
+def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 4096, progress: bool = False,
+                min_tokens: int = 1) -> dict:
+    """Tokenise ``texts`` (no special tokens, in batches) and score them (see :func:`.kgw.score_token_ids`).
+
+    Documents with fewer than ``min_tokens`` tokens are not scored (their green count, z and p are NaN;
+    ``tokens_scored`` still counts their scorable tokens), which saves drawing their green lists. The
+    result also holds ``tokens``, each document's length in tokens.
+    """
+    ids: list[np.ndarray] = []  # int32 arrays: a Python list of ints costs ~4x the memory
+    for i in range(0, len(texts), batch):
+        ids.extend(np.asarray(e.ids, dtype=np.int32) for e in tok.encode_batch(texts[i: i + batch],
+                                                                               add_special_tokens=False))
+    wrap = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        def wrap(it):
+            return tqdm(it, desc="watermark green lists", unit="list", leave=False)
+    scorable = np.array([max(x.size - scheme.ngram + 1, 0) for x in ids], dtype=np.float64)
+    keep = np.flatnonzero(scorable >= min_tokens)
+    part = score_token_ids([ids[i] for i in keep], scheme, progress=wrap)
+    out = {"tokens_scored": scorable, "green": np.full(len(ids), np.nan), "z": np.full(len(ids), np.nan),
+           "p_value": np.full(len(ids), np.nan), "tokens": np.array([x.size for x in ids], dtype=np.int64)}
+    for k in ("tokens_scored", "green", "z", "p_value"):
+        out[k][keep] = part[k]
+    return out
