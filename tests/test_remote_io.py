@@ -155,7 +155,7 @@ def test_batch_size_does_not_move_rows(shards):
 
 
 def test_jsonl_is_streamed_in_blocks_with_global_line_numbers(shards, monkeypatch, tmp_path):
-    monkeypatch.setattr(sources, "JSONL_BLOCK_BYTES", 512)  # many blocks per shard, lines cut across reads
+    monkeypatch.setattr(sources.stream, "JSONL_BLOCK_BYTES", 512)  # many blocks per shard, lines cut across reads
     whole = io.load(shards / "jsonl", "real")[0]
     for src in (f"s3://{BUCKET}/jsonl_zst/", shards / "jsonl"):
         got = pa.concat_tables([pa.Table.from_batches([b]) for _, _, b in io.iter_batches(src, "real", batch_rows=9)],
