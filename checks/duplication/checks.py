@@ -170,6 +170,7 @@ class NearDuplicates(_DistanceCheck):
         order = rng.permutation(len(pool))
         ref, rest = xr[order[:m]], xr[order[m:]]
         tau = float(np.quantile(nearest(ref, ref, exclude_self=True)[:, 0], self.quantile))
+
         def share(x: np.ndarray) -> float:
             return float(np.mean(nearest(x, x, exclude_self=True)[:, 0] <= tau))
 
