@@ -59,6 +59,48 @@ def priorities(row_ids: np.ndarray, key: int) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def candidate_bound(k: int, n: int) -> np.uint64 | None:
+    """A priority bound under which, for ``n`` uniform 64-bit priorities, the ``k`` smallest lie
+    with overwhelming probability (``k + 6 sqrt(k) + 16`` expected below it); ``None`` when it
+    would keep (nearly) everything. Only a shortcut: :func:`smallest_k` checks that at least
+    ``k`` priorities fall below it and otherwise looks at all of them, so results are exact."""
+    if n <= 0 or k >= n:
+        return None
+    frac = (k + 6.0 * np.sqrt(k) + 16.0) / n
+    if frac >= 0.5:
+        return None
+    return np.uint64(min(int(frac * 2.0 ** 64), 2 ** 64 - 1))
+
+
+def smallest_k(priority: np.ndarray, k: int, ordered: bool = True) -> np.ndarray:
+    """Positions of the ``k`` smallest priorities, in increasing priority (exact; in no particular
+    order when not ``ordered``).
+
+    Parameters
+    ----------
+    priority : ndarray of uint64, shape (n,)
+    k : int
+        ``0 <= k``; all positions when ``k >= n``.
+    ordered : bool, default True
+        Sort the result by priority (skip it when only the set matters).
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, n),)
+    """
+    n = priority.size
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k >= n:
+        return np.argsort(priority, kind="stable").astype(np.int64) if ordered else np.arange(n, dtype=np.int64)
+    bound = candidate_bound(k, n)
+    cand = np.flatnonzero(priority < bound) if bound is not None else None
+    if cand is None or cand.size < k:  # no shortcut (or unlucky): look at every priority
+        cand = np.arange(n)
+    sel = cand[np.argpartition(priority[cand], k - 1)[:k]]
+    return (sel[np.argsort(priority[sel], kind="stable")] if ordered else sel).astype(np.int64)
+
+
 def bottom_k(row_ids: np.ndarray, k: int, key: int, priority: np.ndarray | None = None) -> np.ndarray:
     """The ``k`` row ids with the smallest priorities, in increasing priority.
 
@@ -86,10 +128,7 @@ def bottom_k(row_ids: np.ndarray, k: int, key: int, priority: np.ndarray | None 
         raise ValueError(f"k must be >= 0, got {k}")
     ids = np.asarray(row_ids, dtype=np.int64)
     pri = priorities(ids, key) if priority is None else priority
-    if k < ids.size:
-        part = np.argpartition(pri, k - 1)[:k] if k > 0 else np.empty(0, dtype=np.int64)
-        ids, pri = ids[part], pri[part]
-    return ids[np.argsort(pri, kind="stable")]
+    return ids[smallest_k(pri, k)]
 
 
 def merge_bottom_k(parts: list[np.ndarray], k: int, key: int) -> np.ndarray:

@@ -88,3 +88,17 @@ def test_context_sample_matches_sample_rows(adult):
     labelled = np.arange(0, n, 3)
     sub = ctx.sample("real", 20, "bias.utility", ids=labelled)
     assert set(sub.tolist()) <= set(labelled.tolist()) and sub.size == 20
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(0, 5000), k=st.integers(0, 600), skew=st.booleans(), seed=st.integers(0, 2**31))
+def test_smallest_k_is_exact_with_or_without_the_candidate_shortcut(n, k, skew, seed):
+    from synthproof.sampling import smallest_k
+
+    rng = np.random.default_rng(seed)
+    pri = rng.integers(0, 2**63, size=n, dtype=np.uint64) * np.uint64(2)
+    if skew:  # all priorities high: the candidate bound keeps fewer than k, the fallback must run
+        pri = pri | np.uint64(1 << 63)
+    want = np.argsort(pri, kind="stable")[:k]
+    assert np.array_equal(smallest_k(pri, k), want)
+    assert set(smallest_k(pri, k, ordered=False).tolist()) == set(want.tolist())
