@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthproof.sampling import candidate_bound, row_priorities, smallest_k
+from synthproof.sampling import row_priorities, smallest_k
 from synthproof.stats.scale import robust_scale
 
 MAX_BINS = 1024
@@ -68,22 +68,10 @@ def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: 
     sample = finite
     if finite.size > _EDGE_SAMPLE:
         # A bottom-k sample of the finite values keyed by (side, row id): the same values whatever
-        # the chunking (synthproof.sampling). Only rows under the candidate bound are gathered.
-        n_r = real.size
-        pr, ps = row_priorities(seed, "real", n_r), row_priorities(seed, "synthetic", synthetic.size)
-        bound = candidate_bound(_EDGE_SAMPLE, finite.size)
-
-        def gather(limit):
-            keep_r, keep_s = ok[:n_r], ok[n_r:]
-            if limit is not None:
-                keep_r, keep_s = keep_r & (pr < limit), keep_s & (ps < limit)
-            ir, is_ = np.flatnonzero(keep_r), np.flatnonzero(keep_s)
-            return np.concatenate([ir, is_ + n_r]), np.concatenate([pr[ir], ps[is_]])
-
-        pos, pri = gather(bound)
-        if pos.size < _EDGE_SAMPLE:
-            pos, pri = gather(None)
-        sample = pooled[np.sort(pos[smallest_k(pri, _EDGE_SAMPLE, ordered=False)])]
+        # the chunking (synthproof.sampling).
+        pri = np.concatenate([row_priorities(seed, "real", real.size),
+                              row_priorities(seed, "synthetic", synthetic.size)])[ok]
+        sample = finite[np.sort(smallest_k(pri, _EDGE_SAMPLE, ordered=False))]
     uniq = np.unique(sample)
     if uniq.size <= max_bins and sample.size < finite.size:
         uniq = np.unique(finite)  # the sample suggests few distinct values: confirm on all of them

@@ -271,12 +271,8 @@ def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=
         if first is None:
             first = (shard, t)
         elif set(t.column_names) != set(first[1].column_names):
-            missing = sorted(set(first[1].column_names) - set(t.column_names))
-            extra = sorted(set(t.column_names) - set(first[1].column_names))
-            raise InputError(f"{name}: shard {shard.label} has other columns than {first[0].rel.rsplit('/', 1)[-1]}"
-                             + (f" (missing {', '.join(missing)})" if missing else "")
-                             + (f" (extra {', '.join(extra)})" if extra else "")
-                             + "; every shard of a folder must have the same columns")
+            raise sources.column_mismatch(name, shard.label, first[0].rel.rsplit('/', 1)[-1], t.column_names,
+                                          first[1].column_names)
         else:
             t = t.select(first[1].column_names)
         tables.append(t)
@@ -287,8 +283,8 @@ def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=
         try:
             schema = pa.unify_schemas([schema, t.schema], promote_options="permissive")
         except (pa.ArrowException, TypeError) as exc:
-            col = next((c for c in t.column_names if not _compatible(schema.field(c).type, t.schema.field(c).type)),
-                       None)
+            col = next((c for c in t.column_names
+                        if sources.unified_type(schema.field(c).type, t.schema.field(c).type) is None), None)
             detail = (f"column {col!r} is {t.schema.field(col).type} there and {schema.field(col).type} before"
                       if col else _first_line(exc))
             raise InputError(f"{name}: shard {shard.label} does not match the other shards of {src.label}: "
@@ -297,14 +293,6 @@ def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowException, TypeError) as exc:
         raise InputError(f"{name}: the shards of {src.label} do not share one schema: {_first_line(exc)}") from None
-
-
-def _compatible(a: pa.DataType, b: pa.DataType) -> bool:
-    try:
-        pa.unify_schemas([pa.schema([("x", a)]), pa.schema([("x", b)])], promote_options="permissive")
-        return True
-    except (pa.ArrowException, TypeError):
-        return False
 
 
 def _check_unique(names, name: str, label: str) -> None:

@@ -175,9 +175,3 @@ def sample_rows(n: int, k: int, seed: int, side: str, purpose: str) -> np.ndarra
     if k >= n:
         return np.arange(n, dtype=np.int64)
     return np.sort(bottom_k(np.arange(n, dtype=np.int64), k, sample_key(seed, side, purpose)))
-
-
-def ranked_rows(n: int, k: int, seed: int, side: str, purpose: str) -> np.ndarray:
-    """Positions of a bottom-k sample of ``k`` of ``n`` rows **in priority order** (slice it to get
-    disjoint uniform parts, e.g. ``r[:m]`` and ``r[m:]``)."""
-    return bottom_k(np.arange(n, dtype=np.int64), k, sample_key(seed, side, purpose))

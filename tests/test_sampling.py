@@ -10,7 +10,6 @@ from synthproof.sampling import (
     bottom_k,
     merge_bottom_k,
     priorities,
-    ranked_rows,
     row_priorities,
     sample_key,
     sample_rows,
@@ -55,8 +54,8 @@ def test_samples_are_nested_when_rows_are_added():
     assert set(big[big < 10_000].tolist()) <= small
 
 
-def test_ranked_rows_give_disjoint_uniform_parts_and_sample_rows_sorted():
-    r = ranked_rows(1000, 300, 0, "real", "dcr")
+def test_bottom_k_gives_disjoint_uniform_parts_and_sample_rows_sorted():
+    r = bottom_k(np.arange(1000), 300, sample_key(0, "real", "dcr"))  # priority order, as ctx.ranked
     assert r.size == 300 and np.unique(r).size == 300
     assert np.array_equal(np.sort(r), sample_rows(1000, 300, 0, "real", "dcr"))
     assert np.array_equal(sample_rows(7, 10, 0, "real", "x"), np.arange(7))

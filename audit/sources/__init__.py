@@ -32,6 +32,8 @@ from .resolve import (
     scheme_of,
 )
 from .stream import (
+    column_mismatch,
+    unified_type,
     JSONL_BLOCK_BYTES,
     check_csv_utf8,
     csv_read_options,
@@ -45,6 +47,8 @@ from .stream import (
 )
 
 __all__ = [
+    "column_mismatch",
+    "unified_type",
     "ARROW_SCHEMES",
     "CSV_SUFFIXES",
     "DELIMITERS",

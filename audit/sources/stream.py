@@ -339,6 +339,25 @@ def shard_batches(src: Source, shard: Shard, name: str, columns=None, batch_rows
     return _rebatch(parts, batch_rows)
 
 
+def unified_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
+    """The type two shards' columns of types ``a`` and ``b`` concatenate to (Arrow's permissive
+    promotion: null -> any, int -> wider int or float, ...); ``None`` when they cannot."""
+    try:
+        return pa.unify_schemas([pa.schema([("x", a)]), pa.schema([("x", b)])],
+                                promote_options="permissive").field(0).type
+    except (pa.ArrowException, TypeError):
+        return None
+
+
+def column_mismatch(name: str, shard: str, first: str, have, want) -> InputError:
+    """The error for a shard whose column set ``have`` differs from the first shard's ``want``."""
+    missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+    return InputError(f"{name}: shard {shard} has other columns than {first}"
+                      + (f" (missing {', '.join(missing)})" if missing else "")
+                      + (f" (extra {', '.join(extra)})" if extra else "")
+                      + "; every shard of a folder must have the same columns")
+
+
 def _align(batch: pa.RecordBatch, ref: pa.Schema, shard: Shard, first: Shard, name: str,
            sparse: bool) -> pa.RecordBatch:
     """A batch with the reference column order; types cast to the reference's where that loses nothing.
@@ -354,22 +373,15 @@ def _align(batch: pa.RecordBatch, ref: pa.Schema, shard: Shard, first: Shard, na
                          f"({', '.join(extra[:5])}): pass columns=[...] to read a fixed set of columns")
     if batch.schema.names != ref.names:
         if set(batch.schema.names) != set(ref.names):
-            missing = sorted(set(ref.names) - set(batch.schema.names))
-            extra = sorted(set(batch.schema.names) - set(ref.names))
-            raise InputError(f"{name}: shard {shard.label} has other columns than {first.rel}"
-                             + (f" (missing {', '.join(missing)})" if missing else "")
-                             + (f" (extra {', '.join(extra)})" if extra else "")
-                             + "; every shard of a folder must have the same columns")
+            raise column_mismatch(name, shard.label, first.rel, batch.schema.names, ref.names)
         batch = batch.select(ref.names)
     arrays = []
     for field, col in zip(ref, batch.columns):
         if col.type != field.type:
-            try:
-                wide = pa.unify_schemas([pa.schema([field]), pa.schema([(field.name, col.type)])],
-                                        promote_options="permissive").field(0).type
-            except (pa.ArrowException, TypeError):
+            wide = unified_type(field.type, col.type)
+            if wide is None:
                 raise InputError(f"{name}: shard {shard.label} does not match the shards before it: column "
-                                 f"{field.name!r} is {col.type} there and {field.type} before") from None
+                                 f"{field.name!r} is {col.type} there and {field.type} before")
             if wide == field.type:
                 col = col.cast(field.type)
         arrays.append(col)
