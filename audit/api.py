@@ -21,6 +21,7 @@ from .findings import Finding
 from .result import AuditResult
 from .gate import evidence_finding
 from .runner import coverage_finding, gate_passed, run_suite
+from .plan.outofcore import default_memory, parse_memory, should_stream
 from .schema import prepare
 
 
@@ -51,6 +52,7 @@ def audit(
     progress: bool = False,
     encoding: str | None = None,
     delimiter: str | None = None,
+    memory: str | int | None = None,
 ) -> AuditResult:
     """Audit synthetic data against real data and return the findings and the gate verdict.
 
@@ -68,10 +70,15 @@ def audit(
         count give identical findings.
     fail_on : {"fail", "warn"}, optional
         Overrides ``config.gate.fail_on``.
-    progress : bool, default False
-        Show a progress bar on stderr.
+    progress : bool or "lines", default False
+        Show progress bars on stderr; ``"lines"``: only periodic plain lines for the passes over
+        streamed inputs (what the command line does when stderr is not a terminal).
     encoding, delimiter : str, optional
         Text encoding and field delimiter of CSV/JSONL inputs (see :func:`synthproof.io.load`).
+    memory : str or int, optional
+        Memory budget (``"4GiB"``, bytes), overriding ``resources.memory`` [default:
+        :func:`synthproof.plan.outofcore.default_memory`]. Inputs that would not fit stream out of
+        core (``resources.out_of_core``; :mod:`synthproof.plan.outofcore`).
 
     Returns
     -------
@@ -99,7 +106,18 @@ def audit(
     delimiter = delimiter if delimiter is not None else cfg.delimiter
     if real is None or synthetic is None:
         raise ConfigError("both real and synthetic data are required (arguments or config keys)")
+    budget = parse_memory(memory if memory is not None else cfg.resources.memory) \
+        if (memory is not None or cfg.resources.memory is not None) else default_memory()
     started = _now()
+    sources = [(real, "real"), (synthetic, "synthetic")] + ([(holdout, "holdout")] if holdout is not None else [])
+    if should_stream(cfg.resources.out_of_core, budget, sources):
+        from .plan.run import streamed_inputs
+
+        data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
+        ctx = _context(cfg, data, started, synthetic, progress is True)
+        ctx.columns, ctx.pairs = artefacts
+        return _finish(cfg, checks, ctx, fps, started, real, progress is True)
+    progress = progress is True
     # Only the real columns are decoded on the other sides (column projection); the inputs are read
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
     real_names = io.column_names(real, encoding, delimiter)  # None when unknown or unreadable
@@ -127,11 +145,21 @@ def audit(
     data.synthetic_only = [c for c in syn_fp.column_names if c not in real_fp.column_names]
     extra = [c for c in syn_t.column_names if c in tags and c not in real_t.column_names]
     data.synthetic_extra = syn_t.select(extra).to_pandas() if extra else None
-    ctx = AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
-                       max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
-                       threads=cfg.threads, settings=cfg, started_at=started,
-                       synthetic_path=str(synthetic) if isinstance(synthetic, (str, os.PathLike)) else None,
-                       progress=progress)
+    ctx = _context(cfg, data, started, synthetic, progress)
+    return _finish(cfg, checks, ctx, [real_fp, syn_fp, hold_fp], started, real, progress)
+
+
+def _context(cfg: AuditConfig, data, started: str, synthetic, progress: bool) -> AuditContext:
+    return AuditContext(data=data, seed=cfg.seed, n_splits=cfg.calibration.n_splits, fdr_q=cfg.calibration.fdr_q,
+                        max_row_findings=cfg.report.max_row_findings, show_values=cfg.report.show_values,
+                        threads=cfg.threads, settings=cfg, started_at=started,
+                        synthetic_path=str(synthetic) if isinstance(synthetic, (str, os.PathLike)) else None,
+                        progress=progress)
+
+
+def _finish(cfg: AuditConfig, checks, ctx: AuditContext, fps: list, started: str, real, progress: bool) -> AuditResult:
+    """Run the suite on a ready context and assemble the result (both paths)."""
+    data = ctx.prepared
     findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
                                          threads=cfg.threads)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))
@@ -146,7 +174,8 @@ def audit(
         "seed": cfg.seed,
         "config": cfg.public_dump(),
         "config_hash": cfg.digest(),
-        "inputs": [fp.to_dict() for fp in (real_fp, syn_fp, hold_fp) if fp is not None],
+        "inputs": [fp.to_dict() for fp in fps if fp is not None],
+        "out_of_core": data.streamed,
         "columns": {c: {"role": r, "inferred": data.inferred.get(c, False)} for c, r in data.roles.items()},
         "synthetic_only_columns": data.synthetic_only,
         "checks": {c.id: {"version": c.version, "params": c.get_params()} for c in checks},

@@ -118,6 +118,11 @@ class Check:
     computation_note: ClassVar[str] = ""
     statistical: ClassVar[bool] = True
     needs_holdout: ClassVar[bool] = False
+    #: Artefacts the check reads (names in :data:`synthproof.plan.needs.ARTEFACTS`); ``None``: not
+    #: declared yet (not enforced; the contract test lists such checks).
+    needs: ClassVar[tuple[str, ...] | None] = None
+    #: Artefacts read only when the data is in memory (never out of core, where the check does without).
+    in_memory_extras: ClassVar[tuple[str, ...]] = ()
     needs_embeddings: ClassVar[bool] = False
     default_severity: ClassVar[str] = "fail"
     params: ClassVar[dict[str, Param]] = {}
@@ -193,6 +198,17 @@ class Check:
         return line + (f"; {cls.computation_note}" if cls.computation_note else "")
 
     @classmethod
+    def _reads_line(cls) -> str:
+        from .plan.needs import STREAMED
+
+        if cls.needs is None:
+            return "not declared"
+        line = ", ".join(cls.needs) or "nothing but the schema"
+        if cls.in_memory_extras:
+            line += f" (in memory also {', '.join(cls.in_memory_extras)})"
+        return line + ("; runs out of core" if set(cls.needs) <= STREAMED else "; not yet out of core")
+
+    @classmethod
     def explain(cls) -> str:
         """Human description for ``synthproof checks explain``."""
         lines = [
@@ -200,6 +216,7 @@ class Check:
             f"  {cls.summary}",
             f"  metric: {cls.metric}; goal: {cls.goal}; unit: {cls.unit}; range: {cls.value_range}",
             f"  computation: {cls._computation_line()}",
+            f"  reads: {cls._reads_line()}",
             f"  needs holdout: {'yes' if cls.needs_holdout else 'no'}; default severity: {cls.default_severity}",
         ]
         if cls.source:

@@ -87,7 +87,10 @@ def cli() -> None:
               help="Text encoding of CSV/JSONL inputs, e.g. latin-1 or cp1252 [default: utf-8].")
 @click.option("--delimiter", type=str, default=None,
               help="CSV field delimiter: , ; | or tab [default: sniffed from the file].")
-def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter) -> None:
+@click.option("--memory", type=str, default=None,
+              help="Memory budget, e.g. 4GiB; inputs that would not fit stream out of core "
+                   "[default: resources.memory, else half the machine's memory, at most 8 GiB].")
+def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
@@ -95,11 +98,15 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
     from .api import resolve_config
 
     cfg = resolve_config(config_path)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    if memory is not None:
+        from .plan.outofcore import parse_memory
+
+        parse_memory(memory)  # a bad size exits 2 before anything is read
+    if progress is None:  # bars on a terminal, else plain lines for the passes over streamed data
+        progress = True if sys.stderr.isatty() else "lines"
     with _claimed_out(out or cfg.out or "synthproof-report") as out_dir:
         result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress,
-                           encoding=encoding, delimiter=delimiter)
+                           encoding=encoding, delimiter=delimiter, memory=memory)
         result.write(out_dir)
     _print_summary(result, out_dir)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
@@ -204,7 +211,7 @@ def checks() -> None:
 
 @checks.command("list")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of objects (id, family, default_severity, "
-              "metric, goal, unit, range, computation, summary, source).")
+              "metric, goal, unit, range, computation, needs, summary, source).")
 def checks_list(as_json) -> None:
     """One line per check: id, family, default severity, summary."""
     from .check import registry
@@ -213,7 +220,8 @@ def checks_list(as_json) -> None:
     if as_json:
         rows = [{"id": cid, "family": cls.family, "default_severity": cls.default_severity,
                  "metric": getattr(cls, "metric", None), "goal": cls.goal, "unit": cls.unit,
-                 "range": cls.value_range, "computation": cls.computation, "summary": cls.summary,
+                 "range": cls.value_range, "computation": cls.computation, "needs": list(cls.needs or ()),
+                 "summary": cls.summary,
                  "source": cls.source}
                 for cid, cls in reg.items()]
         click.echo(json.dumps(rows, indent=2))

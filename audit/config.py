@@ -8,6 +8,7 @@ Example::
     holdout: data/holdout.parquet        # optional
     seed: 0
     threads: 2                           # BLAS/OpenMP threads per check (default: all cores)
+    resources: {memory: 4GiB, out_of_core: auto}   # stream inputs that would not fit in the budget
     columns:
       exclude: [customer_id]
       roles: {zip: categorical}
@@ -30,7 +31,7 @@ import pathlib
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .check import Check, get_check
 from .errors import ConfigError
@@ -146,6 +147,25 @@ class WatermarkConfig(_Strict):
     min_share: float = Field(0.5, gt=0, le=1)  # expect present: least share of scored documents detected
 
 
+class ResourcesConfig(_Strict):
+    """How much of the machine a run may use (see :mod:`synthproof.plan.outofcore`)."""
+
+    memory: str | None = None  # e.g. "4GiB"; default: half the machine's memory, at most 8 GiB
+    out_of_core: Literal["auto", "on", "off"] = "auto"  # auto: stream inputs that would not fit in memory
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str | None) -> str | None:
+        if v is not None:
+            from .plan.outofcore import parse_memory
+
+            try:
+                parse_memory(v)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+
 class AuditConfig(_Strict):
     """The validated config. See the module docstring for the YAML form."""
 
@@ -158,6 +178,7 @@ class AuditConfig(_Strict):
     delimiter: str | None = None  # CSV field delimiter (default: sniffed among , ; TAB |); CLI --delimiter overrides
     seed: int = Field(0, ge=0, le=2**32 - 1)
     threads: int | None = Field(None, ge=1, le=1024)
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     suite: Literal["default", "listed"] = "default"
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)

@@ -1,4 +1,5 @@
-"""What a check sees when it runs: the prepared data, the seed, the calibration settings, caches."""
+"""What a check sees when it runs: the prepared data, the seed, the calibration settings, and the
+named artefacts it declares (:mod:`synthproof.plan.needs`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .encode import (
-    MAX_BINS,
-    ColumnCounts,
-    category_codes,
-    coarse_from_fine,
-    column_counts,
-    numeric_codes,
-    pair_codes,
-)
+from .encode import ColumnCounts
 from .sampling import bottom_k, sample_key
 from .schema import Prepared
 
@@ -79,7 +72,11 @@ class AuditContext:
     started_at: str | None = None
     synthetic_path: str | None = None
     progress: bool = False
-    cache: dict[str, Any] = field(default_factory=dict)
+    columns: Any = None  # ColumnArtefacts, built on first use or given by the planner
+    pairs: dict = field(default_factory=dict)
+    current: Any = None  # the running check (its ``needs`` are enforced by :meth:`use`)
+    used: set = field(default_factory=set)
+    _artefacts: dict = field(default_factory=dict)
 
     @property
     def config(self):
@@ -96,7 +93,8 @@ class AuditContext:
         return np.random.default_rng([self.seed, int.from_bytes(digest, "little")])
 
     def _side_rows(self, side: str) -> int:
-        frame = {"real": self.data.real, "synthetic": self.data.synthetic, "holdout": self.data.holdout}[side]
+        d = self.prepared
+        frame = {"real": d.real, "synthetic": d.synthetic, "holdout": d.holdout}[side]
         if frame is None:
             raise ValueError(f"no {side} data")
         return len(frame)
@@ -106,27 +104,13 @@ class AuditContext:
         **in priority order**: row positions whose priority depends only on (seed, side, purpose,
         row id), so the sample is the same whatever the chunking. ``ids`` restricts it to those
         row positions (e.g. the labelled rows). Slice it for disjoint uniform parts."""
+        self.use("row_sample")
         ids = np.arange(self._side_rows(side), dtype=np.int64) if ids is None else np.asarray(ids, np.int64)
         return bottom_k(ids, k, sample_key(self.seed, side, purpose))
 
     def sample(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """:meth:`ranked`, sorted by row position (every row when ``k`` is at least their number)."""
         return np.sort(self.ranked(side, k, purpose, ids))
-
-    def categories(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cached :func:`~synthproof.encode.category_codes` of a categorical/boolean column."""
-        key = f"categories:{column}"
-        if key not in self.cache:
-            self.cache[key] = category_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]))
-        return self.cache[key]
-
-    def fine_codes(self, column: str):
-        """Cached :func:`~synthproof.encode.numeric_codes` (``MAX_BINS``) of a numeric/datetime column."""
-        key = f"fine:{column}"
-        if key not in self.cache:
-            self.cache[key] = numeric_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
-                                            MAX_BINS, self.seed)
-        return self.cache[key]
 
     def map(self, fn, items: list) -> list:
         """``[fn(x) for x in items]`` on a small thread pool, in order. For work that releases the
@@ -139,44 +123,92 @@ class AuditContext:
         with ThreadPoolExecutor(max_workers=min(len(items), self.threads or os.cpu_count() or 1)) as pool:
             return list(pool.map(fn, items))
 
-    def warm(self, columns: list[str]) -> None:
-        """Compute the cached codes of ``columns`` on a small thread pool (numpy's binning and
-        counting release the GIL, so two cores bin two columns at once). Results are identical to
-        computing them one by one."""
-        todo = [c for c in columns if f"categories:{c}" not in self.cache and f"fine:{c}" not in self.cache]
-        if len(todo) < 2:
-            return
-        self.map(self._codes, todo)
+    # -- artefacts ------------------------------------------------------------------------------
+    def use(self, artefact: str) -> None:
+        """Record that the running check reads ``artefact`` (:data:`synthproof.plan.needs.ARTEFACTS`);
+        raise :class:`~synthproof.plan.needs.UndeclaredArtefact` when it did not declare it."""
+        from .plan.needs import UndeclaredArtefact
 
-    def _codes(self, column: str):
-        if self.data.roles[column] in ("categorical", "boolean"):
-            return self.categories(column)
-        return self.fine_codes(column)
+        self.used.add(artefact)
+        if self.current is None or artefact in self.current.needs:
+            return
+        if artefact in self.current.in_memory_extras and not self.prepared.streamed:
+            return
+        where = " (out of core, where its in-memory extras are not available)" \
+            if artefact in self.current.in_memory_extras else ""
+        raise UndeclaredArtefact(f"{self.current.id} reads the artefact {artefact!r} but does not declare it "
+                                 f"in its needs {tuple(self.current.needs)}{where}")
+
+    def artefact(self, name: str, key: str, build):
+        """The artefact ``name`` (declared by the running check) for ``key``: ``build()`` on first use,
+        then shared by every check that reads it."""
+        self.use(name)
+        slot = self._artefacts.setdefault(name, {})
+        if key not in slot:
+            slot[key] = build()
+        return slot[key]
+
+    @property
+    def prepared(self) -> Prepared:
+        """The prepared data without access recording (for the core)."""
+        return getattr(self.data, "_data", self.data)
+
+    def column_artefacts(self):
+        """The :class:`~synthproof.plan.columns.ColumnArtefacts` of every feature column: built once
+        chunk by chunk (every column at once), or given by the out-of-core planner."""
+        if self.columns is None:
+            from .plan.columns import build_columns, frame_chunks
+
+            d = self.prepared
+            cols = d.features
+            self.columns = build_columns(frame_chunks({"real": d.real, "synthetic": d.synthetic}, cols), d.roles,
+                                         cols, self.seed, threads=self.threads)
+        return self.columns
 
     def counts(self, column: str) -> ColumnCounts:
-        """Cached :class:`ColumnCounts` of a feature column."""
-        key = f"counts:{column}"
-        if key not in self.cache:
-            self.cache[key] = column_counts(
-                _values(self.data.real[column]),
-                _values(self.data.synthetic[column]),
-                self.data.roles[column],
-                seed=self.seed,
-                codes=self._codes(column),
-            )
-        return self.cache[key]
+        """:class:`ColumnCounts` of a feature column (artefact ``column_counts``)."""
+        self.use("column_counts")
+        return self.column_artefacts().counts[column]
+
+    def pair_table(self, a: str, b: str, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Real and synthetic coarse contingency tables of the pair ``(a, b)`` (artefact
+        ``pair_tables``), built for every pair of ``columns`` at once."""
+        self.use("pair_tables")
+        key = tuple(columns)
+        if key not in self.pairs:
+            from .plan.columns import frame_chunks, pair_tables
+
+            d = self.prepared
+            self.pairs[key] = pair_tables(frame_chunks({"real": d.real, "synthetic": d.synthetic}, list(key)),
+                                          self.column_artefacts().maps, list(key), threads=self.threads)
+        return self.pairs[key][(a, b)]
+
+    def _row_codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        self.use("row_codes")
+        d = self.prepared
+        m = self.column_artefacts().maps[column]
+        return self.artefact("row_codes", column, lambda: (m.fine(_values(d.real[column])),
+                                                            m.fine(_values(d.synthetic[column]))))
+
+    def categories(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-row codes of a categorical/boolean column (artefact ``row_codes``), as
+        :func:`~synthproof.encode.category_codes`: ``(codes_real, codes_synthetic, labels)``."""
+        cr, cs = self._row_codes(column)
+        return cr, cs, self.column_artefacts().maps[column].labels.astype(str)
+
+    def fine_codes(self, column: str):
+        """Per-row fine codes of a numeric/datetime column (artefact ``row_codes``), as
+        :func:`~synthproof.encode.numeric_codes`: ``(codes_real, codes_synthetic, support, exact)``."""
+        cr, cs = self._row_codes(column)
+        cc = self.column_artefacts().counts[column]
+        return cr, cs, cc.support, cc.exact
 
     def pair_codes(self, column: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """Cached coarse codes of a feature column for pair tables (:func:`~synthproof.encode.pair_codes`)."""
-        key = f"pair_codes:{column}"
-        if key not in self.cache:
-            if self.data.roles[column] in ("categorical", "boolean"):
-                self.cache[key] = pair_codes(_values(self.data.real[column]), _values(self.data.synthetic[column]),
-                                             self.data.roles[column], seed=self.seed, codes=self._codes(column))
-            else:
-                fr, fs, support, exact = self.fine_codes(column)
-                self.cache[key] = coarse_from_fine(fr, fs, support, exact)
-        return self.cache[key]
+        """Per-row coarse pair codes of a feature column (artefact ``row_codes``; the rule of
+        :func:`~synthproof.encode.coarse_map` / :func:`~synthproof.encode.category_coarse_map`)."""
+        cr, cs = self._row_codes(column)
+        m = self.column_artefacts().maps[column]
+        return m.coarse[cr], m.coarse[cs], m.n_coarse
 
     # -- text corpora -------------------------------------------------------------------------
     @property
@@ -191,23 +223,24 @@ class AuditContext:
         synthetic or holdout); ``None`` when that side has no such column."""
         from .text import clean_texts
 
-        key = f"text:{column}:{side}"
-        if key not in self.cache:
-            frame = {"real": self.data.real, "synthetic": self.data.synthetic, "holdout": self.data.holdout}[side]
-            self.cache[key] = (clean_texts(frame[column].to_numpy(), self.config.text.max_chars)
-                               if frame is not None and column in frame.columns else None)
-        return self.cache[key]
+        d = self.prepared
+
+        def build():
+            frame = {"real": d.real, "synthetic": d.synthetic, "holdout": d.holdout}[side]
+            return (clean_texts(frame[column].to_numpy(), self.config.text.max_chars)
+                    if frame is not None and column in frame.columns else None)
+
+        return self.artefact("text", f"{column}:{side}", build)
 
     @property
     def embedder(self):
         """The run's :class:`~synthproof.embed.Embedder` (built from ``text.embedding``)."""
-        if "embedder" not in self.cache:
-            from .embed import Embedder
+        from .embed import Embedder
 
-            e = self.config.text.embedding
-            self.cache["embedder"] = Embedder(e.model, e.batch_size, e.dtype, device=e.device,
-                                              cache_dir=e.cache_dir, use_cache=e.cache, progress=self.progress)
-        return self.cache["embedder"]
+        e = self.config.text.embedding
+        return self.artefact("embeddings", "embedder", lambda: Embedder(
+            e.model, e.batch_size, e.dtype, device=e.device, cache_dir=e.cache_dir, use_cache=e.cache,
+            progress=self.progress))
 
     def embeddings(self, column: str, side: str = "synthetic") -> tuple[np.ndarray, np.ndarray, int]:
         """Embeddings of a seeded sample of at most ``text.embedding.max_docs`` documents.
@@ -220,8 +253,7 @@ class AuditContext:
         truncated : int
             Sampled documents longer than the model's window (cut to it).
         """
-        key = f"embeddings:{column}:{side}"
-        if key not in self.cache:
+        def build():
             ts = self.text(column, side)
             cap = self.config.text.embedding.max_docs
             n = len(ts.docs)
@@ -229,8 +261,9 @@ class AuditContext:
             idx = (np.arange(n) if n <= cap else
                    np.sort(self.doc_sample(column, side, cap, f"embed:{column}")))
             got = self.embedder.encode([ts.docs[i] for i in idx])
-            self.cache[key] = (idx.astype(np.int64), got.vectors, got.truncated)
-        return self.cache[key]
+            return idx.astype(np.int64), got.vectors, got.truncated
+
+        return self.artefact("embeddings", f"{column}:{side}", build)
 
     def doc_sample(self, column: str, side: str, k: int, purpose: str) -> np.ndarray:
         """Positions in ``text(column, side).docs`` of a bottom-k sample of ``k`` documents keyed
@@ -251,7 +284,7 @@ class AuditContext:
 
     def row_id(self, index: int) -> str:
         """Identifier of a synthetic row: its id column value, else its 0-based position."""
-        idc = self.data.id_column
+        idc = self.prepared.id_column
         if idc is not None:
-            return f"{idc}={self.data.synthetic[idc].iloc[index]}"
+            return f"{idc}={self.prepared.synthetic[idc].iloc[index]}"
         return f"row={index}"

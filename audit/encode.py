@@ -135,23 +135,31 @@ def category_codes(real: np.ndarray, synthetic: np.ndarray, max_categories: int 
     return mapped[:n].astype(np.int64), mapped[n:].astype(np.int64), labels
 
 
+def deciles_of(real_counts: np.ndarray) -> np.ndarray:
+    """The real-decile group (0..9) of each of ``k`` ordered bins from their real counts (shape
+    (k + 1,), the last = missing): the group of a bin's lower cumulative mass. Shape (k,), int64."""
+    rc = np.asarray(real_counts, dtype=np.int64)[:-1]
+    cum = np.cumsum(rc) - rc
+    total = max(int(rc.sum()), 1)
+    return np.minimum((cum * 10) // total, 9).astype(np.int64)
+
+
 def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,
                   codes: tuple | None = None) -> ColumnCounts:
     """Build the :class:`ColumnCounts` of one prepared column (see module docstring).
 
     ``codes`` may pass precomputed :func:`category_codes` of a categorical column, or
-    :func:`numeric_codes` (with ``MAX_BINS``) of a numeric one.
+    :func:`numeric_codes` (with ``MAX_BINS``) of a numeric one. The audit itself builds counts
+    chunk by chunk (:func:`synthproof.plan.columns.build_columns`); this is the in-memory
+    reference it is tested against.
     """
     if role in ("numeric", "datetime"):
         cr, cs, support, exact = codes if codes is not None else numeric_codes(real, synthetic, MAX_BINS, seed)
         k = support.size
         rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
         sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
-        cum = np.cumsum(rc[:k]) - rc[:k]
-        total = max(int(rc[:k].sum()), 1)
-        deciles = np.minimum((cum * 10) // total, 9).astype(np.int64)
         finite = real[~np.isnan(real)]
-        return ColumnCounts("numeric", support, rc, sc, deciles, robust_scale(finite), exact)
+        return ColumnCounts("numeric", support, rc, sc, deciles_of(rc), robust_scale(finite), exact)
     cr, cs, labels = codes if codes is not None else category_codes(real, synthetic)
     k = labels.size
     rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
@@ -180,16 +188,29 @@ def coarse_edges(real: np.ndarray, bins: int, min_count: int = 10) -> np.ndarray
     return np.unique(np.concatenate(edges))
 
 
-def coarse_from_fine(fine_real: np.ndarray, fine_synthetic: np.ndarray, support: np.ndarray, exact: bool,
-                     bins: int = PAIR_NUMERIC_BINS, min_count: int = 10):
-    """Coarse pair codes of a numeric column derived from its fine codes (no second pass over values).
+def coarse_map(fine_real_counts: np.ndarray, support: np.ndarray, exact: bool, bins: int = PAIR_NUMERIC_BINS,
+               min_count: int = 10) -> tuple[np.ndarray, int]:
+    """Coarse pair codes of a numeric column's fine bins, from the fine bins' real counts.
 
-    Same rule as :func:`coarse_edges`, applied to the fine bins' real counts: with an exact support
-    it is the same binning; otherwise coarse edges fall on fine-bin boundaries (1/1024 of the mass).
-    Returns ``(codes_real, codes_synthetic, n_codes)``; the last code is missing.
+    Same rule as :func:`coarse_edges`, applied to the fine bins: with an exact support it is the
+    same binning; otherwise coarse edges fall on fine-bin boundaries (1/1024 of the mass).
+
+    Parameters
+    ----------
+    fine_real_counts : ndarray of int, shape (k + 1,)
+        Real counts of the ``k`` fine bins, the last entry missing.
+    support : ndarray of float, shape (k,)
+    exact : bool
+
+    Returns
+    -------
+    mapping : ndarray of int64, shape (k + 1,)
+        Coarse code of each fine code (fine code ``k``, missing, maps to the last coarse code).
+    n_coarse : int
+        Number of coarse codes, missing included.
     """
     k_fine = support.size
-    counts = np.bincount(fine_real[fine_real < k_fine], minlength=k_fine).astype(float)
+    counts = np.asarray(fine_real_counts, dtype=float)[:k_fine]
     n = counts.sum()
     if n == 0:
         edges = np.zeros(0)
@@ -205,8 +226,54 @@ def coarse_from_fine(fine_real: np.ndarray, fine_synthetic: np.ndarray, support:
             edges.append(support[np.minimum(cuts, k_fine - 1)])
         edges = np.unique(np.concatenate(edges))
     k = edges.size + 1
-    mapping = np.append(np.searchsorted(edges, support, side="right"), k)
-    return mapping[fine_real], mapping[fine_synthetic], k + 1
+    return np.append(np.searchsorted(edges, support, side="right"), k).astype(np.int64), k + 1
+
+
+def coarse_from_fine(fine_real: np.ndarray, fine_synthetic: np.ndarray, support: np.ndarray, exact: bool,
+                     bins: int = PAIR_NUMERIC_BINS, min_count: int = 10):
+    """Per-row coarse pair codes of a numeric column from its fine codes (:func:`coarse_map`).
+    Returns ``(codes_real, codes_synthetic, n_codes)``; the last code is missing."""
+    counts = np.bincount(fine_real, minlength=support.size + 1)
+    mapping, n_codes = coarse_map(counts, support, exact, bins, min_count)
+    return mapping[fine_real], mapping[fine_synthetic], n_codes
+
+
+def category_coarse_map(real_counts: np.ndarray) -> tuple[np.ndarray, int]:
+    """Coarse pair codes of a categorical column's codes (ordered by real frequency, the last =
+    missing) from their real counts: the 30 most frequent categories holding at least 0.5% of the
+    real rows and at least 10 rows keep a code, the rest share ``<other>``; an ``<other>`` or a
+    missing code of fewer than 10 rows joins the most frequent category (see :func:`pair_codes`).
+
+    Parameters
+    ----------
+    real_counts : ndarray of int, shape (k + 1,)
+
+    Returns
+    -------
+    mapping : ndarray of int64, shape (k + 1,)
+    n_coarse : int
+    """
+    rc = np.asarray(real_counts, dtype=np.int64)
+    k = rc.size - 1
+    n = int(rc.sum())
+    fold = np.arange(k + 1)
+    if k > PAIR_MAX_CATEGORIES:  # codes are ordered by real frequency: fold the tail into one code
+        fold = np.where(fold == k, PAIR_MAX_CATEGORIES + 1, np.minimum(fold, PAIR_MAX_CATEGORIES))
+        k = PAIR_MAX_CATEGORIES + 1
+    counts = np.bincount(fold, weights=rc, minlength=k + 1).astype(np.int64)
+    small = (counts < 0.005 * n) | (counts < 10)
+    keep = np.nonzero(~small[:k])[0]
+    remap = np.empty(k + 1, dtype=np.int64)
+    remap[keep] = np.arange(keep.size)
+    other = keep.size
+    remap[np.nonzero(small[:k])[0]] = other
+    remap[k] = other + 1
+    n_other = int(counts[:k][small[:k]].sum())
+    if n_other < 10 and keep.size:  # an <other> bucket of a few rows would dominate chi-square terms
+        remap[np.nonzero(small[:k])[0]] = remap[int(np.argmax(counts[:k]))]
+    if counts[k] < 10 and keep.size:  # so would a handful of missing values
+        remap[k] = remap[int(np.argmax(counts[:k]))]
+    return remap[fold], other + 2
 
 
 def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0,
@@ -229,28 +296,8 @@ def pair_codes(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int = 0
 
         return code(real).astype(np.int64), code(synthetic).astype(np.int64), k + 1
     cr, cs, labels = codes if codes is not None else category_codes(real, synthetic)
-    k = labels.size
-    if k > PAIR_MAX_CATEGORIES:  # codes are ordered by real frequency: fold the tail into one code
-
-        def fold(c: np.ndarray, k_old: int = k) -> np.ndarray:
-            return np.where(c == k_old, PAIR_MAX_CATEGORIES + 1, np.minimum(c, PAIR_MAX_CATEGORIES))
-
-        cr, cs = fold(cr), fold(cs)
-        k = PAIR_MAX_CATEGORIES + 1
-    counts = np.bincount(cr, minlength=k + 1)
-    small = (counts < 0.005 * len(cr)) | (counts < 10)
-    keep = np.nonzero(~small[:k])[0]
-    remap = np.empty(k + 1, dtype=np.int64)
-    remap[keep] = np.arange(keep.size)
-    other = keep.size
-    remap[np.nonzero(small[:k])[0]] = other
-    remap[k] = other + 1
-    n_other = int(counts[:k][small[:k]].sum())
-    if n_other < 10 and keep.size:  # an <other> bucket of a few rows would dominate chi-square terms
-        remap[np.nonzero(small[:k])[0]] = remap[int(np.argmax(counts[:k]))]
-    if counts[k] < 10 and keep.size:  # so would a handful of missing values
-        remap[k] = remap[int(np.argmax(counts[:k]))]
-    return remap[cr], remap[cs], other + 2
+    mapping, n_codes = category_coarse_map(np.bincount(cr, minlength=labels.size + 1))
+    return mapping[cr], mapping[cs], n_codes
 
 
 @dataclass(frozen=True)

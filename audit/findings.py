@@ -25,6 +25,7 @@ REASONS = {
     "fdr_only": "significant at the false-discovery level but not after Holm correction",
     "underpowered": "the sample is too small to detect the minimum effect",
     "no_holdout": "needs a holdout set of real rows the generator never saw",
+    "out_of_core": "reads artefacts that are not yet built when the inputs stream out of core",
     "no_applicable_columns": "no column of the roles this check needs",
     "too_few_rows": "too few rows to compute the statistic",
     "missing_column": "a real column is absent from the synthetic data",

@@ -97,7 +97,7 @@ def evidence_finding(checks: list[Any], findings: list[Finding], data: Any, text
         missing piece of evidence, else ``pass``; ``value`` is the share of relied-on checks that
         produced a verdict, ``threshold`` the configured minimum share.
     """
-    n_syn, n_real = len(data.synthetic), len(data.real)
+    n_syn, n_real = data.size("synthetic"), data.size("real")
     relied, judged = judged_checks(checks, findings)
     share = len(judged) / len(relied) if relied else 0.0
     problems = []

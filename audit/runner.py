@@ -14,6 +14,8 @@ from .check import Check
 from .context import AuditContext
 from .errors import IncomputableError
 from .findings import Finding
+from .plan.needs import STREAMED
+from .plan.run import runs_out_of_core
 
 
 class CheckTimeout(Exception):
@@ -73,10 +75,20 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
     if not check.applicable(ctx.data):
         return [check.finding(status="skipped", reason_code="no_applicable_columns",
                               message=f"{check.id} does not apply: the data has no column it audits.", **base)]
+    if ctx.data.streamed and not runs_out_of_core(check):
+        missing = sorted(set(check.needs or ("rows",)) - STREAMED)
+        return [check.finding(status="skipped", reason_code="out_of_core",
+                              message=f"{check.id} reads {', '.join(missing)}, not yet built out of core; the "
+                                      f"inputs were streamed (resources.out_of_core) — audit a sample or set "
+                                      f"resources.out_of_core: off with enough memory to run it.", **base)]
     if check.needs_holdout and ctx.data.holdout is None:
         return [check.finding(status="skipped", reason_code="no_holdout",
                               message=f"{check.id} needs a holdout of real rows the generator never saw; none given.",
                               **base)]
+    from .plan.needs import WatchedData
+
+    data, ctx.current = ctx.data, (check if check.needs is not None else None)
+    ctx.data = WatchedData(data, ctx)
     try:
         with _deadline(check.timeout_seconds):
             findings = check.run(ctx)
@@ -88,6 +100,8 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
     except Exception as exc:  # noqa: BLE001 - a crashing check must not stop the run
         return [check.finding(status="error", reason_code="exception",
                               message=f"{check.id} failed: {_one_line(exc)}", **base)]
+    finally:
+        ctx.data, ctx.current = data, None
     if check.severity == "warn":
         findings = [_downgrade(f) for f in findings]
     weak = [f for f in findings if f.reason_code == "underpowered"]
@@ -143,6 +157,8 @@ def coverage_finding(checks: list[Check], findings: list[Finding], require: list
     by_check: dict[str, set[str]] = {}
     for f in findings:
         by_check.setdefault(f.check_id, set()).add(f.status)
+        if f.reason_code == "out_of_core":  # could not be judged here: a required one fails closed
+            by_check[f.check_id].add("error")
     missing = []
     for c in checks:
         statuses = by_check.get(c.id, set())

@@ -65,6 +65,21 @@ class Prepared:
     issues: list[SchemaIssue] = field(default_factory=list)
     synthetic_only: list[str] = field(default_factory=list)
     synthetic_extra: pd.DataFrame | None = None  # synthetic-only provenance columns, as read
+    #: Out of core (:mod:`synthproof.plan.outofcore`): rows per side of the whole inputs; the frames
+    #: then hold only the role-inference sample and the checks read the planner's artefacts.
+    n_rows: dict[str, int] | None = None
+
+    @property
+    def streamed(self) -> bool:
+        """Whether the frames are a sample of inputs streamed out of core."""
+        return self.n_rows is not None
+
+    def size(self, side: str) -> int:
+        """Rows of ``side`` (``real``, ``synthetic`` or ``holdout``; 0 when absent) in the whole input."""
+        if self.n_rows is not None:
+            return int(self.n_rows.get(side, 0))
+        frame = {"real": self.real, "synthetic": self.synthetic, "holdout": self.holdout}[side]
+        return 0 if frame is None else len(frame)
 
     @property
     def features(self) -> list[str]:
@@ -204,8 +219,10 @@ def _mixed_python_types(values: pd.Series) -> bool:
     return len({k for k in kinds if k in ("str", "int", "float", "bool", "bytes", "dict", "list")}) > 1
 
 
-def _convert(col: str, side: str, s: pd.Series, role: str) -> tuple[object, list[SchemaIssue]]:
-    """Canonical form of one column on one side, and the issues found on the way."""
+def convert_column(col: str, side: str, s: pd.Series, role: str) -> tuple[object, list[SchemaIssue]]:
+    """Canonical form of one column (or of one batch of it) on one side, and the issues found on
+    the way: float64 for numeric/datetime, a ``pandas.Categorical`` of canonical strings for
+    categorical/boolean, the values as given otherwise."""
     n = len(s)
     found: list[SchemaIssue] = []
     if role in ("numeric", "datetime"):
@@ -300,7 +317,7 @@ def prepare(
     # Column conversions are independent and mostly GIL-free (pyarrow, numpy): run them on threads,
     # collecting results in job order so the output never depends on scheduling.
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        results = list(pool.map(lambda job: _convert(*job[:4]), jobs))
+        results = list(pool.map(lambda job: convert_column(*job[:4]), jobs))
     for (col, _, _, _, store), (arr, found) in zip(jobs, results):
         store[col] = arr
         issues.extend(found)

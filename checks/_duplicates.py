@@ -35,13 +35,11 @@ def feature_columns(ctx) -> list[str]:
 
 def row_hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
     """Canonical hashes (:func:`synthproof.stats.hashing.canonical_hashes`) of every real and
-    synthetic row over :func:`feature_columns`, cached in ``ctx.cache["row_hashes"]``; shapes
-    (n_real,), (n_synthetic,)."""
-    if "row_hashes" not in ctx.cache:
-        cols = feature_columns(ctx)
-        ctx.cache["row_hashes"] = (canonical_hashes(ctx.data.real, cols, ctx.data.roles),
-                                   canonical_hashes(ctx.data.synthetic, cols, ctx.data.roles))
-    return ctx.cache["row_hashes"]
+    synthetic row over :func:`feature_columns` (artefact ``row_hashes``); shapes (n_real,),
+    (n_synthetic,)."""
+    cols = feature_columns(ctx)
+    return ctx.artefact("row_hashes", "features", lambda: (canonical_hashes(ctx.data.real, cols, ctx.data.roles),
+                                                           canonical_hashes(ctx.data.synthetic, cols, ctx.data.roles)))
 
 
 def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, float]:
@@ -73,8 +71,7 @@ def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, 
     IncomputableError
         Fewer than ``MIN_ROWS`` rows on a side.
     """
-    key = f"duplicate_rates:{n_splits}"
-    if key not in ctx.cache:
+    def build():
         hr, hs = row_hashes(ctx)
         m = int(min(len(hs), len(hr)))
         if m < MIN_ROWS:
@@ -87,8 +84,9 @@ def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, 
             matched = float(np.median([duplicate_row_rate(hs[rng.choice(len(hs), m, replace=False)])
                                        for _ in range(n_splits)]))
         null_rate = expected_duplicate_rate(multiplicities(hr), m)
-        ctx.cache[key] = (full, matched, null_rate, m, 0.5 / max(len(hr), m))
-    return ctx.cache[key]
+        return full, matched, null_rate, m, 0.5 / max(len(hr), m)
+
+    return ctx.artefact("row_hashes", f"duplicate_rates:{n_splits}", build)
 
 
 def null_rates(null: RateNull) -> np.ndarray:

@@ -56,15 +56,15 @@ class TextCheck(Check):
 
 
 def text_codes(ctx, col: str) -> dict:
-    """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (cached):
+    """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (artefact ``tokens``):
     ``{"real": TokenCodes, "synthetic": TokenCodes, "holdout": TokenCodes}`` (holdout when given)."""
     from synthproof.stats.tokens import encode_corpora
 
-    key = f"textcodes:{col}"
-    if key not in ctx.cache:
+    def build():
         sides = [s for s in ("real", "synthetic", "holdout") if ctx.text(col, s) is not None]
-        ctx.cache[key] = dict(zip(sides, encode_corpora(*[ctx.text(col, s).tokens for s in sides])))
-    return ctx.cache[key]
+        return dict(zip(sides, encode_corpora(*[ctx.text(col, s).tokens for s in sides])))
+
+    return ctx.artefact("tokens", f"textcodes:{col}", build)
 
 
 __all__ = ["MIN_DOCS", "TextCheck", "text_codes"]

@@ -10,6 +10,7 @@ import yaml
 
 from synthproof.check import COMMON_PARAMS, registry
 from synthproof.context import AuditContext
+from synthproof.datasets import load
 from synthproof.errors import InvalidParameterError
 from synthproof.findings import COLUMNS, FAMILIES, SCHEMA, findings_to_table
 from synthproof.runner import run_check
@@ -107,3 +108,75 @@ def test_checks_doc_is_in_sync():
     spec.loader.exec_module(mod)
     assert (root / "docs" / "checks.md").read_text(encoding="utf-8") == mod.render(), \
         "run: python scripts/gen_checks_doc.py"
+
+
+# --------------------------------------------------------------------------- artefact contract
+
+def _watched_ctx(real, syn, holdout=None, config=None):
+    """A context like the audit's: synthetic-only provenance tags kept aside, the run's config."""
+    from synthproof.config import parse_config
+
+    data = prepare(pa.Table.from_pandas(real), pa.Table.from_pandas(syn[[c for c in syn.columns if c in real]]),
+                   None if holdout is None else pa.Table.from_pandas(holdout))
+    extra = [c for c in syn.columns if c not in real.columns]
+    data.synthetic_extra = syn[extra].reset_index(drop=True) if extra else None
+    return AuditContext(data=data, seed=0, n_splits=30, alpha=0.005, settings=parse_config(config or {}))
+
+
+@pytest.fixture(scope="module")
+def contexts(adult, fortunes, tmp_path_factory):
+    """Builders of fresh contexts (nothing memoised between checks): a small Adult table with a
+    holdout and a target, and a text corpus (fortunes vs a generated one carrying provenance tags)
+    with a holdout and an eval set."""
+    r, s = real_real(adult, 600, seed=11)
+    h = real_real(adult, 600, seed=12)[0]
+    fr, fh = real_real(fortunes, 300, seed=13)
+    fs = load("fortunes_smollm2").iloc[:300].reset_index(drop=True)
+    evals = tmp_path_factory.mktemp("evals") / "eval.jsonl"
+    fr.iloc[:20][["text"]].to_json(evals, orient="records", lines=True)
+    return {"table": lambda: _watched_ctx(r, s, h, {"bias": {"target": "income"}}),
+            "text": lambda: _watched_ctx(fr, fs, fh, {"text": {"eval_sets": [str(evals)]}})}
+
+
+@pytest.mark.parametrize("cid", sorted(CHECKS))
+def test_check_reads_only_what_it_declares(cid, contexts):
+    from synthproof.checks._text import TextCheck
+    from synthproof.plan.needs import ARTEFACTS
+
+    cls = CHECKS[cid]
+    assert cls.needs is not None, f"{cid} declares no needs"
+    assert set(cls.needs) | set(cls.in_memory_extras) <= set(ARTEFACTS), set(cls.needs) - set(ARTEFACTS)
+    kinds = ["text"] if issubclass(cls, TextCheck) else ["table", "text"]
+    if "embeddings" in cls.needs:
+        pytest.importorskip("sentence_transformers")
+    for kind in kinds:
+        ctx = contexts[kind]()
+        out = run_check(cls(), ctx)
+        undeclared = [f.message for f in out if f.status == "error" and "does not declare" in f.message]
+        assert not undeclared, undeclared
+        allowed = set(cls.needs) | set(cls.in_memory_extras)  # in memory here
+        assert ctx.used <= allowed, f"{cid} on {kind} read {sorted(ctx.used - allowed)}"
+        assert ctx.current is None
+
+
+def test_an_undeclared_read_is_an_error_naming_it(small):
+    from synthproof.check import Check
+
+    class Sneaky(Check):  # not registered
+        id = "drift.sneaky"
+        family = "drift"
+        metric = "rows"
+        computation = "sample"
+        needs = ("column_counts",)
+
+        def run(self, ctx):
+            ctx.counts(ctx.data.features[0])
+            ctx.sample("real", 5, self.id)
+            return [self.finding(scope="dataset", status="pass", message="read a sample")]
+
+    r, s, h = small
+    ctx = _ctx(r, s)
+    (f,) = run_check(Sneaky(), ctx)
+    assert f.status == "error" and "'row_sample'" in f.message and "does not declare" in f.message, f.message
+    assert "drift.sneaky" not in registry()
+    assert ctx.current is None and ctx.data.real is not None  # the context is restored

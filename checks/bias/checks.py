@@ -30,8 +30,7 @@ _NUMERIC = ("numeric", "datetime")
 
 def sensitive_columns(ctx) -> list[tuple[str, str]]:
     """``[(column, how)]``: declared (``how="declared"``) or inferred (``"name"``/``"values"``)."""
-    key = "bias:sensitive"
-    if key not in ctx.cache:
+    def build():
         cfg = ctx.config.bias
         data = ctx.data
         if cfg.sensitive is not None:
@@ -45,8 +44,9 @@ def sensitive_columns(ctx) -> list[tuple[str, str]]:
         if data.by_role("text"):  # text corpora: metadata groups (topic, language, template, ...)
             have = {c for c, _ in found}
             found += [(c, "text_group") for c in text_groups(ctx) if c not in have and c != cfg.target]
-        ctx.cache[key] = found
-    return ctx.cache[key]
+        return found
+
+    return ctx.artefact("subgroups", "sensitive", build)
 
 
 def text_groups(ctx) -> list[str]:
@@ -69,12 +69,9 @@ def subgroup_partitions(ctx) -> list[Partition]:
         raise IncomputableError("no_sensitive_columns",
                                 "no sensitive column declared (bias.sensitive) and none could be inferred "
                                 "from names or values")
-    key = "bias:partitions"
-    if key not in ctx.cache:
-        d = ctx.data
-        ctx.cache[key] = partitions(d.real, d.synthetic, d.holdout, d.roles, [c for c, _ in sens],
-                                    ctx.config.bias.max_depth)
-    return ctx.cache[key]
+    d = ctx.data
+    return ctx.artefact("subgroups", "partitions", lambda: partitions(
+        d.real, d.synthetic, d.holdout, d.roles, [c for c, _ in sens], ctx.config.bias.max_depth))
 
 
 def group_name(ctx, part: Partition, g: int, real_count: int) -> str:
@@ -115,6 +112,7 @@ class Representation(_SubgroupCheck):
     """
 
     id = "bias.representation"
+    needs = ("rows", "subgroups")
     summary = "Subgroup representation ratio (synthetic share / real share) for sensitive columns and intersections."
     metric = "abs_log_representation_ratio"
     computation = "mergeable"
@@ -237,6 +235,8 @@ class SubgroupDrift(_SubgroupCheck):
     """
 
     id = "bias.subgroup_drift"
+    version = "2"  # numeric pair bins cut on the edge sample past 200k values (issue 12)
+    needs = ("row_codes", "rows", "subgroups")
     summary = "KS (numeric) or TVD (categorical) of every column within every subgroup, real vs synthetic."
     metric = "subgroup_drift"
     computation = "mergeable"
@@ -259,7 +259,6 @@ class SubgroupDrift(_SubgroupCheck):
         parts = subgroup_partitions(ctx)
         min_size = ctx.config.bias.min_group_size
         feats = ctx.data.features
-        ctx.warm(feats)
         codes = {c: _column_codes(ctx, c) for c in feats}
         findings: list[Finding] = []
         items: list[tuple] = []
@@ -408,6 +407,7 @@ class OutcomeParity(_SubgroupCheck):
     """
 
     id = "bias.outcome_parity"
+    needs = ("rows", "subgroups")
     summary = "Change of the demographic-parity difference of the target across subgroups (bias amplification)."
     metric = "demographic_parity_difference_change"
     computation = "mergeable"
@@ -524,6 +524,7 @@ class SubgroupUtility(_SubgroupCheck):
     """
 
     id = "bias.utility"
+    needs = ("row_codes", "rows", "row_sample", "subgroups")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "TSTR vs TRTR ROC AUC gap on the holdout, overall and per subgroup."
     metric = "tstr_auc_gap"

@@ -48,6 +48,7 @@ def _stats(s: np.ndarray, a: np.ndarray) -> tuple[float, float]:
 @register
 class TextSubgroupDrift(TextCheck):
     id = "bias.text_subgroups"
+    needs = ("rows", "subgroups", "text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "bias"

@@ -39,6 +39,7 @@ class CategoryCoverage(Check):
     """
 
     id = "diversity.category_coverage"
+    needs = ("column_counts",)
     family = "diversity"
     summary = "Real category mass (and share of categories) missing from the synthetic data, per categorical column."
     metric = "missing_category_mass"
@@ -104,7 +105,8 @@ class TailRetention(Check):
     """
 
     id = "diversity.tail_retention"
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_codes", "rows", "row_sample")
+    version = "3"  # bin means from the edge sample past 200k values (issue 12)
     family = "diversity"
     summary = "Synthetic mass beyond the real 1st/99th percentiles ÷ the real mass there (1 = faithful), per column and pooled."
     metric = "tail_loss"
@@ -122,7 +124,6 @@ class TailRetention(Check):
         cols = [c for c in ctx.data.features if ctx.data.roles[c] in _NUMERIC]
         if not cols:
             raise IncomputableError("no_applicable_columns", "no numeric column")
-        ctx.warm(cols)
         rng = ctx.rng(self.id)
         n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
         nr_s = min(n_r, 2 * self.max_rows)
@@ -306,6 +307,7 @@ class UniqueRows(Check):
     ``duplication.exact_duplicates`` (duplicate-row rate = 1 - unique-row ratio)."""
 
     id = "diversity.unique_rows"
+    needs = ("rows", "row_hashes")
     family = "diversity"
     summary = "Unique-row ratio of the synthetic data vs real at equal size (warns; duplication.exact_duplicates gates)."
     metric = "unique_row_deficit"
@@ -351,6 +353,7 @@ class PRDC(Check):
     """
 
     id = "diversity.prdc"
+    needs = ("rows", "row_sample")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "diversity"
     summary = "Precision / recall / density / coverage (Naeem et al. 2020) with k = 5 on equal-size seeded samples."

@@ -52,6 +52,7 @@ class TextDistinctN(_SplitCheck):
     """distinct-n for n = 1..4 at equal token counts; loss ``1 - distinct_s / distinct_a``."""
 
     id = "diversity.text_distinct_n"
+    needs = ("text", "tokens")
     summary = "distinct-n (n = 1..4) at equal token counts, as relative loss against real."
     metric = "distinct_n_loss"
     computation = "sample"
@@ -108,6 +109,7 @@ class TextCompressionRatio(_SplitCheck):
     compressible = more repetitive)."""
 
     id = "diversity.text_compression"
+    needs = ("text",)
     summary = "gzip compression ratio at equal byte counts, as relative excess over real."
     metric = "compression_ratio_excess"
     computation = "sample"
@@ -154,6 +156,7 @@ class TextRepetition(_SplitCheck):
     equal numbers of documents; loss ``mean_s - mean_a``."""
 
     id = "diversity.text_repetition"
+    needs = ("text",)
     summary = "Within-document n-gram repetition (seq-rep-3), mean over documents, vs real."
     metric = "repetition_excess"
     computation = "mergeable"
@@ -232,6 +235,7 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
     """Mean pairwise cosine similarity of embeddings at equal document counts; loss ``sim_s - sim_a``."""
 
     id = "diversity.text_self_similarity"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Mean pairwise cosine similarity of document embeddings, excess over real."
     metric = "self_similarity_excess"
@@ -257,6 +261,7 @@ class TextVendi(_EmbeddingSplitCheck):
     """Vendi score (q = 1, cosine kernel, dual form) at equal document counts; loss ``1 - VS_s / VS_a``."""
 
     id = "diversity.text_vendi"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Vendi score (q = 1, cosine kernel) of document embeddings, relative loss against real."
     metric = "vendi_loss"
@@ -283,6 +288,7 @@ class TextPRDC(_EmbeddingSplitCheck):
     judged as its deficit ``1 - metric`` against real/real, as ``diversity.prdc`` does for tables."""
 
     id = "diversity.text_prdc"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = "Precision / recall / density / coverage (k = 5) of document embeddings at equal sizes."
     metric = "prdc_deficit"

@@ -83,7 +83,6 @@ class CountDriftCheck(Check):
         cols = [c for c in ctx.data.features if ctx.data.roles[c] in self.roles]
         if not cols:
             raise IncomputableError("no_applicable_columns", f"no {'/'.join(self.roles)} column to compare")
-        ctx.warm(cols)
         findings: list[Finding] = []
         todo: list[tuple] = []
         for col in cols:
@@ -108,7 +107,7 @@ class CountDriftCheck(Check):
             findings.append(self.judged_finding(
                 verdict, scope="column", column=col, value=value, matched_value=matched, n_real=n_r, n_synthetic=m,
                 message=describe(self.label, value, verdict, self.min_effect, f"column {col!r}",
-                                 matched=matched, m=m),
+                                 matched=matched, m=m) + self._binned_note(ctx, cc),
                 evidence=chart_evidence(cc, ctx.show_values) if self.evidence else None,
             ))
         return findings
@@ -128,9 +127,19 @@ class CountDriftCheck(Check):
         """The statistic on ALL real vs ALL synthetic rows (the finding's ``value``).
 
         From the full count vectors; a numeric statistic whose count form is not exact on a
-        binned (non-exact) support overrides this with its array form on the column's values.
+        binned (non-exact) support overrides this with its array form on the column's values —
+        when they are in memory. Out of core (:mod:`synthproof.plan.outofcore`) the value of a
+        binned column is the statistic on its 1,024 fine bins of all rows (KS within the largest
+        bin's mass, about 0.001, of the exact value); the verdict is computed the same way in both.
         """
         return float(self.statistic(cc, self.restrict(cc, cc.real), self.restrict(cc, cc.synthetic)))
+
+    def _binned_note(self, ctx, cc: ColumnCounts) -> str:
+        """Says so when the value comes from the fine bins where in memory it would be exact."""
+        overridden = type(self).full_value is not CountDriftCheck.full_value
+        if overridden and ctx.prepared.streamed and cc.kind == "numeric" and not cc.exact:
+            return f" Value on the {cc.support.size:,} fine bins of all rows (out of core)."
+        return ""
 
     def values(self, ctx, col: str) -> tuple[np.ndarray, np.ndarray]:
         """The prepared float64 values of a numeric/datetime column (real, synthetic)."""
@@ -149,6 +158,8 @@ def _min_effect(default: float, doc: str) -> Param:
 @register
 class KSDrift(CountDriftCheck):
     id = "drift.ks"
+    needs = ("column_counts",)
+    in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = "Two-sample Kolmogorov–Smirnov statistic per numeric/datetime column."
     metric = "ks_statistic"
     label = "KS statistic"
@@ -162,7 +173,7 @@ class KSDrift(CountDriftCheck):
         return distances.ks_from_counts(p, q)
 
     def full_value(self, ctx, col, cc):
-        if cc.exact:
+        if cc.exact or ctx.prepared.streamed:
             return super().full_value(ctx, col, cc)
         return distances.ks_statistic(*self.values(ctx, col))
 
@@ -170,6 +181,9 @@ class KSDrift(CountDriftCheck):
 @register
 class StandardizedMeanDifference(CountDriftCheck):
     id = "drift.smd"
+    version = "2"  # scale from exact counts; bin means from the edge sample past 200k values (issue 12)
+    needs = ("column_counts",)
+    in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = "Absolute standardised mean difference |mean_s - mean_r| / sd_real per numeric column."
     metric = "abs_standardized_mean_difference"
     label = "|SMD|"
@@ -182,7 +196,7 @@ class StandardizedMeanDifference(CountDriftCheck):
         return np.abs(_stats.mean_from_counts(q, cc.support) - _stats.mean_from_counts(p, cc.support)) / cc.scale
 
     def full_value(self, ctx, col, cc):
-        if cc.exact:
+        if cc.exact or ctx.prepared.streamed:
             return super().full_value(ctx, col, cc)
         return abs(_stats.standardized_mean_difference(*self.values(ctx, col)))
 
@@ -190,6 +204,9 @@ class StandardizedMeanDifference(CountDriftCheck):
 @register
 class WassersteinDrift(CountDriftCheck):
     id = "drift.wasserstein"
+    version = "2"  # scale from exact counts; bin means from the edge sample past 200k values (issue 12)
+    needs = ("column_counts",)
+    in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = "First Wasserstein distance divided by the real SD (IQR if 0) per numeric column."
     metric = "normalized_wasserstein"
     label = "W1/SD"
@@ -203,7 +220,7 @@ class WassersteinDrift(CountDriftCheck):
         return _stats.wasserstein_from_counts(p, q, cc.support) / cc.scale
 
     def full_value(self, ctx, col, cc):
-        if cc.exact:
+        if cc.exact or ctx.prepared.streamed:
             return super().full_value(ctx, col, cc)
         return _stats.normalized_wasserstein(*self.values(ctx, col))
 
@@ -211,6 +228,8 @@ class WassersteinDrift(CountDriftCheck):
 @register
 class PSIDrift(CountDriftCheck):
     id = "drift.psi"
+    needs = ("column_counts",)
+    in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = ("Population stability index sum (q-p) ln(q/p) on the real-decile bins (distinct inverted-CDF "
                "real deciles, bins (e_{j-1}, e_j], ties never split) plus a missing bin; shares floored at 1e-4.")
     metric = "psi"
@@ -228,7 +247,7 @@ class PSIDrift(CountDriftCheck):
         return _stats.psi_from_counts(p, q)
 
     def full_value(self, ctx, col, cc):
-        if cc.exact:
+        if cc.exact or ctx.prepared.streamed:
             return super().full_value(ctx, col, cc)
         return _stats.population_stability_index(*self.values(ctx, col))
 
@@ -252,6 +271,8 @@ def _deciles(cc: ColumnCounts, counts: np.ndarray) -> np.ndarray:
 @register
 class JensenShannonDrift(CountDriftCheck):
     id = "drift.jensen_shannon"
+    needs = ("column_counts",)
+    in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = ("Jensen–Shannon distance (base 2) on categories (missing a category), or for numeric columns "
                "on the PSI bins (distinct inverted-CDF real deciles, (e_{j-1}, e_j], plus a missing bin).")
     metric = "jensen_shannon_distance"
@@ -269,7 +290,7 @@ class JensenShannonDrift(CountDriftCheck):
         return distances.js_distance_from_counts(p, q)
 
     def full_value(self, ctx, col, cc):
-        if cc.kind != "numeric" or cc.exact:
+        if cc.kind != "numeric" or cc.exact or ctx.prepared.streamed:
             return super().full_value(ctx, col, cc)
         return _stats.jensen_shannon_numeric(*self.values(ctx, col))
 
@@ -277,6 +298,7 @@ class JensenShannonDrift(CountDriftCheck):
 @register
 class TVDrift(CountDriftCheck):
     id = "drift.tvd"
+    needs = ("column_counts",)
     summary = "Total variation distance 0.5 sum |p_i - q_i| of category shares, missing counted as a category."
     metric = "total_variation_distance"
     label = "TVD"
@@ -298,6 +320,7 @@ class TVDrift(CountDriftCheck):
 @register
 class MissingRateDrift(CountDriftCheck):
     id = "drift.missing_rate"
+    needs = ("column_counts",)
     summary = "Absolute difference of the missing-value rate per column."
     metric = "missing_rate_difference"
     label = "|missing-rate difference|"
@@ -339,6 +362,7 @@ class CategoryMissing(Check):
     """
 
     id = "drift.category_missing"
+    needs = ("column_counts",)
     family = "drift"
     summary = "Real categories missing from the synthetic data although their real share makes absence improbable."
     metric = "absent_category_real_share"

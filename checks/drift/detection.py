@@ -51,6 +51,7 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
 @register
 class DetectionAUC(Check):
     id = "drift.detection_auc"
+    needs = ("rows", "row_sample")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "drift"
     summary = "Classifier two-sample test: out-of-fold ROC AUC of a gradient-boosting real-vs-synthetic classifier."

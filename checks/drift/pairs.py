@@ -43,6 +43,7 @@ def _v_norm(table: np.ndarray) -> int:
 @register
 class PairAssociationDrift(Check):
     id = "drift.pair_association"
+    version = "2"  # numeric pair bins cut on the edge sample past 200k values (issue 12)
     family = "drift"
     summary = ("Change of pairwise association: |Δ Spearman rho| for numeric pairs, the Cramér's-V-scaled "
                "distance between dependence structures otherwise.")
@@ -62,11 +63,15 @@ class PairAssociationDrift(Check):
                             low=0),
     }
 
-    def _pair(self, ctx, codes, a: str, b: str) -> tuple:
+    needs = ("pair_tables",)
+
+    def pair_columns(self, data) -> list[str]:
+        """The columns whose pairs this check reads (the planner builds their tables)."""
+        return data.features[: self.max_columns]
+
+    def _pair(self, ctx, cols, a: str, b: str) -> tuple:
         """Statistic, baselines and associations of one pair (its own seeded generators)."""
-        (ra, sa, ka), (rb, sb, kb) = codes[a], codes[b]
-        real_t = np.bincount(ra * kb + rb, minlength=ka * kb).reshape(ka, kb)
-        syn_t = np.bincount(sa * kb + sb, minlength=ka * kb).reshape(ka, kb)
+        real_t, syn_t = ctx.pair_table(a, b, cols)
         num = ctx.data.roles[a] in _NUMERIC and ctx.data.roles[b] in _NUMERIC
         sp = split_counts(real_t, syn_t, self.n_splits, ctx.rng(f"{self.id}:{a}|{b}"))
         kv = _v_norm(real_t)
@@ -85,12 +90,11 @@ class PairAssociationDrift(Check):
                 value)
 
     def run(self, ctx) -> list[Finding]:
-        cols = ctx.data.features[: self.max_columns]
+        cols = self.pair_columns(ctx.data)
         if len(cols) < 2:
             raise IncomputableError("no_applicable_columns", "fewer than two feature columns")
-        ctx.warm(cols)
-        codes = {c: ctx.pair_codes(c) for c in cols}
-        items = ctx.map(lambda ab: self._pair(ctx, codes, *ab), list(itertools.combinations(cols, 2)))
+        ctx.pair_table(cols[0], cols[1], cols)  # every table in one pass
+        items = ctx.map(lambda ab: self._pair(ctx, cols, *ab), list(itertools.combinations(cols, 2)))
         verdicts = judge([Comparison(i[3], i[4], self.min_effect, permutation=i[9]) for i in items],
                          ctx.alpha, ctx.fdr_q)
         order = np.argsort([-(i[3] - v.baseline_median) for i, v in zip(items, verdicts)], kind="stable")

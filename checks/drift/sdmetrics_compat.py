@@ -533,6 +533,7 @@ class SDMetricsQuality(Check):
     """
 
     id = "drift.sdmetrics_quality"
+    needs = ("rows",)
     family = "drift"
     summary = ("SDMetrics-compatible scores (sdmetrics 0.32 definitions, every row): KSComplement / TVComplement "
                "per column, CorrelationSimilarity / ContingencySimilarity per pair, Column Shapes, Column Pair "

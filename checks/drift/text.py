@@ -39,6 +39,7 @@ class TextMMD(TextCheck):
     """
 
     id = "drift.text_mmd"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "drift"
@@ -83,6 +84,7 @@ class TextDetectionAUC(TextCheck):
     (:func:`synthproof.stats.auc.permutation_auc_null`)."""
 
     id = "drift.text_detection_auc"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "drift"
@@ -135,6 +137,7 @@ class TextDescriptorDrift(TextCheck):
     Findings name the column ``<text column>.<descriptor>``; Holm acts across all of them."""
 
     id = "drift.text_descriptors"
+    needs = ("text",)
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     computation = "mergeable"
     family = "drift"

@@ -64,6 +64,7 @@ class ExactDuplicates(_RateCheck):
     (:func:`synthproof.checks._duplicates.duplicate_rates`)."""
 
     id = "duplication.exact_duplicates"
+    needs = ("rows", "row_hashes")
     summary = ("Share of all synthetic rows that repeat another synthetic row (canonical form), vs the exact "
                "expected rate of as many real rows.")
     metric = "duplicate_row_rate"
@@ -106,6 +107,7 @@ class ExactCopies(_RateCheck):
     """
 
     id = "duplication.exact_copies"
+    needs = ("rows", "row_hashes")
     summary = "Share of all synthetic rows that copy a real row exactly (canonical form), vs the real leave-one-out rate."
     metric = "real_copy_rate"
     computation = "keyed"
@@ -144,6 +146,7 @@ class _DistanceCheck(_RateCheck):
 @register
 class NearDuplicates(_DistanceCheck):
     id = "duplication.near_duplicates"
+    needs = ("rows", "row_sample")
     version = "2"  # bottom-k samples keyed by row id; the pooled-relabelling null beside real/real (issue 12)
     summary = ("Share of synthetic rows with a near twin inside the synthetic set (within-set nearest-neighbour "
                "distance at or below the real 5th percentile), vs real at equal n — catches jittered mode collapse.")
@@ -206,6 +209,7 @@ def _histogram(a: np.ndarray, b: np.ndarray, names: tuple[str, str], bins: int =
 @register
 class DistanceToClosestRecord(_DistanceCheck):
     id = "duplication.dcr"
+    needs = ("rows", "row_sample")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = ("Distance to closest real record (DCR): probability that a synthetic row is closer to the real "
                "reference than a fresh real row is (0.5 = as close as real data; 1 = memorised).")
@@ -260,6 +264,7 @@ def _nndr(d: np.ndarray) -> float:
 @register
 class DCRShare(_DistanceCheck):
     id = "duplication.dcr_share"
+    needs = ("rows", "row_sample")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     summary = ("DCR-share test with a holdout: share of synthetic rows closer to the training (real) rows than "
                "to equally many holdout rows; healthy ≈ 0.5 ± binomial SE, higher means memorisation.")

@@ -46,6 +46,7 @@ def eval_texts(path: str, field: str | None) -> list[str]:
 @register
 class BenchmarkContamination(TextCheck):
     id = "duplication.contamination"
+    needs = ("text",)
     computation = "mergeable"
     family = "duplication"
     summary = "Synthetic documents sharing a word 13-gram with an evaluation-set item (per eval set)."

@@ -35,26 +35,22 @@ _MINHASH = {
 
 def signatures(ctx, col: str, side: str, ngram: int, num_perm: int) -> np.ndarray:
     """Cached MinHash signatures (datasketch ``affine32``, seed 1) of every document of a side."""
-    key = f"minhash:{col}:{side}:{ngram}:{num_perm}"
-    if key not in ctx.cache:
+    def build():
         h, starts = _minhash.shingle_hashes(text_codes(ctx, col)[side], ngram)
-        ctx.cache[key] = _minhash.signatures(h, starts, num_perm=num_perm, seed=1)
-    return ctx.cache[key]
+        return _minhash.signatures(h, starts, num_perm=num_perm, seed=1)
+
+    return ctx.artefact("minhash", f"signatures:{col}:{side}:{ngram}:{num_perm}", build)
 
 
 def near_graph_within(ctx, col: str, side: str, ngram: int, num_perm: int, threshold: float):
     """Cached :func:`_minhash.near_graph` (signature classes and their near pairs) of a side."""
-    key = f"neargraph:{col}:{side}:{ngram}:{num_perm}:{threshold}"
-    if key not in ctx.cache:
-        ctx.cache[key] = _minhash.near_graph(signatures(ctx, col, side, ngram, num_perm), threshold)
-    return ctx.cache[key]
+    return ctx.artefact("minhash", f"neargraph:{col}:{side}:{ngram}:{num_perm}:{threshold}",
+                        lambda: _minhash.near_graph(signatures(ctx, col, side, ngram, num_perm), threshold))
 
 
 def near_pairs_within(ctx, col: str, side: str, ngram: int, num_perm: int, threshold: float):
-    key = f"nearpairs:{col}:{side}:{ngram}:{num_perm}:{threshold}"
-    if key not in ctx.cache:
-        ctx.cache[key] = _minhash.near_pairs(signatures(ctx, col, side, ngram, num_perm), threshold)
-    return ctx.cache[key]
+    return ctx.artefact("minhash", f"nearpairs:{col}:{side}:{ngram}:{num_perm}:{threshold}",
+                        lambda: _minhash.near_pairs(signatures(ctx, col, side, ngram, num_perm), threshold))
 
 
 class _TextRateCheck(TextCheck):
@@ -96,6 +92,7 @@ class _TextRateCheck(TextCheck):
 @register
 class TextExactDuplicates(_TextRateCheck):
     id = "duplication.text_exact_duplicates"
+    needs = ("text",)
     computation = "keyed"
     summary = "Share of synthetic documents repeating another (normalised text hash), vs real at equal n."
     metric = "duplicate_text_rate"
@@ -138,6 +135,7 @@ class TextNearDuplicates(_TextRateCheck):
     missed at 0.5). The Jaccard-vs-edits curve is in docs/text.md."""
 
     id = "duplication.text_near_duplicates"
+    needs = ("text", "tokens", "minhash")
     computation = "keyed"
     summary = "Share of synthetic documents with a MinHash near-duplicate (Jaccard >= 0.5, word 2-grams), vs real."
     metric = "near_duplicate_text_rate"
@@ -193,6 +191,7 @@ class TextSemanticDuplicates(_TextRateCheck):
     on the embedded samples, judged against the real rate at the same number of documents."""
 
     id = "duplication.text_semantic_duplicates"
+    needs = ("text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
@@ -258,6 +257,7 @@ class TextMemorisation(_TextRateCheck):
     """
 
     id = "duplication.text_memorisation"
+    needs = ("text", "tokens", "minhash", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
@@ -291,10 +291,8 @@ class TextMemorisation(_TextRateCheck):
             side = np.arange(len(stacked)) >= len(sig_q)
             mh, _ = _minhash.near_pairs(stacked, self.threshold, side=side)
             mh = np.column_stack([mh[:, 0], mh[:, 1] - len(sig_q)])
-        key = f"spankeys:{col}:{self.span_words}"
-        if key not in ctx.cache:
-            ctx.cache[key] = {s: doc_ngram_keys(c, self.span_words) for s, c in codes.items()}
-        keys = ctx.cache[key]
+        keys = ctx.artefact("tokens", f"spankeys:{col}:{self.span_words}",
+                            lambda: {s: doc_ngram_keys(c, self.span_words) for s, c in codes.items()})
         sp = shared_ngram_pairs(keys[query], keys["real"], same=same)
         pairs = unique_pairs(np.vstack([mh, sp]))
         if same:  # undirected: both orientations, so either document can be the query

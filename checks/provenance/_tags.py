@@ -103,9 +103,11 @@ def _raw(series: pd.Series, role: str | None) -> pd.Series:
 
 
 def _tags(ctx) -> _Tags:
-    key = "provenance:tags"
-    if key in ctx.cache:
-        return ctx.cache[key]
+    """The synthetic rows' provenance tags and the sidecar (artefact ``tags``)."""
+    return ctx.artefact("tags", "tags", lambda: _build_tags(ctx))
+
+
+def _build_tags(ctx) -> _Tags:
     cfg = ctx.config.provenance
     wanted = set(PROVENANCE_FIELDS) | set(cfg.required) | set(cfg.allowed) | set(cfg.patterns)
     syn = ctx.data.synthetic
@@ -130,8 +132,7 @@ def _tags(ctx) -> _Tags:
                 sidecar = load_sidecar(path)
             except SidecarError as exc:
                 error = str(exc).replace(f"provenance sidecar {path}", f"provenance sidecar {name}", 1)
-    ctx.cache[key] = _Tags(len(syn), columns, sidecar, name, error)
-    return ctx.cache[key]
+    return _Tags(len(syn), columns, sidecar, name, error)
 
 
 def _encode(values: pd.Series) -> tuple[np.ndarray, list]:
@@ -154,19 +155,19 @@ def _encode(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes.astype(np.int64), [u for u, k in zip(uniques, keep) if k]
 
 
-def _field(tags: _Tags, name: str, cache: dict) -> _Field:
-    key = f"provenance:field:{name}"
-    if key not in cache:
+def _field(tags: _Tags, name: str, ctx) -> _Field:
+    """The encoded tag ``name`` (artefact ``tags``)."""
+    def build() -> _Field:
         if name in tags.columns:
             codes, uniques = _encode(tags.columns[name])
             shadowed = tags.sidecar is not None and name in tags.sidecar.fields
-            cache[key] = _Field(name, "column", shadowed, codes, uniques)
-        else:
-            v = tags.sidecar.fields[name]
-            miss = is_missing_tag(v)
-            cache[key] = _Field(name, "sidecar", False, np.full(tags.n, -1 if miss else 0, dtype=np.int64),
-                                [] if miss else [v])
-    return cache[key]
+            return _Field(name, "column", shadowed, codes, uniques)
+        v = tags.sidecar.fields[name]
+        miss = is_missing_tag(v)
+        return _Field(name, "sidecar", False, np.full(tags.n, -1 if miss else 0, dtype=np.int64),
+                      [] if miss else [v])
+
+    return ctx.artefact("tags", f"field:{name}", build)
 
 
 def _where(tags: _Tags, fld: _Field) -> str:
@@ -177,9 +178,9 @@ def _where(tags: _Tags, fld: _Field) -> str:
     return "column"
 
 
-def _flags(tags: _Tags, cache: dict) -> np.ndarray:
+def _flags(tags: _Tags, ctx) -> np.ndarray:
     """Per-row :func:`parse_flag` of ``is_synthetic`` (int8)."""
-    fld = _field(tags, "is_synthetic", cache)
+    fld = _field(tags, "is_synthetic", ctx)
     uflag = np.array([parse_flag(u) for u in fld.uniques] + [-2], dtype=np.int8)
     return uflag[np.where(fld.codes >= 0, fld.codes, len(fld.uniques))]
 

@@ -77,6 +77,7 @@ class RequiredFields(Check):
     """
 
     id = "provenance.required_fields"
+    needs = ("rows", "tags")
     family = "provenance"
     summary = ("Each required provenance field (generator, generator_version, created_at, source_dataset, "
                "is_synthetic) is a synthetic column or a <data>.provenance.json sidecar field, set in at "
@@ -103,7 +104,7 @@ class RequiredFields(Check):
         thr = float(cfg.min_non_null_rate)
         real_rows = None
         if _mixed(ctx) and tags.source("is_synthetic") is not None:
-            real_rows = _flags(tags, ctx.cache) == 0
+            real_rows = _flags(tags, ctx) == 0
         failing: list[tuple[str, np.ndarray]] = []
         for name in required:
             src = tags.source(name)
@@ -114,7 +115,7 @@ class RequiredFields(Check):
                     message=f"required provenance field {name!r} is absent: no synthetic column and no "
                             f"sidecar field of that name."))
                 continue
-            fld = _field(tags, name, ctx.cache)
+            fld = _field(tags, name, ctx)
             scope = np.ones(n, dtype=bool) if real_rows is None or name == "is_synthetic" else ~real_rows
             present = fld.codes >= 0
             k_scope = int(scope.sum())
@@ -180,6 +181,7 @@ class TagValues(Check):
     """
 
     id = "provenance.values"
+    needs = ("rows", "tags")
     family = "provenance"
     summary = ("Provenance tags take allowed values and match their patterns (full match); created_at and "
                "other *_at timestamps parse and are not later than the run's start; is_synthetic reads as a "
@@ -221,7 +223,7 @@ class TagValues(Check):
                                             message=f"provenance field {name!r} is absent, so its values cannot "
                                                     f"be validated (provenance.required_fields reports absence)."))
                 continue
-            fld = _field(tags, name, ctx.cache)
+            fld = _field(tags, name, ctx)
             k = len(fld.uniques)
             verdict = np.zeros(k + 1, dtype=np.int8)  # last slot: missing
             head = verdict[:k]  # a view: each rule marks only values no earlier rule marked
@@ -324,6 +326,7 @@ class SyntheticShare(Check):
     """
 
     id = "provenance.synthetic_share"
+    needs = ("rows", "tags")
     family = "provenance"
     summary = ("In a declared mixed dataset (provenance.mixed or provenance.max_synthetic_share), the share of "
                "rows flagged is_synthetic, with a Clopper-Pearson interval, is at most "
@@ -353,8 +356,8 @@ class SyntheticShare(Check):
                 reason_code="missing_tag", side="synthetic",
                 message="the dataset is declared mixed but has no is_synthetic column or sidecar field, so the "
                         "synthetic share cannot be measured.")]
-        fld = _field(tags, "is_synthetic", ctx.cache)
-        flags = _flags(tags, ctx.cache)
+        fld = _field(tags, "is_synthetic", ctx)
+        flags = _flags(tags, ctx)
         k, m = int((flags == 1).sum()), int((flags >= 0).sum())
         unread, missing = int((flags == -1).sum()), int((flags == -2).sum())
         evidence = {"true": k, "false": m - k, "unreadable": unread, "missing": missing, "source": fld.source}

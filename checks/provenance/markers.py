@@ -29,6 +29,7 @@ from synthproof.provenance.markers import KINDS, scan_corpus
 @register
 class HiddenMarkers(TextCheck):
     id = "provenance.hidden_markers"
+    needs = ("text",)
     family = "provenance"
     summary = "Share of documents with invisible characters, bidi controls or mixed-script (homoglyph) words, vs real."
     metric = "hidden_marker_rate"

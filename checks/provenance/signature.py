@@ -21,6 +21,7 @@ from synthproof.provenance.sidecar import default_sidecar_path
 @register
 class Signature(Check):
     id = "provenance.signature"
+    needs = ("synthetic_file",)
     family = "provenance"
     summary = "Signed manifest: signature valid, by a trusted key; records added/removed/modified since signing."
     metric = "signature_valid"
@@ -45,6 +46,7 @@ class Signature(Check):
         if not cfg.require_signature and not (side and os.path.exists(side)):
             raise IncomputableError("no_manifest", "no signed provenance manifest (provenance.require_signature "
                                     "is false)")
+        ctx.use("synthetic_file")
         v = verify_data(path, list(cfg.trusted_keys), sidecar=side)
         if not v.manifest:
             if not cfg.require_signature:

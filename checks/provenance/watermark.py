@@ -34,6 +34,7 @@ class KGWWatermark(TextCheck):
     """KGW watermark detection (Kirchenbauer et al. 2023) with transformers-compatible green lists."""
 
     id = "provenance.kgw_watermark"
+    needs = ("text",)
     family = "provenance"
     summary = "Share of documents carrying a KGW green-list watermark (BH-controlled), judged by watermark.expect."
     metric = "watermarked_share"

@@ -16,6 +16,7 @@ _SYNTHETIC_FAIL = {"type_mismatch", "all_null", "constant"}
 @register
 class SchemaCheck(Check):
     id = "validity.schema"
+    needs = ()
     family = "validity"
     summary = "Every real feature column exists in the synthetic data; synthetic-only columns are allowed."
     metric = "missing_columns"
@@ -43,6 +44,7 @@ class SchemaCheck(Check):
 @register
 class ColumnQuality(Check):
     id = "validity.column_quality"
+    needs = ("column_counts",)
     family = "validity"
     summary = ("All-null, constant, mixed-type and non-finite columns on either side; synthetic-only "
                "degeneracy (all-null, constant or unreadable where real is not) fails.")

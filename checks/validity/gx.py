@@ -459,6 +459,7 @@ class DerivedExpectations(Check):
     """
 
     id = "validity.expectations"
+    needs = ("rows",)
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "validity"
     summary = ("Great Expectations suite derived from the real data (columns, quantile bounds, extremes, category "

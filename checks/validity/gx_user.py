@@ -54,6 +54,7 @@ class UserExpectationSuite(Check):
     """
 
     id = "validity.gx_suite"
+    needs = ("rows",)
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     family = "validity"
     summary = "Runs the user's Great Expectations 1.x suite (validity.gx_suite) on the synthetic data."

@@ -23,6 +23,7 @@ _FAIL_ON_SYNTHETIC = {"non_string", "invalid_utf8"}
 @register
 class TextQuality(TextCheck):
     id = "validity.text_quality"
+    needs = ("text",)
     computation = "mergeable"
     family = "validity"
     summary = "Per text column and side: missing, non-string, empty, invalid-UTF-8 and over-long documents."

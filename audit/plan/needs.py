@@ -1,0 +1,52 @@
+"""What a check may read: the named artefacts it declares in ``Check.needs``.
+
+The context serves each artefact only to a check that declared it (:meth:`AuditContext.use`), so
+the planner knows from the declarations alone which passes a suite needs and which checks can run
+out of core; ``tests/test_contract.py`` runs every check and asserts that it reads nothing else.
+"""
+
+from __future__ import annotations
+
+#: Artefact name -> (what it is, whether it is built chunk by chunk out of core).
+ARTEFACTS: dict[str, tuple[str, bool]] = {
+    "column_counts": ("ColumnCounts of every feature column: exact counts on sample-derived cut points "
+                      "(ctx.counts)", True),
+    "pair_tables": ("coarse contingency tables of feature pairs (ctx.pair_table)", True),
+    "row_codes": ("per-row fine and coarse codes of feature columns (ctx.categories, ctx.fine_codes, "
+                  "ctx.pair_codes)", False),
+    "rows": ("the prepared frames themselves (ctx.data.real / synthetic / holdout)", False),
+    "row_sample": ("bottom-k row samples (ctx.sample, ctx.ranked)", False),
+    "row_hashes": ("canonical row hashes and duplicate-row rates", False),
+    "subgroups": ("subgroup partitions of the sensitive columns", False),
+    "tags": ("provenance tags of the synthetic rows and the sidecar", False),
+    "text": ("cleaned documents of text columns (ctx.text)", False),
+    "tokens": ("token codes and n-gram keys of text columns", False),
+    "minhash": ("MinHash signatures, near-duplicate pairs and graphs", False),
+    "embeddings": ("sentence embeddings of a document sample (ctx.embeddings, ctx.embedder)", False),
+    "synthetic_file": ("the synthetic input's files read whole (a signed manifest's Merkle root)", False),
+}
+
+STREAMED = frozenset(name for name, (_, streamed) in ARTEFACTS.items() if streamed)
+
+
+class UndeclaredArtefact(RuntimeError):
+    """A check read an artefact it does not declare in ``needs`` (a bug in the check)."""
+
+
+class WatchedData:
+    """A read-only view of :class:`~synthproof.schema.Prepared` that records reads of the frames as
+    the artefact ``rows`` (schema attributes — roles, features, columns — are free)."""
+
+    _FRAMES = frozenset({"real", "synthetic", "holdout", "synthetic_extra"})
+
+    def __init__(self, data, ctx) -> None:
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_ctx", ctx)
+
+    def __getattr__(self, name: str):
+        if name in self._FRAMES:
+            self._ctx.use("rows")
+        return getattr(self._data, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._data, name, value)

@@ -1,0 +1,299 @@
+"""Out of core: audit inputs larger than the memory budget by streaming them in record batches.
+
+When an input would not fit (``resources.out_of_core: auto``, the default) or when asked
+(``on``), nothing is read whole: a first pass keeps the rows of the role-inference sample (the same
+bottom-k rows the in-memory path uses) and counts rows; then the planner's passes build the
+artefacts the checks declare (:mod:`synthproof.plan.needs`) chunk by chunk — today the column
+counts and pair tables (:func:`synthproof.plan.columns.build_columns`), so the column and pair
+checks (``drift.*`` shapes, ``drift.pair_association``, ``validity.column_quality``...) run on any
+number of rows in bounded memory, with findings identical to the in-memory run. A check that
+needs an artefact not yet built out of core is ``skipped`` with reason ``out_of_core`` and, when it
+gates, the gate's coverage fails closed.
+
+Memory: ``resources.memory`` / ``--memory`` (default :func:`default_memory`) sets the batch size;
+the state held per column is fixed (a 200,000-value edge sample, at most 1,025 counts, coarse pair
+tables), so peak memory does not grow with the row count.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from synthproof.errors import ConfigError, InputError
+from synthproof.sampling import priorities, sample_key
+
+from .columns import SIDES, Chunk
+
+_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+#: Rows of the role-inference sample (as :data:`synthproof.schema._INFER_SAMPLE`).
+ROLE_SAMPLE = 20_000
+#: Bytes per cell that an in-memory run holds (Arrow table, pandas copy, canonical frame, codes).
+IN_MEMORY_BYTES_PER_CELL = 40
+#: Share of the budget an in-memory run may take before ``auto`` streams instead.
+IN_MEMORY_SHARE = 0.5
+
+
+def parse_memory(text: str | int) -> int:
+    """Bytes of a memory size such as ``4GiB``, ``512MB``, ``3.5G`` or ``1000000`` (SI and IEC units).
+
+    Raises
+    ------
+    ConfigError
+        Not a size, or below 256 MiB.
+    """
+    if isinstance(text, int):
+        value = text
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+        unit = m.group(2).lower() if m else None
+        if m is None or unit not in _UNITS:
+            raise ConfigError(f"memory must be a size such as 4GiB, 512MB or 3.5G, got {text!r}")
+        value = int(float(m.group(1)) * _UNITS[unit])
+    if value < 256 * 2**20:
+        raise ConfigError(f"memory must be at least 256MiB, got {text!r}")
+    return value
+
+
+def default_memory() -> int:
+    """Half the machine's physical memory, at most 8 GiB (at least 1 GiB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        total = 8 * 2**30
+    return int(min(max(total // 2, 2**30), 8 * 2**30))
+
+
+def batch_rows(memory: int, n_columns: int) -> int:
+    """Rows per record batch: about 1/16 of the budget at 64 bytes per cell (the batch as read,
+    its canonical copy and codes), between 16,384 and 1,048,576 rows (3 GiB, 15 columns: 209,715)."""
+    per_row = max(n_columns, 1) * 64
+    return int(min(max(memory // 16 // per_row, 1 << 14), 1 << 20))
+
+
+def estimated_bytes(source, name: str) -> int | None:
+    """What reading ``source`` whole would take (:data:`IN_MEMORY_BYTES_PER_CELL` per cell from the
+    Parquet footers' row counts; 4x the file bytes for CSV/JSON Lines, 20x when compressed), or
+    ``None`` for in-memory inputs."""
+    import pyarrow.parquet as pq
+
+    from synthproof.sources import resolve
+
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    src = resolve(source, name)
+    if src.format == "parquet":
+        total = 0
+        for shard in src.shards:
+            try:
+                with src.filesystem.open_input_file(shard.path) as fh:
+                    md = pq.ParquetFile(fh).metadata
+                total += md.num_rows * md.num_columns * IN_MEMORY_BYTES_PER_CELL
+            except (OSError, pa.ArrowException):
+                return None  # the read says what is wrong
+        return total
+    size = sum(int(getattr(s, "size", 0) or 0) for s in src.shards)
+    return size * (20 if any(s.rel.endswith((".gz", ".zst")) for s in src.shards) else 4)
+
+
+def should_stream(mode: str, memory: int, sources: list) -> bool:
+    """Whether to run out of core: ``on``, or ``auto`` and the inputs' :func:`estimated_bytes`
+    exceed :data:`IN_MEMORY_SHARE` of ``memory``. In-memory inputs never stream."""
+    if mode == "off" or any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
+        return False
+    if mode == "on":
+        return True
+    sizes = [estimated_bytes(s, n) for s, n in sources]
+    return all(x is not None for x in sizes) and sum(sizes) > IN_MEMORY_SHARE * memory
+
+
+@dataclass
+class _BottomK:
+    """The ``k`` rows with the smallest priorities seen so far, as Arrow rows."""
+
+    k: int
+    key: int
+    pri: list = field(default_factory=list)
+    ids: list = field(default_factory=list)
+    parts: list = field(default_factory=list)
+    held: int = 0
+    bound: int | None = None
+
+    def add(self, row0: int, table: pa.Table) -> None:
+        ids = np.arange(row0, row0 + table.num_rows, dtype=np.int64)
+        pri = priorities(ids, self.key)
+        keep = np.flatnonzero(pri < np.uint64(self.bound)) if self.bound is not None else np.arange(ids.size)
+        if keep.size == 0:
+            return
+        self.pri.append(pri[keep])
+        self.ids.append(ids[keep])
+        self.parts.append(table.take(pa.array(keep)))
+        self.held += keep.size
+        if self.held > 2 * self.k:
+            self._compact()
+
+    def _compact(self) -> None:
+        pri, ids = np.concatenate(self.pri), np.concatenate(self.ids)
+        table = pa.concat_tables(self.parts, promote_options="permissive")
+        sel = np.argpartition(pri, self.k - 1)[: self.k] if pri.size > self.k else np.arange(pri.size)
+        self.pri, self.ids = [pri[sel]], [ids[sel]]
+        self.parts = [table.take(pa.array(sel))]
+        self.held = sel.size
+        if sel.size >= self.k:
+            self.bound = int(pri[sel].max())
+
+    def result(self, schema: pa.Schema) -> pa.Table:
+        """The sample's rows in row-id order."""
+        if not self.parts:
+            return schema.empty_table()
+        self._compact()
+        order = np.argsort(self.ids[0], kind="stable")
+        return self.parts[0].take(pa.array(order))
+
+
+def _prepared_table(batch: pa.RecordBatch, name: str, label: str) -> pa.Table:
+    """A batch as :func:`synthproof.io.load` would give it (types normalised, UTF-8 repaired)."""
+    from synthproof import io
+
+    try:
+        return io._repair_utf8(io.normalise(pa.Table.from_batches([batch])))
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{name}: cannot convert the columns of {label}: {io._first_line(exc)}") from None
+
+
+@dataclass
+class StreamedInput:
+    """One input read as a stream: what the first pass learnt about it."""
+
+    source: object
+    name: str
+    label: str
+    columns: list[str]
+    rows: int
+    sample: pa.Table  # the role-inference bottom-k rows (or, for non-real sides, the same key's rows)
+    encoding: str | None
+    delimiter: str | None
+    batch_rows: int
+
+    def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.Table]]:
+        """``(row0, table)`` of every batch, types normalised, projected on ``columns``."""
+        from synthproof.sources import iter_batches
+
+        for _, row0, batch in iter_batches(self.source, self.name, columns, self.batch_rows, self.encoding,
+                                           self.delimiter):
+            yield row0, _prepared_table(batch, self.name, self.label)
+
+
+def first_pass(source, name: str, columns: list[str] | None, memory: int, encoding=None, delimiter=None,
+               progress=None) -> StreamedInput:
+    """Count the rows of one input and keep its role-inference sample (bottom-k of
+    :data:`ROLE_SAMPLE` rows by the seed-0 ``role_inference`` priorities, as
+    :func:`synthproof.schema.prepare`), in one streaming pass.
+
+    Raises
+    ------
+    InputError
+        Unreadable input or shard (named), or zero rows.
+    """
+    from synthproof.sources import iter_batches, resolve
+
+    src = resolve(source, name)
+    rows_per_batch = batch_rows(memory, len(columns) if columns else 32)
+    keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
+    n, schema = 0, None
+
+    class _Batch:
+        __slots__ = ("n", "nbytes")
+
+        def __init__(self, n, nbytes):
+            self.n, self.nbytes = n, nbytes
+
+    def gen():
+        nonlocal n, schema
+        for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter):
+            table = _prepared_table(batch, name, src.label)
+            schema = table.schema if schema is None else schema
+            keep.add(row0, table)
+            n = row0 + table.num_rows
+            yield _Batch(table.num_rows, batch.nbytes)
+
+    for _ in (progress(f"read {name}", gen()) if progress else gen()):
+        pass
+    if n == 0 or schema is None:
+        raise InputError(f"{name}: zero rows in {src.label}")
+    return StreamedInput(source, name, src.label, list(schema.names), n, keep.result(schema), encoding, delimiter,
+                         rows_per_batch)
+
+
+def _fast_canonical(col: pa.ChunkedArray, role: str):
+    """The canonical form :func:`synthproof.schema.convert_column` gives, computed in Arrow for the
+    common typed cases (numbers as numeric; strings, booleans and integers as categories), with the
+    count of non-finite values; ``None`` when the slow path must decide."""
+    import pyarrow.compute as pc
+    import pandas as pd
+
+    from synthproof.schema import _canonical_one
+
+    t = col.type
+    if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
+        x = col.cast(pa.float64()).to_numpy()  # nulls -> NaN
+        bad = ~np.isfinite(x) & ~np.isnan(x)
+        n_bad = int(bad.sum())
+        if n_bad:
+            x = np.where(bad, np.nan, x)
+        return x, n_bad
+    if role in ("categorical", "boolean") and (pa.types.is_string(t) or pa.types.is_large_string(t)
+                                               or pa.types.is_boolean(t) or pa.types.is_integer(t)):
+        enc = pc.dictionary_encode(col).combine_chunks()
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int64)
+        canon = [_canonical_one(v) for v in enc.dictionary.to_pylist()]
+        labels, remap = np.unique(np.array([c if c is not None else "" for c in canon], dtype=object).astype(str),
+                                  return_inverse=True)
+        remap = np.where(np.array([c is None for c in canon], dtype=bool), -1, remap).astype(np.int64)
+        new = np.where(codes < 0, -1, remap[np.maximum(codes, 0)] if len(canon) else -1)
+        return pd.Categorical.from_codes(new, categories=pd.Index(labels, dtype=object)), 0
+    return None
+
+
+def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], columns: list[str],
+                  issues: dict | None = None):
+    """A :data:`~synthproof.plan.columns.Chunks` factory over the real and synthetic inputs: each
+    batch converted to canonical columns (:func:`synthproof.schema.convert_column`). The first pass
+    run through it records the conversion issues into ``issues`` (``(column, side, reason) ->
+    count``)."""
+    from synthproof.schema import convert_column
+
+    state = {"passes": 0}
+
+    def gen() -> Iterator[Chunk]:
+        record = issues is not None and state["passes"] == 0
+        state["passes"] += 1
+        for side in SIDES:
+            inp = inputs[side]
+            cols = [c for c in columns if c in inp.columns]
+            for row0, table in inp.batches(cols):
+                out = {}
+                for c in cols:
+                    fast = _fast_canonical(table.column(c), roles[c])
+                    if fast is not None:
+                        out[c], n_bad = fast
+                        if record and n_bad:
+                            issues[(c, side, "non_finite")] = issues.get((c, side, "non_finite"), 0) + n_bad
+                        continue
+                    arr, found = convert_column(c, side, table.column(c).to_pandas(), roles[c])
+                    out[c] = arr
+                    if record:
+                        for f in found:
+                            if f.reason_code in ("type_mismatch", "mixed_types", "non_finite"):
+                                key = (c, side, f.reason_code)
+                                issues[key] = issues.get(key, 0) + f.count
+                yield Chunk(side, row0, out, table.num_rows, table.nbytes)
+
+    return gen

@@ -1,0 +1,126 @@
+"""The planner of an out-of-core run: read the inputs as streams, decide the roles on the same
+sample as the in-memory path, and build every streamed artefact the runnable checks declare, in as
+few passes as they allow (:mod:`synthproof.plan.outofcore`)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from synthproof.errors import InputError
+
+from .columns import build_columns
+from .needs import STREAMED
+from .outofcore import first_pass, stream_chunks
+from .progress import PassProgress
+
+
+def runs_out_of_core(check) -> bool:
+    """Whether ``check`` reads only artefacts that are built out of core."""
+    return check.needs is not None and set(check.needs) <= STREAMED
+
+
+def _digest(source, name: str) -> str:
+    """blake2b of the input's bytes in shard order (as :class:`synthproof.io.Fingerprint`), streamed."""
+    from synthproof.sources import resolve
+    from synthproof.sources.stream import open_stream
+
+    src = resolve(source, name)
+    h = hashlib.blake2b(digest_size=16)
+    for shard in src.shards:
+        with open_stream(src, shard, name, decompress=False) as fh:
+            while True:
+                block = fh.read(1 << 22)
+                if not block:
+                    break
+                h.update(block)
+    return "blake2b:" + h.hexdigest()
+
+
+def _issues(data, streamed: dict, art, n_rows: dict) -> list:
+    """Schema issues of the whole inputs, in the order :func:`synthproof.schema.prepare` gives them:
+    missing columns; per feature column and side, unreadable values (summed over batches;
+    ``type_mismatch`` when no value of the side could be read, else ``mixed_types``), infinite values,
+    then ``all_null`` or ``constant`` from the exact counts; ``converted`` from the field metadata."""
+    from synthproof.schema import SchemaIssue
+
+    out = [i for i in data.issues if i.reason_code == "missing_column"]
+    for col, cc in art.counts.items():
+        role = data.roles[col]
+        for side, counts in (("real", cc.real), ("synthetic", cc.synthetic)):
+            n = n_rows[side]
+            valid = counts[:-1]
+            bad = streamed.get((col, side, "type_mismatch"), 0) + streamed.get((col, side, "mixed_types"), 0)
+            if bad:
+                code = "mixed_types" if int(valid.sum()) else "type_mismatch"
+                out.append(SchemaIssue(col, side, code, bad, n, f"{bad} of {n} values are not {role}; read as missing"))
+            inf = streamed.get((col, side, "non_finite"), 0)
+            if inf:
+                out.append(SchemaIssue(col, side, "non_finite", inf, n, f"{inf} of {n} values are infinite; read as missing"))
+            if int(valid.sum()) == 0:
+                out.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
+            elif n > 1 and int((valid > 0).sum()) == 1 and (cc.exact or cc.kind == "categorical"):
+                out.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
+    for i in data.issues:
+        if i.reason_code == "converted":
+            out.append(SchemaIssue(i.column, i.side, "converted", n_rows[i.side], n_rows[i.side], i.detail))
+    return out
+
+
+def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool):
+    """Read ``sources`` (``[(source, name), ...]``) out of core.
+
+    Returns
+    -------
+    data : Prepared
+        Roles and schema of the whole inputs; frames holding the role-inference sample;
+        ``n_rows`` set (so ``data.streamed``).
+    fingerprints : list of Fingerprint
+    artefacts : (ColumnArtefacts, dict)
+        The column artefacts and the pair tables keyed by their column tuple (as the context keeps
+        them).
+
+    Raises
+    ------
+    InputError
+        Unreadable input or shard (named), a schema that changes between shards, zero rows, no
+        column shared by real and synthetic.
+    """
+    from synthproof import io
+    from synthproof.schema import prepare
+
+    real = sources[0][0]
+    real_names = io.column_names(real, encoding, delimiter)
+    bar = PassProgress(progress)
+    inputs = {}
+    for source, name in sources:
+        names = io.column_names(source, encoding, delimiter)
+        if names is not None:
+            io._check_unique(names, name, str(source))
+        cols = None if name == "real" or real_names is None or names is None else \
+            [c for c in names if c in real_names]
+        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar)
+    if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
+        raise InputError("real and synthetic share no column name")
+    hold = inputs.get("holdout")
+    data = prepare(inputs["real"].sample, inputs["synthetic"].sample, hold.sample if hold is not None else None,
+                   roles=cfg.columns.roles, include=cfg.columns.include, exclude=cfg.columns.exclude)
+    data.synthetic_only = [c for c in inputs["synthetic"].columns if c not in inputs["real"].columns]
+    n_rows = {name: inp.rows for name, inp in inputs.items()}
+    runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
+    feats = data.features
+    pair_cols: list[str] = []
+    for c in runnable:
+        if "pair_tables" in c.needs and hasattr(c, "pair_columns"):
+            pair_cols += [x for x in c.pair_columns(data) if x not in pair_cols]
+    pair_cols = [c for c in feats if c in pair_cols]
+    streamed: dict = {}
+    bar.total = n_rows["real"] + n_rows["synthetic"]
+    art = build_columns(stream_chunks(inputs, data.roles, feats, streamed), data.roles, feats, cfg.seed,
+                        pair_columns=pair_cols, threads=cfg.threads, progress=bar)
+    data.issues = _issues(data, streamed, art, n_rows)
+    data.n_rows = n_rows
+    fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(inp.columns), tuple(inp.columns))
+           for name, inp in inputs.items()]
+    pairs = {tuple(pair_cols): art.pairs} if len(pair_cols) >= 2 else {}
+    return data, fps, (art, pairs)
+
