@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .encode import ColumnCounts
-from .sampling import bottom_k, sample_key
+from .sampling import POOL_ROWS, bottom_k, priorities, sample_key, sample_rows, smallest_k
 from .schema import Prepared
 
 
@@ -77,6 +77,7 @@ class AuditContext:
     current: Any = None  # the running check (its ``needs`` are enforced by :meth:`use`)
     used: set = field(default_factory=set)
     _artefacts: dict = field(default_factory=dict)
+    _pools: dict = field(default_factory=dict)
 
     @property
     def config(self):
@@ -99,17 +100,42 @@ class AuditContext:
             raise ValueError(f"no {side} data")
         return len(frame)
 
+    def pool(self, side: str) -> np.ndarray:
+        """Positions (in this context's frame of ``side``) of the **row pool** every sample draws
+        from: the :data:`~synthproof.sampling.POOL_ROWS` rows with the smallest ``(seed, side,
+        "pool")`` priorities, sorted; every row when there are fewer. Out of core the frame holds
+        exactly these rows (:mod:`synthproof.plan.outofcore`), so samples are the same rows in both."""
+        if side not in self._pools:
+            n = self._side_rows(side)
+            self._pools[side] = (np.arange(n, dtype=np.int64) if self.prepared.streamed
+                                 else sample_rows(n, POOL_ROWS, self.seed, side, "pool"))
+        return self._pools[side]
+
+    def pool_size(self, side: str) -> int:
+        """Rows of the row pool of ``side`` (:meth:`pool`): what a sample may draw from."""
+        return int(self.pool(side).size)
+
+    def global_ids(self, side: str, positions: np.ndarray) -> np.ndarray:
+        """Row ids (positions in the whole input) of frame positions: the same in memory; through
+        the pool's ids out of core."""
+        positions = np.asarray(positions, dtype=np.int64)
+        ids = self.prepared.row_ids
+        return positions if ids is None else np.asarray(ids[side], dtype=np.int64)[positions]
+
     def ranked(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """A deterministic bottom-k sample of ``k`` rows of ``side`` (:mod:`synthproof.sampling`),
-        **in priority order**: row positions whose priority depends only on (seed, side, purpose,
-        row id), so the sample is the same whatever the chunking. ``ids`` restricts it to those
-        row positions (e.g. the labelled rows). Slice it for disjoint uniform parts."""
+        **in priority order**: frame positions of pool rows (:meth:`pool`) whose priority depends
+        only on (seed, side, purpose, row id), so the sample is the same whatever the chunking and
+        whether the data is in memory or streamed. ``ids`` restricts it to those frame positions
+        (e.g. the labelled rows). Slice it for disjoint uniform parts."""
         self.use("row_sample")
-        ids = np.arange(self._side_rows(side), dtype=np.int64) if ids is None else np.asarray(ids, np.int64)
-        return bottom_k(ids, k, sample_key(self.seed, side, purpose))
+        pool = self.pool(side)
+        cand = pool if ids is None else np.intersect1d(pool, np.asarray(ids, dtype=np.int64))
+        pri = priorities(self.global_ids(side, cand), sample_key(self.seed, side, purpose))
+        return cand[smallest_k(pri, k)]
 
     def sample(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
-        """:meth:`ranked`, sorted by row position (every row when ``k`` is at least their number)."""
+        """:meth:`ranked`, sorted by row position (every pool row when ``k`` is at least their number)."""
         return np.sort(self.ranked(side, k, purpose, ids))
 
     def map(self, fn, items: list) -> list:
@@ -127,17 +153,19 @@ class AuditContext:
     def use(self, artefact: str) -> None:
         """Record that the running check reads ``artefact`` (:data:`synthproof.plan.needs.ARTEFACTS`);
         raise :class:`~synthproof.plan.needs.UndeclaredArtefact` when it did not declare it."""
-        from .plan.needs import UndeclaredArtefact
+        from .plan.needs import STREAMED, OutOfCore, UndeclaredArtefact
 
         self.used.add(artefact)
-        if self.current is None or artefact in self.current.needs:
-            return
-        if artefact in self.current.in_memory_extras and not self.prepared.streamed:
-            return
-        where = " (out of core, where its in-memory extras are not available)" \
-            if artefact in self.current.in_memory_extras else ""
-        raise UndeclaredArtefact(f"{self.current.id} reads the artefact {artefact!r} but does not declare it "
-                                 f"in its needs {tuple(self.current.needs)}{where}")
+        cur = self.current
+        streamed = self.prepared.streamed
+        if cur is not None and artefact not in cur.needs and not (
+                artefact in cur.in_memory_extras and not streamed):
+            where = " (out of core, where its in-memory extras are not available)" \
+                if artefact in cur.in_memory_extras else ""
+            raise UndeclaredArtefact(f"{cur.id} reads the artefact {artefact!r} but does not declare it "
+                                     f"in its needs {tuple(cur.needs)}{where}")
+        if streamed and artefact not in STREAMED:
+            raise OutOfCore(cur.id if cur is not None else "the audit", artefact)
 
     def artefact(self, name: str, key: str, build):
         """The artefact ``name`` (declared by the running check) for ``key``: ``build()`` on first use,
@@ -160,6 +188,8 @@ class AuditContext:
             from .plan.columns import build_columns, frame_chunks
 
             d = self.prepared
+            if d.streamed:  # the frames hold only the row pool: counts must come from the planner
+                raise RuntimeError("column artefacts were not built by the out-of-core planner")
             cols = d.features
             self.columns = build_columns(frame_chunks({"real": d.real, "synthetic": d.synthetic}, cols), d.roles,
                                          cols, self.seed, threads=self.threads)
@@ -189,6 +219,15 @@ class AuditContext:
         m = self.column_artefacts().maps[column]
         return self.artefact("row_codes", column, lambda: (m.fine(_values(d.real[column])),
                                                             m.fine(_values(d.synthetic[column]))))
+
+    def fine_codes_at(self, side: str, column: str, positions: np.ndarray) -> np.ndarray:
+        """Fine codes (as in :meth:`counts`) of the rows at frame ``positions`` of ``side``: pool
+        rows from :meth:`sample` (artefact ``row_pool``)."""
+        self.use("row_pool")
+        d = self.prepared
+        frame = {"real": d.real, "synthetic": d.synthetic, "holdout": d.holdout}[side]
+        vals = _values(frame[column])
+        return self.column_artefacts().maps[column].fine(vals[np.asarray(positions, dtype=np.int64)])
 
     def categories(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-row codes of a categorical/boolean column (artefact ``row_codes``), as
@@ -287,4 +326,4 @@ class AuditContext:
         idc = self.prepared.id_column
         if idc is not None:
             return f"{idc}={self.prepared.synthetic[idc].iloc[index]}"
-        return f"row={index}"
+        return f"row={int(self.global_ids('synthetic', [index])[0])}"

@@ -46,6 +46,9 @@ class ColumnCounts:
         Robust scale of the real values (SD; IQR if 0; 1 if constant), numeric only.
     exact : bool
         Whether the bins are the distinct values.
+    bounds : ndarray of float, shape (2, 2), optional
+        Numeric only: ``[[real_min, real_max], [synthetic_min, synthetic_max]]`` of the finite
+        values (NaN for a side without any), exact at any size (min and max merge exactly).
     """
 
     kind: str
@@ -55,6 +58,7 @@ class ColumnCounts:
     deciles: np.ndarray
     scale: float
     exact: bool
+    bounds: np.ndarray | None = None
 
 
 def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: int = 0):
@@ -159,7 +163,9 @@ def column_counts(real: np.ndarray, synthetic: np.ndarray, role: str, seed: int 
         rc = np.bincount(cr, minlength=k + 1).astype(np.int64)
         sc = np.bincount(cs, minlength=k + 1).astype(np.int64)
         finite = real[~np.isnan(real)]
-        return ColumnCounts("numeric", support, rc, sc, deciles_of(rc), robust_scale(finite), exact)
+        fs = synthetic[~np.isnan(synthetic)]
+        bounds = np.array([[x.min(), x.max()] if x.size else [np.nan, np.nan] for x in (finite, fs)])
+        return ColumnCounts("numeric", support, rc, sc, deciles_of(rc), robust_scale(finite), exact, bounds)
     cr, cs, labels = codes if codes is not None else category_codes(real, synthetic)
     k = labels.size
     rc = np.bincount(cr, minlength=k + 1).astype(np.int64)

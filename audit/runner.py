@@ -14,8 +14,6 @@ from .check import Check
 from .context import AuditContext
 from .errors import IncomputableError
 from .findings import Finding
-from .plan.needs import STREAMED
-from .plan.run import runs_out_of_core
 
 
 class CheckTimeout(Exception):
@@ -75,12 +73,9 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
     if not check.applicable(ctx.data):
         return [check.finding(status="skipped", reason_code="no_applicable_columns",
                               message=f"{check.id} does not apply: the data has no column it audits.", **base)]
-    if ctx.data.streamed and not runs_out_of_core(check):
-        missing = sorted(set(check.needs or ("rows",)) - STREAMED)
+    if ctx.data.streamed and check.needs is None:  # undeclared: it could read anything
         return [check.finding(status="skipped", reason_code="out_of_core",
-                              message=f"{check.id} reads {', '.join(missing)}, not yet built out of core; the "
-                                      f"inputs were streamed (resources.out_of_core) — audit a sample or set "
-                                      f"resources.out_of_core: off with enough memory to run it.", **base)]
+                              message=f"{check.id} declares no needs, so it cannot run out of core.", **base)]
     if check.needs_holdout and ctx.data.holdout is None:
         return [check.finding(status="skipped", reason_code="no_holdout",
                               message=f"{check.id} needs a holdout of real rows the generator never saw; none given.",

@@ -24,6 +24,12 @@ import hashlib
 
 import numpy as np
 
+#: Rows per side of the row pool every row sample of an audit draws from (``AuditContext.pool``):
+#: the bottom-k by ``(seed, side, "pool")`` priorities. Out of core, the pool is what the read pass
+#: keeps; in memory, samples are drawn from the same rows. 200,000 rows hold every check's largest
+#: sample (50,000 per side, x4 for the PRDC/DCR reference pools) with room to spare.
+POOL_ROWS = 200_000
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

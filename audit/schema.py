@@ -68,6 +68,8 @@ class Prepared:
     #: Out of core (:mod:`synthproof.plan.outofcore`): rows per side of the whole inputs; the frames
     #: then hold only the role-inference sample and the checks read the planner's artefacts.
     n_rows: dict[str, int] | None = None
+    #: Out of core: the row ids (positions in the whole input) of the frames' rows, per side.
+    row_ids: dict[str, np.ndarray] | None = None
 
     @property
     def streamed(self) -> bool:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -166,3 +166,13 @@ def test_prdc_skips_features_with_too_few_distinct_rows(adult):
     f = res.findings[res.findings.check_id == "diversity.prdc"]
     assert list(f.status) == ["skipped"] and f.reason_code.iloc[0] == "too_few_rows"
     assert "distinct feature rows" in f.message.iloc[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-5, 5), min_size=1, max_size=60), st.lists(st.floats(0, 1), min_size=1, max_size=5))
+def test_quantile_from_counts_equals_numpy_quantile(xs, qs):
+    from synthproof.checks.diversity._stats import quantile_from_counts
+
+    x = np.array(xs, dtype=float) * 1.5
+    values, counts = np.unique(x, return_counts=True)
+    assert np.allclose(quantile_from_counts(values, counts, qs), np.quantile(x, qs), rtol=0, atol=1e-12)

@@ -191,9 +191,9 @@ def test_streamed_default_suite_fails_closed(tmp_path, adult):
     skipped = got[got.reason_code == "out_of_core"]
     assert len(skipped) > 5 and skipped.message.str.contains("not yet built out of core").all()
     cov = got[got.check_id == "gate.coverage"].iloc[0]
-    assert cov.status == "fail" and "drift.detection_auc" in cov.message
+    assert cov.status == "fail" and "duplication.exact_duplicates" in cov.message
     assert not res.passed
-    ran = got[(got.check_id == "drift.ks") & (got.scope == "column")]
+    ran = got[got.check_id.isin(["drift.ks", "drift.detection_auc", "duplication.dcr"])]
     assert len(ran) and (ran.status != "skipped").all()
 
 
@@ -300,3 +300,35 @@ def test_every_out_of_core_check_gives_the_in_memory_findings_on_awkward_columns
     pd.testing.assert_frame_equal(ooc[~binned], mem[~binned])
     pd.testing.assert_frame_equal(ooc[binned].drop(columns=["value", "message"]),
                                   mem[binned].drop(columns=["value", "message"]))
+
+
+SAMPLED = ["drift.detection_auc", "diversity.prdc", "diversity.tail_retention", "duplication.dcr",
+           "duplication.dcr_share", "duplication.near_duplicates"]
+
+
+def test_sample_checks_out_of_core_equal_in_memory_past_the_pool(tmp_path, adult, monkeypatch):
+    """With inputs larger than the row pool, the sample-based checks draw the same rows from the
+    pool in memory as out of core (where the frames hold only the pool): identical findings, row
+    evidence (row ids in the whole input) included. A check reading any row outside its samples in
+    memory would differ here."""
+    from synthproof import context
+    from synthproof.plan.run import runs_out_of_core
+    from synthproof.check import registry
+
+    assert all(runs_out_of_core(registry()[c]) for c in SAMPLED)
+    monkeypatch.setattr(context, "POOL_ROWS", 2500)
+    monkeypatch.setattr(outofcore, "POOL_ROWS", 2500)
+    real, syn = real_real(adult, 6000, 9)
+    hold = real_real(adult, 12000, 10)[1].iloc[:3000].reset_index(drop=True)
+    syn = pd.concat([syn.iloc[:3000], syn.iloc[:3000]], ignore_index=True)  # twins: near-duplicate row evidence
+    cfg = {"suite": "listed", "checks": {c: {"max_rows": 800} for c in SAMPLED}}
+    cfg["checks"]["diversity.tail_retention"] = {"max_rows": 1000}
+    r, s, h = (_shards(d, tmp_path / n, 2, rg=1000) for d, n in ((real, "r"), (syn, "s"), (hold, "h")))
+    _, mem = _run(r, s, dict(cfg, resources={"out_of_core": "off"}), holdout=h)
+    monkeypatch.setattr(outofcore, "batch_rows", lambda memory, n: 999)
+    res, ooc = _run(r, s, dict(cfg, resources={"out_of_core": "on"}), holdout=h)
+    assert res.manifest["out_of_core"]
+    assert (ooc.status != "error").all() and (ooc.reason_code != "out_of_core").all(), ooc.message.tolist()
+    assert set(SAMPLED) <= set(ooc.check_id)
+    assert (ooc.scope == "row").any() and ooc.row_id.dropna().str.match(r"row=\d+$").all()
+    pd.testing.assert_frame_equal(ooc, mem)

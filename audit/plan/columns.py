@@ -77,6 +77,7 @@ class _Numeric:
     val: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     distinct: np.ndarray | None = field(default_factory=lambda: np.empty(0, np.float64))
     finite: int = 0
+    bounds: np.ndarray = field(default_factory=lambda: np.array([[np.inf, -np.inf], [np.inf, -np.inf]]))
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class CodeMap:
 def _numeric_scan(state: _Numeric, x: np.ndarray, side: int, row0: int, pri: np.ndarray) -> None:
     ok = ~np.isnan(x)
     state.finite += int(ok.sum())
+    if ok.any():
+        fin = x[ok]
+        state.bounds[side] = [min(state.bounds[side, 0], fin.min()), max(state.bounds[side, 1], fin.max())]
     if state.distinct is not None:
         state.distinct = np.union1d(state.distinct, np.unique(x[ok]))
         if state.distinct.size > MAX_BINS:
@@ -152,7 +156,8 @@ def _numeric_map(state: _Numeric) -> tuple[CodeMap, np.ndarray, bool, float]:
     scale = None if exact else robust_scale(vals[sides == 0])  # exact: from the real counts, after counting
     m = CodeMap("numeric", edges, None, int(edges.size))
     coarse, n_coarse = coarse_map(np.bincount(m.fine(vals[sides == 0]), minlength=m.k + 1), support, exact)
-    return CodeMap("numeric", edges, None, m.k, coarse, n_coarse), support, exact, scale
+    bounds = np.where(np.isfinite(state.bounds), state.bounds, np.nan)
+    return CodeMap("numeric", edges, None, m.k, coarse, n_coarse), support, exact, (scale, bounds)
 
 
 def scale_from_counts(support: np.ndarray, real_counts: np.ndarray) -> float:
@@ -271,8 +276,8 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
         out = ColumnArtefacts()
         extra: dict[str, tuple] = {}
         for c in numeric:
-            out.maps[c], support, exact, scale = _numeric_map(scans[c])
-            extra[c] = (support, exact, scale)
+            out.maps[c], support, exact, (scale, bounds) = _numeric_map(scans[c])
+            extra[c] = (support, exact, scale, bounds)
         scans.clear()
         fine = {c: np.zeros((2, 1), np.int64) for c in columns}
         for c in categorical:
@@ -308,9 +313,9 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
         for c in columns:
             m, (rc, sc) = out.maps[c], fine[c]
             if c in extra:
-                support, exact, scale = extra[c]
+                support, exact, scale, bounds = extra[c]
                 scale = scale_from_counts(support, rc) if scale is None else scale
-                out.counts[c] = ColumnCounts("numeric", support, rc, sc, deciles_of(rc), scale, exact)
+                out.counts[c] = ColumnCounts("numeric", support, rc, sc, deciles_of(rc), scale, exact, bounds)
             else:
                 out.counts[c] = ColumnCounts("categorical", m.labels.astype(object), rc, sc,
                                              np.zeros(m.k, dtype=np.int64), 1.0, True)

@@ -7,6 +7,8 @@ out of core; ``tests/test_contract.py`` runs every check and asserts that it rea
 
 from __future__ import annotations
 
+from synthproof.errors import IncomputableError
+
 #: Artefact name -> (what it is, whether it is built chunk by chunk out of core).
 ARTEFACTS: dict[str, tuple[str, bool]] = {
     "column_counts": ("ColumnCounts of every feature column: exact counts on sample-derived cut points "
@@ -15,7 +17,9 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "row_codes": ("per-row fine and coarse codes of feature columns (ctx.categories, ctx.fine_codes, "
                   "ctx.pair_codes)", False),
     "rows": ("the prepared frames themselves (ctx.data.real / synthetic / holdout)", False),
-    "row_sample": ("bottom-k row samples (ctx.sample, ctx.ranked)", False),
+    "row_sample": ("bottom-k row samples of the row pool (ctx.sample, ctx.ranked)", True),
+    "row_pool": ("the frames read only at positions from ctx.sample / ctx.ranked (the row pool: in memory "
+                 "the same rows as out of core, where the frames hold only them)", True),
     "row_hashes": ("canonical row hashes and duplicate-row rates", False),
     "subgroups": ("subgroup partitions of the sensitive columns", False),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
@@ -33,9 +37,22 @@ class UndeclaredArtefact(RuntimeError):
     """A check read an artefact it does not declare in ``needs`` (a bug in the check)."""
 
 
+class OutOfCore(IncomputableError):
+    """A check needs an artefact that is not built when the inputs stream out of core: it is
+    ``skipped`` with reason ``out_of_core`` (and a gating one fails ``gate.coverage``)."""
+
+    def __init__(self, check_id: str, artefact: str) -> None:
+        super().__init__("out_of_core", f"{check_id} reads {artefact}, not yet built out of core; the inputs were "
+                                        "streamed (resources.out_of_core) — audit a sample, or set "
+                                        "resources.out_of_core: off with enough memory, to run it.")
+
+
 class WatchedData:
     """A read-only view of :class:`~synthproof.schema.Prepared` that records reads of the frames as
-    the artefact ``rows`` (schema attributes — roles, features, columns — are free)."""
+    the artefact ``rows``, or ``row_pool`` for a check that declares it (it promises to read rows
+    only at sampled positions; ``tests/test_outofcore.py`` holds it to that by comparing its
+    findings out of core, where the frames hold only the pool, with those in memory). Schema
+    attributes — roles, features, columns — are free."""
 
     _FRAMES = frozenset({"real", "synthetic", "holdout", "synthetic_extra"})
 
@@ -45,7 +62,8 @@ class WatchedData:
 
     def __getattr__(self, name: str):
         if name in self._FRAMES:
-            self._ctx.use("rows")
+            cur = self._ctx.current
+            self._ctx.use("row_pool" if cur is not None and "row_pool" in cur.needs else "rows")
         return getattr(self._data, name)
 
     def __setattr__(self, name: str, value) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from synthproof.errors import ConfigError, InputError
-from synthproof.sampling import priorities, sample_key
+from synthproof.sampling import POOL_ROWS, priorities, sample_key
 
 from .columns import SIDES, Chunk
 
@@ -177,6 +177,8 @@ class StreamedInput:
     columns: list[str]
     rows: int
     sample: pa.Table  # the role-inference bottom-k rows (or, for non-real sides, the same key's rows)
+    pool: pa.Table  # the row pool (synthproof.sampling.POOL_ROWS bottom-k rows by (seed, side, "pool"))
+    pool_ids: np.ndarray  # their row ids, increasing
     encoding: str | None
     delimiter: str | None
     batch_rows: int
@@ -191,10 +193,12 @@ class StreamedInput:
 
 
 def first_pass(source, name: str, columns: list[str] | None, memory: int, encoding=None, delimiter=None,
-               progress=None) -> StreamedInput:
+               progress=None, seed: int = 0) -> StreamedInput:
     """Count the rows of one input and keep its role-inference sample (bottom-k of
     :data:`ROLE_SAMPLE` rows by the seed-0 ``role_inference`` priorities, as
-    :func:`synthproof.schema.prepare`), in one streaming pass.
+    :func:`synthproof.schema.prepare`) and its row pool (bottom-k of
+    :data:`~synthproof.sampling.POOL_ROWS` rows by ``(seed, side, "pool")``, as
+    :meth:`synthproof.context.AuditContext.pool`), in one streaming pass.
 
     Raises
     ------
@@ -206,6 +210,7 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
     src = resolve(source, name)
     rows_per_batch = batch_rows(memory, len(columns) if columns else 32)
     keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
+    pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"))
     n, schema = 0, None
 
     class _Batch:
@@ -220,6 +225,7 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
             table = _prepared_table(batch, name, src.label)
             schema = table.schema if schema is None else schema
             keep.add(row0, table)
+            pool.add(row0, table)
             n = row0 + table.num_rows
             yield _Batch(table.num_rows, batch.nbytes)
 
@@ -227,8 +233,10 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
         pass
     if n == 0 or schema is None:
         raise InputError(f"{name}: zero rows in {src.label}")
-    return StreamedInput(source, name, src.label, list(schema.names), n, keep.result(schema), encoding, delimiter,
-                         rows_per_batch)
+    pool_table = pool.result(schema)
+    pool_ids = np.sort(pool.ids[0]) if pool.ids else np.empty(0, np.int64)
+    return StreamedInput(source, name, src.label, list(schema.names), n, keep.result(schema), pool_table, pool_ids,
+                         encoding, delimiter, rows_per_batch)
 
 
 def _fast_canonical(col: pa.ChunkedArray, role: str):

@@ -72,8 +72,8 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     Returns
     -------
     data : Prepared
-        Roles and schema of the whole inputs; frames holding the role-inference sample;
-        ``n_rows`` set (so ``data.streamed``).
+        Roles and schema of the whole inputs; frames holding the row pools (``row_ids``: their
+        row ids); ``n_rows`` set (so ``data.streamed``).
     fingerprints : list of Fingerprint
     artefacts : (ColumnArtefacts, dict)
         The column artefacts and the pair tables keyed by their column tuple (as the context keeps
@@ -98,12 +98,17 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
             io._check_unique(names, name, str(source))
         cols = None if name == "real" or real_names is None or names is None else \
             [c for c in names if c in real_names]
-        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar)
+        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar, seed=cfg.seed)
     if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
         raise InputError("real and synthetic share no column name")
     hold = inputs.get("holdout")
-    data = prepare(inputs["real"].sample, inputs["synthetic"].sample, hold.sample if hold is not None else None,
-                   roles=cfg.columns.roles, include=cfg.columns.include, exclude=cfg.columns.exclude)
+    # Roles from the role-inference sample (the in-memory path's rows), frames from the row pools.
+    sampled = prepare(inputs["real"].sample, inputs["synthetic"].sample, hold.sample if hold is not None else None,
+                      roles=cfg.columns.roles, include=cfg.columns.include, exclude=cfg.columns.exclude)
+    data = prepare(inputs["real"].pool, inputs["synthetic"].pool, hold.pool if hold is not None else None,
+                   roles=sampled.roles, include=cfg.columns.include)
+    data.inferred, data.issues = sampled.inferred, sampled.issues
+    data.row_ids = {name: inp.pool_ids for name, inp in inputs.items()}
     data.synthetic_only = [c for c in inputs["synthetic"].columns if c not in inputs["real"].columns]
     n_rows = {name: inp.rows for name, inp in inputs.items()}
     runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
@@ -115,9 +120,15 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     pair_cols = [c for c in feats if c in pair_cols]
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
-    art = build_columns(stream_chunks(inputs, data.roles, feats, streamed), data.roles, feats, cfg.seed,
-                        pair_columns=pair_cols, threads=cfg.threads, progress=bar)
-    data.issues = _issues(data, streamed, art, n_rows)
+    # The column counts are cheap beside reading the data, and validity's schema issues come from
+    # them: built whenever a runnable check reads anything beyond the row pool's samples.
+    if any(set(c.needs) & {"column_counts", "pair_tables"} for c in runnable) or not runnable:
+        art = build_columns(stream_chunks(inputs, data.roles, feats, streamed), data.roles, feats, cfg.seed,
+                            pair_columns=pair_cols, threads=cfg.threads, progress=bar)
+        data.issues = _issues(data, streamed, art, n_rows)
+    else:
+        art = None
+        data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
     data.n_rows = n_rows
     fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(inp.columns), tuple(inp.columns))
            for name, inp in inputs.items()]

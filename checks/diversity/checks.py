@@ -105,8 +105,8 @@ class TailRetention(Check):
     """
 
     id = "diversity.tail_retention"
-    needs = ("row_codes", "rows", "row_sample")
-    version = "3"  # bin means from the edge sample past 200k values (issue 12)
+    needs = ("column_counts", "row_sample", "row_pool")
+    version = "3"  # samples from the row pool; bin means from the edge sample past 200k values (issue 12)
     family = "diversity"
     summary = "Synthetic mass beyond the real 1st/99th percentiles ÷ the real mass there (1 = faithful), per column and pooled."
     metric = "tail_loss"
@@ -125,7 +125,7 @@ class TailRetention(Check):
         if not cols:
             raise IncomputableError("no_applicable_columns", "no numeric column")
         rng = ctx.rng(self.id)
-        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        n_r, n_s = ctx.pool_size("real"), ctx.pool_size("synthetic")
         nr_s = min(n_r, 2 * self.max_rows)
         # The compared parts have m rows; the real reference keeps the other nr_s - m, and at least
         # MIN_TAIL_REFERENCE of them (a smaller m when the real table is small: fewer tail rows to
@@ -141,9 +141,9 @@ class TailRetention(Check):
         codes, ks, fulls = [], [], []
         findings = []
         for col in list(cols):
-            fr, fs, support, _ = ctx.fine_codes(col)
-            k = support.size
-            full = np.bincount(fr[fr < k], minlength=k)
+            cc = ctx.counts(col)  # every row's fine-bin counts; codes of the sampled rows below
+            k = cc.support.size
+            full = cc.real[:k]
             if not _stats.tail_bins(full).any():
                 findings.append(self.finding(scope="column", column=col, status="skipped",
                                              reason_code="undefined_at_size",
@@ -151,9 +151,9 @@ class TailRetention(Check):
                                                      f"(too few distinct values); tails not compared."))
                 cols.remove(col)
                 continue
-            codes.append((fr[ir], fs[is_]))
+            codes.append((ctx.fine_codes_at("real", col, ir), ctx.fine_codes_at("synthetic", col, is_)))
             ks.append(k)
-            fulls.append((full, np.bincount(fs[fs < k], minlength=k)))
+            fulls.append((full, cc.synthetic[:k]))
         if not cols:
             return findings
         R = self.n_splits
@@ -249,15 +249,20 @@ class TailRetention(Check):
 
     @staticmethod
     def _coverage(ctx, col: str) -> dict:
-        r = ctx.data.real[col].to_numpy(dtype=float)
-        s = ctx.data.synthetic[col].to_numpy(dtype=float)
-        r, s = r[~np.isnan(r)], s[~np.isnan(s)]
-        if r.size == 0 or s.size == 0:
+        """Real mass beyond the synthetic 1st/99th percentiles and the synthetic share of the real
+        range, from the column's counts (exact on an exact support; a binned column's values stand
+        at their bins' representatives) and its exact minima and maxima."""
+        cc = ctx.counts(col)
+        k = cc.support.size
+        rc, sc = cc.real[:k], cc.synthetic[:k]
+        if rc.sum() == 0 or sc.sum() == 0:
             return {"real_mass_beyond_synthetic": float("nan"), "range_coverage": float("nan")}
-        lo, hi = np.quantile(s, [0.01, 0.99])
-        beyond = float(((r < lo) | (r > hi)).mean())
-        width = r.max() - r.min()
-        overlap = max(0.0, min(r.max(), s.max()) - max(r.min(), s.min()))
+        lo, hi = _stats.quantile_from_counts(cc.support, sc, [0.01, 0.99])
+        support = np.asarray(cc.support, dtype=float)
+        beyond = float(rc[(support < lo) | (support > hi)].sum() / rc.sum())
+        (rmin, rmax), (smin, smax) = cc.bounds
+        width = rmax - rmin
+        overlap = max(0.0, min(rmax, smax) - max(rmin, smin))
         return {"real_mass_beyond_synthetic": round(beyond, 6),
                 "range_coverage": round(float(overlap / width) if width > 0 else 1.0, 6)}
 
@@ -353,8 +358,8 @@ class PRDC(Check):
     """
 
     id = "diversity.prdc"
-    needs = ("rows", "row_sample")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool (issue 12)
     family = "diversity"
     summary = "Precision / recall / density / coverage (Naeem et al. 2020) with k = 5 on equal-size seeded samples."
     metric = "prdc_deficit"
@@ -377,7 +382,7 @@ class PRDC(Check):
         cols = ctx.data.features
         if not cols:
             raise IncomputableError("no_applicable_columns", "no feature column")
-        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        n_r, n_s = ctx.pool_size("real"), ctx.pool_size("synthetic")
         m = int(min(self.max_rows, n_s, n_r // 2))
         if m <= max(2 * self.k, MIN_ROWS):
             raise IncomputableError("too_few_rows", f"only {m} rows per sample; PRDC needs more than {2 * self.k}")

@@ -51,8 +51,8 @@ def design_matrix(real, synthetic, roles: dict[str, str], cols: list[str]) -> tu
 @register
 class DetectionAUC(Check):
     id = "drift.detection_auc"
-    needs = ("rows", "row_sample")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool (issue 12)
     family = "drift"
     summary = "Classifier two-sample test: out-of-fold ROC AUC of a gradient-boosting real-vs-synthetic classifier."
     metric = "detection_auc"
@@ -77,7 +77,7 @@ class DetectionAUC(Check):
         if not cols:
             raise IncomputableError("no_applicable_columns", "no feature column")
         rng = ctx.rng(self.id)
-        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        n_r, n_s = ctx.pool_size("real"), ctx.pool_size("synthetic")
         m = int(min(n_r, n_s, self.max_rows))
         if m < 20:
             raise IncomputableError("too_few_rows", f"only {m} rows per side; the C2ST needs at least 20")

@@ -146,8 +146,8 @@ class _DistanceCheck(_RateCheck):
 @register
 class NearDuplicates(_DistanceCheck):
     id = "duplication.near_duplicates"
-    needs = ("rows", "row_sample")
-    version = "2"  # bottom-k samples keyed by row id; the pooled-relabelling null beside real/real (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool; the pooled-relabelling null beside real/real (issue 12)
     summary = ("Share of synthetic rows with a near twin inside the synthetic set (within-set nearest-neighbour "
                "distance at or below the real 5th percentile), vs real at equal n — catches jittered mode collapse.")
     metric = "near_duplicate_rate"
@@ -161,7 +161,7 @@ class NearDuplicates(_DistanceCheck):
     }
 
     def run(self, ctx) -> list[Finding]:
-        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        n_r, n_s = ctx.pool_size("real"), ctx.pool_size("synthetic")
         m = int(min(n_s, n_r // 3, self.max_rows))
         if m < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows per part (needs three real parts)")
@@ -209,8 +209,8 @@ def _histogram(a: np.ndarray, b: np.ndarray, names: tuple[str, str], bins: int =
 @register
 class DistanceToClosestRecord(_DistanceCheck):
     id = "duplication.dcr"
-    needs = ("rows", "row_sample")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool (issue 12)
     summary = ("Distance to closest real record (DCR): probability that a synthetic row is closer to the real "
                "reference than a fresh real row is (0.5 = as close as real data; 1 = memorised).")
     metric = "dcr_closer_probability"
@@ -225,7 +225,7 @@ class DistanceToClosestRecord(_DistanceCheck):
     }
 
     def run(self, ctx) -> list[Finding]:
-        n_r, n_s = len(ctx.data.real), len(ctx.data.synthetic)
+        n_r, n_s = ctx.pool_size("real"), ctx.pool_size("synthetic")
         m = int(min(n_s, n_r // 2, self.max_rows))
         if m < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows per side after matching sizes")
@@ -264,8 +264,8 @@ def _nndr(d: np.ndarray) -> float:
 @register
 class DCRShare(_DistanceCheck):
     id = "duplication.dcr_share"
-    needs = ("rows", "row_sample")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool (issue 12)
     summary = ("DCR-share test with a holdout: share of synthetic rows closer to the training (real) rows than "
                "to equally many holdout rows; healthy ≈ 0.5 ± binomial SE, higher means memorisation.")
     metric = "dcr_share"
@@ -283,7 +283,7 @@ class DCRShare(_DistanceCheck):
         cols = [c for c in feature_columns(ctx) if c in hold.columns]
         if not cols:
             raise IncomputableError("no_applicable_columns", "the holdout shares no feature column")
-        n_r, n_h, n_s = len(ctx.data.real), len(hold), len(ctx.data.synthetic)
+        n_r, n_h, n_s = ctx.pool_size("real"), ctx.pool_size("holdout"), ctx.pool_size("synthetic")
         h = int(min(n_r, n_h, self.max_rows))
         m = int(min(n_s, self.max_rows))
         if min(h, m) < MIN_ROWS:
