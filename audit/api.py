@@ -115,7 +115,8 @@ def audit(
 
         data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
         ctx = _context(cfg, data, started, synthetic, progress is True)
-        ctx.columns, ctx.pairs = artefacts
+        ctx.columns, ctx.pairs, ctx.built, seeded = artefacts
+        ctx._artefacts.update(seeded)
         return _finish(cfg, checks, ctx, fps, started, real, progress is True)
     progress = progress is True
     # Only the real columns are decoded on the other sides (column projection); the inputs are read

@@ -76,6 +76,7 @@ class AuditContext:
     pairs: dict = field(default_factory=dict)
     current: Any = None  # the running check (its ``needs`` are enforced by :meth:`use`)
     used: set = field(default_factory=set)
+    built: set | None = None  # out of core: the artefacts the planner built (others raise OutOfCore)
     _artefacts: dict = field(default_factory=dict)
     _pools: dict = field(default_factory=dict)
 
@@ -164,7 +165,7 @@ class AuditContext:
                 if artefact in cur.in_memory_extras else ""
             raise UndeclaredArtefact(f"{cur.id} reads the artefact {artefact!r} but does not declare it "
                                      f"in its needs {tuple(cur.needs)}{where}")
-        if streamed and artefact not in STREAMED:
+        if streamed and artefact not in (self.built if self.built is not None else STREAMED):
             raise OutOfCore(cur.id if cur is not None else "the audit", artefact)
 
     def artefact(self, name: str, key: str, build):
@@ -209,6 +210,8 @@ class AuditContext:
             from .plan.columns import frame_chunks, pair_tables
 
             d = self.prepared
+            if d.streamed:  # the frames hold only the row pool: tables must come from the planner
+                raise RuntimeError(f"pair tables of {list(key)} were not built by the out-of-core planner")
             self.pairs[key] = pair_tables(frame_chunks({"real": d.real, "synthetic": d.synthetic}, list(key)),
                                           self.column_artefacts().maps, list(key), threads=self.threads)
         return self.pairs[key][(a, b)]
@@ -320,6 +323,19 @@ class AuditContext:
     def label(self, value: str, real_count: int) -> str:
         """A category label as it may appear in a message (see :func:`label_is_public`)."""
         return repr(str(value)) if label_is_public(real_count, self.show_values) else "(value hidden)"
+
+    def row_ids_of(self, rows: list[int]) -> list[str]:
+        """Identifiers (as :meth:`row_id`) of synthetic rows given by their row ids in the whole
+        input (keyed checks name any row, not only pool rows). Out of core, id-column values of rows
+        outside the pool are read in one projected pass."""
+        d = self.prepared
+        if d.row_ids is None or not rows:
+            return [self.row_id(r) for r in rows]
+        idc = d.id_column
+        if idc is None:
+            return [f"row={int(r)}" for r in rows]
+        values = d.fetch("synthetic", idc, [int(r) for r in rows])
+        return [f"{idc}={values[int(r)]}" for r in rows]
 
     def row_id(self, index: int) -> str:
         """Identifier of a synthetic row: its id column value, else its 0-based position."""

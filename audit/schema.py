@@ -70,6 +70,8 @@ class Prepared:
     n_rows: dict[str, int] | None = None
     #: Out of core: the row ids (positions in the whole input) of the frames' rows, per side.
     row_ids: dict[str, np.ndarray] | None = None
+    #: Out of core: ``fetch(side, column, rows) -> {row: value}`` reads the values of a few rows.
+    fetch: object = None
 
     @property
     def streamed(self) -> bool:

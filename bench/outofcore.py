@@ -4,6 +4,7 @@ generator, one seed per shard, so a side of 100M rows is never held in memory).
 
     python bench/outofcore.py --rows 10000000 --mode shapes_pairs --memory 3GiB
     python bench/outofcore.py --rows 100000000 --mode shapes_pairs --memory 3GiB --data /tmp/ooc100m
+    python bench/outofcore.py --rows 10000000 --mode full --holdout-rows 1000000 --memory 3GiB
 
 Prints one JSON line: rows per side, wall seconds, peak RSS (GiB, ``getrusage`` of the child), the
 per-pass lines the run printed, and the gate verdict. ``--data DIR`` keeps (and reuses) the data.
@@ -48,18 +49,23 @@ def main() -> None:
     ap.add_argument("--mode", choices=sorted(MODES), default="shapes_pairs")
     ap.add_argument("--memory", default="3GiB")
     ap.add_argument("--data", help="folder to keep the data in (reused when complete)")
+    ap.add_argument("--holdout-rows", type=int, default=0, help="also pass a holdout of this many rows")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     base = pathlib.Path(args.data) if args.data else pathlib.Path(tmp.name)
     t0 = time.perf_counter()
     write_side(base / "real", args.rows, args.shard_rows, 1)
     write_side(base / "synthetic", args.rows, args.shard_rows, 2)
+    if args.holdout_rows:
+        write_side(base / "holdout", args.holdout_rows, args.shard_rows, 3)
     gen_s = time.perf_counter() - t0
     cfg = base / f"cfg-{args.mode}.yaml"
     cfg.write_text(yaml.safe_dump(MODES[args.mode]))
     out = pathlib.Path(tmp.name) / "out"
     cmd = [sys.executable, "-m", "synthproof.cli", "audit", "--real", str(base / "real"), "--synthetic",
            str(base / "synthetic"), "--config", str(cfg), "--out", str(out), "--memory", args.memory]
+    if args.holdout_rows:
+        cmd += ["--holdout", str(base / "holdout")]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout, stderr = proc.communicate()
@@ -69,7 +75,7 @@ def main() -> None:
     print(json.dumps({"rows_per_side": args.rows, "mode": args.mode, "memory": args.memory,
                       "wall_s": round(wall, 1), "peak_rss_gib": round(peak, 3), "exit": proc.returncode,
                       "data_gen_s": round(gen_s, 1), "passes": passes,
-                      "stdout_tail": stdout.strip().splitlines()[-3:]}, indent=1))
+                      "stdout": stdout.strip().splitlines()}, indent=1))
     if proc.returncode not in (0, 1):
         print(stderr[-2000:], file=sys.stderr)
         sys.exit(1)

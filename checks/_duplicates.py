@@ -38,8 +38,9 @@ def row_hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
     synthetic row over :func:`feature_columns` (artefact ``row_hashes``); shapes (n_real,),
     (n_synthetic,)."""
     cols = feature_columns(ctx)
-    return ctx.artefact("row_hashes", "features", lambda: (canonical_hashes(ctx.data.real, cols, ctx.data.roles),
-                                                           canonical_hashes(ctx.data.synthetic, cols, ctx.data.roles)))
+    d = ctx.prepared  # the artefact itself is what the check reads (built by the planner out of core)
+    return ctx.artefact("row_hashes", "features", lambda: (canonical_hashes(d.real, cols, d.roles),
+                                                           canonical_hashes(d.synthetic, cols, d.roles)))
 
 
 def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, float]:

@@ -191,9 +191,9 @@ def test_streamed_default_suite_fails_closed(tmp_path, adult):
     skipped = got[got.reason_code == "out_of_core"]
     assert len(skipped) > 5 and skipped.message.str.contains("not yet built out of core").all()
     cov = got[got.check_id == "gate.coverage"].iloc[0]
-    assert cov.status == "fail" and "duplication.exact_duplicates" in cov.message
+    assert cov.status == "fail" and "bias.representation" in cov.message
     assert not res.passed
-    ran = got[got.check_id.isin(["drift.ks", "drift.detection_auc", "duplication.dcr"])]
+    ran = got[got.check_id.isin(["drift.ks", "drift.detection_auc", "duplication.dcr", "duplication.exact_copies"])]
     assert len(ran) and (ran.status != "skipped").all()
 
 
@@ -332,3 +332,51 @@ def test_sample_checks_out_of_core_equal_in_memory_past_the_pool(tmp_path, adult
     assert set(SAMPLED) <= set(ooc.check_id)
     assert (ooc.scope == "row").any() and ooc.row_id.dropna().str.match(r"row=\d+$").all()
     pd.testing.assert_frame_equal(ooc, mem)
+
+
+KEYED = ["duplication.exact_duplicates", "duplication.exact_copies", "diversity.unique_rows"]
+
+
+@pytest.mark.parametrize("with_id", [False, True])
+def test_keyed_checks_out_of_core_equal_in_memory(tmp_path, adult, monkeypatch, with_id):
+    """Row hashes built chunk by chunk in the first pass: exact duplicates, copies and unique rows
+    identical to the in-memory run, row evidence named by row id in the whole input (or by the id
+    column, read back for rows outside the pool)."""
+    from synthproof import context
+
+    monkeypatch.setattr(context, "POOL_ROWS", 500)
+    monkeypatch.setattr(outofcore, "POOL_ROWS", 500)
+    real, syn = real_real(adult, 4000, 12)
+    syn = pd.concat([syn.iloc[:3000], real.iloc[:600], syn.iloc[:400]], ignore_index=True)  # copies and twins
+    if with_id:
+        real.insert(0, "record_id", np.arange(len(real)) + 10_000)
+        syn.insert(0, "record_id", np.arange(len(syn)) + 50_000)
+    cfg = {"suite": "listed", "checks": {c: {} for c in KEYED}}
+    r, s = _shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 3)
+    _, mem = _run(r, s, dict(cfg, resources={"out_of_core": "off"}))
+    monkeypatch.setattr(outofcore, "batch_rows", lambda memory, n: 777)
+    _, ooc = _run(r, s, dict(cfg, resources={"out_of_core": "on"}))
+    assert (ooc.reason_code != "out_of_core").all() and (ooc.status != "error").all()
+    rows = ooc[ooc.scope == "row"]
+    assert len(rows) >= 20 and {"fail"} == set(ooc[ooc.check_id == "duplication.exact_copies"].status)
+    pattern = r"record_id=5\d{4}$" if with_id else r"row=\d+$"
+    assert rows.row_id.str.match(pattern).all()
+    assert any(int(x.split("=")[1]) > 500 for x in rows.row_id if not with_id) or with_id
+    pd.testing.assert_frame_equal(ooc, mem)
+
+
+def test_row_hashes_past_the_budget_are_not_built(tmp_path, adult, monkeypatch):
+    """When the row hashes would take more than a quarter of the budget the keyed checks are
+    skipped out of core (spilling is not built yet) and the gate fails closed."""
+    monkeypatch.setattr(outofcore, "parse_memory", lambda text: 4000 * 8)  # room for 1,000 hashes
+    from synthproof import api
+
+    monkeypatch.setattr(api, "parse_memory", lambda text: 4000 * 8)
+    real, syn = real_real(adult, 3000, 13)
+    cfg = {"suite": "listed", "checks": {c: {} for c in KEYED + ["drift.tvd"]},
+           "resources": {"out_of_core": "on", "memory": "1GiB"}}
+    res, got = _run(_shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 2), cfg)
+    keyed = got[got.check_id.isin(KEYED)]
+    assert (keyed.reason_code == "out_of_core").all() and keyed.message.str.contains("row_hashes").all()
+    assert (got[got.check_id == "drift.tvd"].status != "skipped").all()
+    assert not res.passed

@@ -20,7 +20,8 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "row_sample": ("bottom-k row samples of the row pool (ctx.sample, ctx.ranked)", True),
     "row_pool": ("the frames read only at positions from ctx.sample / ctx.ranked (the row pool: in memory "
                  "the same rows as out of core, where the frames hold only them)", True),
-    "row_hashes": ("canonical row hashes and duplicate-row rates", False),
+    "row_hashes": ("canonical hashes of every row (8 bytes per row and side; out of core while they take at "
+                   "most a quarter of the memory budget) and duplicate-row rates", True),
     "subgroups": ("subgroup partitions of the sensitive columns", False),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
     "text": ("cleaned documents of text columns (ctx.text)", False),

@@ -271,12 +271,16 @@ def _fast_canonical(col: pa.ChunkedArray, role: str):
 
 
 def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], columns: list[str],
-                  issues: dict | None = None):
+                  issues: dict | None = None, hashes: dict | None = None):
     """A :data:`~synthproof.plan.columns.Chunks` factory over the real and synthetic inputs: each
     batch converted to canonical columns (:func:`synthproof.schema.convert_column`). The first pass
     run through it records the conversion issues into ``issues`` (``(column, side, reason) ->
-    count``)."""
+    count``) and, when ``hashes`` holds a uint64 array per side (one slot per row), the rows'
+    canonical hashes over ``columns`` (:func:`synthproof.stats.hashing.canonical_hashes`)."""
+    import pandas as pd
+
     from synthproof.schema import convert_column
+    from synthproof.stats.hashing import canonical_hashes
 
     state = {"passes": 0}
 
@@ -302,6 +306,10 @@ def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], colum
                             if f.reason_code in ("type_mismatch", "mixed_types", "non_finite"):
                                 key = (c, side, f.reason_code)
                                 issues[key] = issues.get(key, 0) + f.count
+                if record and hashes is not None and cols:
+                    frame = pd.DataFrame({c: (pd.Series(v, copy=False) if isinstance(v, pd.Categorical) else v)
+                                          for c, v in out.items()})
+                    hashes[side][row0:row0 + table.num_rows] = canonical_hashes(frame, cols, roles)
                 yield Chunk(side, row0, out, table.num_rows, table.nbytes)
 
     return gen

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from synthproof.errors import InputError
 
 from .columns import build_columns
@@ -75,9 +77,10 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
         Roles and schema of the whole inputs; frames holding the row pools (``row_ids``: their
         row ids); ``n_rows`` set (so ``data.streamed``).
     fingerprints : list of Fingerprint
-    artefacts : (ColumnArtefacts, dict)
-        The column artefacts and the pair tables keyed by their column tuple (as the context keeps
-        them).
+    artefacts : (ColumnArtefacts or None, dict, set, dict)
+        The column artefacts, the pair tables keyed by their column tuple (as the context keeps
+        them), the names of the artefacts built, and the memoised artefacts to seed the context with
+        (the row hashes: ``{"row_hashes": {"features": (real, synthetic)}}``).
 
     Raises
     ------
@@ -120,18 +123,49 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     pair_cols = [c for c in feats if c in pair_cols]
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
+    hashes = None
+    hash_bytes = 8 * (n_rows["real"] + n_rows["synthetic"])
+    if feats and hash_bytes <= memory // 4 and any("row_hashes" in (c.needs or ()) and c.severity != "off"
+                                                   for c in checks):
+        hashes = {side: np.zeros(n_rows[side], dtype=np.uint64) for side in ("real", "synthetic")}
+    chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
     # The column counts are cheap beside reading the data, and validity's schema issues come from
     # them: built whenever a runnable check reads anything beyond the row pool's samples.
+    built = {"row_sample", "row_pool"}
     if any(set(c.needs) & {"column_counts", "pair_tables"} for c in runnable) or not runnable:
-        art = build_columns(stream_chunks(inputs, data.roles, feats, streamed), data.roles, feats, cfg.seed,
-                            pair_columns=pair_cols, threads=cfg.threads, progress=bar)
+        art = build_columns(chunks, data.roles, feats, cfg.seed, pair_columns=pair_cols, threads=cfg.threads,
+                            progress=bar)
         data.issues = _issues(data, streamed, art, n_rows)
+        built |= {"column_counts", "pair_tables"}
     else:
         art = None
         data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
+        if hashes is not None:
+            for _ in bar("hash", chunks()):
+                pass
+    if hashes is not None:
+        built.add("row_hashes")
     data.n_rows = n_rows
     fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(inp.columns), tuple(inp.columns))
            for name, inp in inputs.items()]
-    pairs = {tuple(pair_cols): art.pairs} if len(pair_cols) >= 2 else {}
-    return data, fps, (art, pairs)
+    pairs = {tuple(pair_cols): art.pairs} if art is not None and len(pair_cols) >= 2 else {}
+    data.fetch = lambda side, column, rows: fetch_values(inputs[side], column, rows)
+    seeded = {"row_hashes": {"features": (hashes["real"], hashes["synthetic"])}} if hashes is not None else {}
+    return data, fps, (art, pairs, built, seeded)
+
+
+def fetch_values(inp, column: str, rows: list[int]) -> dict:
+    """The values of ``column`` in rows ``rows`` (row ids) of a streamed input, in one projected pass
+    (as the in-memory frame holds them: the batch's pandas values)."""
+    want = np.unique(np.asarray(rows, dtype=np.int64))
+    out: dict = {}
+    for row0, table in inp.batches([column]):
+        lo, hi = np.searchsorted(want, [row0, row0 + table.num_rows])
+        if hi > lo:
+            vals = table.column(column).to_pandas()
+            for r in want[lo:hi].tolist():
+                out[r] = vals.iloc[r - row0]
+        if len(out) == want.size:
+            break
+    return out
 

@@ -525,7 +525,7 @@ class SubgroupUtility(_SubgroupCheck):
 
     id = "bias.utility"
     needs = ("row_codes", "rows", "row_sample", "subgroups")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    version = "3"  # samples from the row pool (issue 12)
     summary = "TSTR vs TRTR ROC AUC gap on the holdout, overall and per subgroup."
     metric = "tstr_auc_gap"
     unit = "AUC points"

@@ -312,7 +312,7 @@ class UniqueRows(Check):
     ``duplication.exact_duplicates`` (duplicate-row rate = 1 - unique-row ratio)."""
 
     id = "diversity.unique_rows"
-    needs = ("rows", "row_hashes")
+    needs = ("row_hashes",)
     family = "diversity"
     summary = "Unique-row ratio of the synthetic data vs real at equal size (warns; duplication.exact_duplicates gates)."
     metric = "unique_row_deficit"

@@ -47,14 +47,15 @@ class _RateCheck(Check):
                                 message=describe(self.label, matched, v, self.min_effect, what))
         return f, v.status
 
-    def rows(self, ctx, status: str, indices, why: str) -> list[Finding]:
+    def rows(self, ctx, status: str, indices, why: str, whole: bool = False) -> list[Finding]:
+        """Row evidence for the first ``max_row_findings`` synthetic rows of ``indices``: frame
+        positions (sampled rows), or row ids in the whole input when ``whole`` (keyed checks)."""
         if status != "fail":
             return []
-        out = []
-        for i in list(indices)[: ctx.max_row_findings]:
-            out.append(self.finding(scope="row", row_id=ctx.row_id(int(i)), side="synthetic", status=status,
-                                    reason_code="row_evidence", message=f"synthetic {ctx.row_id(int(i))}: {why}"))
-        return out
+        picked = [int(i) for i in list(indices)[: ctx.max_row_findings]]
+        names = ctx.row_ids_of(picked) if whole else [ctx.row_id(i) for i in picked]
+        return [self.finding(scope="row", row_id=name, side="synthetic", status=status, reason_code="row_evidence",
+                             message=f"synthetic {name}: {why}") for name in names]
 
 
 @register
@@ -64,7 +65,7 @@ class ExactDuplicates(_RateCheck):
     (:func:`synthproof.checks._duplicates.duplicate_rates`)."""
 
     id = "duplication.exact_duplicates"
-    needs = ("rows", "row_hashes")
+    needs = ("row_hashes",)
     summary = ("Share of all synthetic rows that repeat another synthetic row (canonical form), vs the exact "
                "expected rate of as many real rows.")
     metric = "duplicate_row_rate"
@@ -87,7 +88,7 @@ class ExactDuplicates(_RateCheck):
         dup_rows = np.nonzero(counts[inv] > 1)[0]
         order = np.lexsort((dup_rows, -counts[inv][dup_rows]))
         return [f] + self.rows(ctx, status, dup_rows[order], "repeats another synthetic row exactly "
-                                                           "(canonical form).")
+                                                           "(canonical form).", whole=True)
 
 
 @register
@@ -107,7 +108,7 @@ class ExactCopies(_RateCheck):
     """
 
     id = "duplication.exact_copies"
-    needs = ("rows", "row_hashes")
+    needs = ("row_hashes",)
     summary = "Share of all synthetic rows that copy a real row exactly (canonical form), vs the real leave-one-out rate."
     metric = "real_copy_rate"
     computation = "keyed"
@@ -133,7 +134,7 @@ class ExactCopies(_RateCheck):
                                 dist=null, matched=records / n_s)
         f = dataclasses.replace(f, message=f"{int(copies.sum())} of {n_s} synthetic rows copy {records} distinct real "
                                            f"record(s). " + f.message)
-        return [f] + self.rows(ctx, status, np.nonzero(copies)[0], "is an exact copy of a real row.")
+        return [f] + self.rows(ctx, status, np.nonzero(copies)[0], "is an exact copy of a real row.", whole=True)
 
 
 class _DistanceCheck(_RateCheck):
