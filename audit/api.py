@@ -147,6 +147,9 @@ def audit(
     extra = [c for c in syn_t.column_names if c in tags and c not in real_t.column_names]
     data.synthetic_extra = syn_t.select(extra).to_pandas() if extra else None
     ctx = _context(cfg, data, started, synthetic, progress)
+    from .plan.run import in_memory_artefacts
+
+    ctx.columns, ctx.pairs = in_memory_artefacts(checks, data, cfg.seed, cfg.threads)
     return _finish(cfg, checks, ctx, [real_fp, syn_fp, hold_fp], started, real, progress)
 
 

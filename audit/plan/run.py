@@ -68,6 +68,32 @@ def _issues(data, streamed: dict, art, n_rows: dict) -> list:
     return out
 
 
+def pair_columns(checks: list, data) -> list[str]:
+    """The feature columns whose pair tables the runnable checks read (union, in feature order)."""
+    want: list[str] = []
+    for c in checks:
+        if c.needs is not None and "pair_tables" in c.needs and hasattr(c, "pair_columns") \
+                and c.severity != "off" and c.applicable(data):
+            want += [x for x in c.pair_columns(data) if x not in want]
+    return [c for c in data.features if c in want]
+
+
+def in_memory_artefacts(checks: list, data, seed: int, threads: int | None):
+    """The column artefacts and pair tables of in-memory frames, in the same two passes as out of
+    core (the pair tables in the counting pass), when a check reads them; else ``(None, {})`` and
+    the context builds them on first use."""
+    from .columns import frame_chunks
+
+    if not any(c.needs is not None and set(c.needs) & {"column_counts", "pair_tables"} and c.severity != "off"
+               and c.applicable(data) for c in checks):
+        return None, {}
+    feats = data.features
+    pairs = pair_columns(checks, data)
+    art = build_columns(frame_chunks({"real": data.real, "synthetic": data.synthetic}, feats), data.roles, feats,
+                        seed, pair_columns=pairs, threads=threads)
+    return art, ({tuple(pairs): art.pairs} if len(pairs) >= 2 else {})
+
+
 def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool):
     """Read ``sources`` (``[(source, name), ...]``) out of core.
 
@@ -116,11 +142,7 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     n_rows = {name: inp.rows for name, inp in inputs.items()}
     runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
     feats = data.features
-    pair_cols: list[str] = []
-    for c in runnable:
-        if "pair_tables" in c.needs and hasattr(c, "pair_columns"):
-            pair_cols += [x for x in c.pair_columns(data) if x not in pair_cols]
-    pair_cols = [c for c in feats if c in pair_cols]
+    pair_cols = pair_columns(runnable, data)
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
     hashes = None

@@ -36,7 +36,7 @@ from synthproof.calibration import bh_reject, fmt
 from synthproof.check import Check, Param, register
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
-from synthproof.sampling import sample_rows
+from synthproof.sampling import POOL_ROWS, sample_rows
 
 from ._suite import ExtremeRule, RateRule, calibrate, extreme_rule, half_ranges, quantile_bounds, rate_rule, tail_fit
 
@@ -391,21 +391,28 @@ def unseen_prior(counts: np.ndarray) -> tuple[int, int] | None:
     return (int((seen == 1).sum()), n) if n else None
 
 
-def prepare_derivation(data, max_rows: int | None, seed: int, purpose: str, synthetic: pd.DataFrame | None,
+def _sampled(ctx, frame: pd.DataFrame, side: str, k: int, purpose: str) -> pd.DataFrame:
+    """The rows of a bottom-k sample of ``k`` rows of ``side`` from the row pool (``ctx.sample``:
+    the same rows in memory and out of core)."""
+    return frame.iloc[ctx.sample(side, k, purpose)].reset_index(drop=True)
+
+
+def prepare_derivation(ctx, max_rows: int, purpose: str, synthetic: pd.DataFrame | None,
                        rows: int | None = None) -> dict[str, Any]:
     """The pool of real rows (at most ``2 * max_rows``), the validated synthetic sample (at most
     ``max_rows``) and the sizes the calibration is matched to; ``synthetic=None`` (export) matches
-    ``rows`` (default ``n_real // 2``) instead."""
+    ``rows`` (default ``n_real // 2``) instead. Both are samples of the row pool."""
+    data = ctx.data
     ids = [c for c in data.real.columns if data.roles.get(c) == "id"]
     cols = [c for c in data.features]
     keep = cols + ids
-    pool = _bounded(data.real[keep], None if max_rows is None else 2 * max_rows, seed, "real", purpose)
+    pool = _sampled(ctx, data.real[keep], "real", 2 * max_rows, purpose)
     expected = list(data.real.columns) + [i.column for i in data.issues if i.reason_code == "missing_column"]
     if synthetic is not None:
         # Every real column the synthetic side has (text, provenance, excluded columns too): the
         # column-set expectation must see them even though no other expectation reads them.
         present = [c for c in dict.fromkeys(keep + list(data.real.columns)) if c in synthetic.columns]
-        syn = _bounded(synthetic[present], max_rows, seed, "synthetic", purpose)
+        syn = _sampled(ctx, synthetic[present], "synthetic", max_rows, purpose)
         n_values = {c: int(syn[c].notna().sum()) for c in cols if c in syn.columns}
         n_rows = len(syn)
     else:
@@ -459,8 +466,8 @@ class DerivedExpectations(Check):
     """
 
     id = "validity.expectations"
-    needs = ("rows",)
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_sample", "row_pool")
+    version = "3"  # samples from the row pool; 100,000 validated rows by default (issue 12)
     family = "validity"
     summary = ("Great Expectations suite derived from the real data (columns, quantile bounds, extremes, category "
                "sets, nulls, id uniqueness) with real/real-calibrated tolerances, run on the synthetic data.")
@@ -478,14 +485,15 @@ class DerivedExpectations(Check):
                                     "real half-ranges (max - median), worth failing", low=0.0),
         "quantile": Param("float", 0.001, "lower quantile of the range expectation (bounds at q and 1-q)",
                           low=0.0, high=0.5, open_low=True, open_high=True),
-        "max_rows": Param("int", 200_000, "synthetic rows validated (seeded sample); real pool 2x that", low=20),
+        "max_rows": Param("int", 100_000, "synthetic rows validated (seeded sample of the row pool); real pool 2x "
+                          "that", low=20, high=POOL_ROWS // 2),
         "n_splits": Param("int", None, "seeded real/real splits R (default: calibration.n_splits)", low=20,
                           high=10_000),
     }
 
     def derive(self, ctx, synthetic: pd.DataFrame | None, alpha: float, rows: int | None = None):
         """Prepared pool/sample and the calibrated specs (``synthetic=None``: for export)."""
-        prep = prepare_derivation(ctx.data, self.max_rows, ctx.seed, self.id, synthetic, rows)
+        prep = prepare_derivation(ctx, self.max_rows, self.id, synthetic, rows)
         if min(prep["n_rows"], len(prep["pool"]) // 2) < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {min(prep['n_rows'], len(prep['pool']) // 2)} rows "
                                                     f"per side after matching sizes (needs {MIN_ROWS})")
