@@ -150,12 +150,12 @@ class WatermarkConfig(_Strict):
 class ResourcesConfig(_Strict):
     """How much of the machine a run may use (see :mod:`synthproof.plan.outofcore`)."""
 
-    memory: str | None = None  # e.g. "4GiB"; default: half the machine's memory, at most 8 GiB
+    memory: str | int | None = None  # e.g. "4GiB" or bytes; default: half the machine's memory, at most 8 GiB
     out_of_core: Literal["auto", "on", "off"] = "auto"  # auto: stream inputs that would not fit in memory
 
     @field_validator("memory")
     @classmethod
-    def _memory(cls, v: str | None) -> str | None:
+    def _memory(cls, v: str | int | None) -> str | int | None:
         if v is not None:
             from .plan.outofcore import parse_memory
 

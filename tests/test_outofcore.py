@@ -189,7 +189,7 @@ def test_streamed_default_suite_fails_closed(tmp_path, adult):
     res, got = _run(_shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 2),
                     {"resources": {"out_of_core": "on"}})
     skipped = got[got.reason_code == "out_of_core"]
-    assert {"bias.representation", "bias.subgroup_drift", "provenance.required_fields"} <= set(skipped.check_id)
+    assert {"bias.representation", "bias.subgroup_drift", "drift.sdmetrics_quality"} <= set(skipped.check_id)
     assert skipped.message.str.contains("not yet built out of core").all()
     cov = got[got.check_id == "gate.coverage"].iloc[0]
     assert cov.status == "fail" and "bias.representation" in cov.message
@@ -367,12 +367,11 @@ def test_keyed_checks_out_of_core_equal_in_memory(tmp_path, adult, monkeypatch, 
 
 
 def test_row_hashes_past_the_budget_are_not_built(tmp_path, adult, monkeypatch):
-    """When the row hashes would take more than a quarter of the budget the keyed checks are
+    """When the row hashes would take more than a sixteenth of the budget the keyed checks are
     skipped out of core (spilling is not built yet) and the gate fails closed."""
-    monkeypatch.setattr(outofcore, "parse_memory", lambda text: 4000 * 8)  # room for 1,000 hashes
     from synthproof import api
 
-    monkeypatch.setattr(api, "parse_memory", lambda text: 4000 * 8)
+    monkeypatch.setattr(api, "parse_memory", lambda text: 16 * 8 * 4000)  # room for 4,000 hashes
     real, syn = real_real(adult, 3000, 13)
     cfg = {"suite": "listed", "checks": {c: {} for c in KEYED + ["drift.tvd"]},
            "resources": {"out_of_core": "on", "memory": "1GiB"}}
@@ -381,3 +380,69 @@ def test_row_hashes_past_the_budget_are_not_built(tmp_path, adult, monkeypatch):
     assert (keyed.reason_code == "out_of_core").all() and keyed.message.str.contains("row_hashes").all()
     assert (got[got.check_id == "drift.tvd"].status != "skipped").all()
     assert not res.passed
+
+
+def test_synthetic_only_tag_columns_fail_closed_and_are_reported(tmp_path):
+    """A synthetic-only provenance column is not read out of core, but it is known: the tag checks
+    are skipped out_of_core (the gate fails closed, as in memory where they fail), and
+    validity.schema, the manifest and the fingerprints name it as in memory."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(["x", "y"], 300)})
+    syn = real.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    syn["generator"] = None
+    syn["is_synthetic"] = True
+    pq.write_table(pa.Table.from_pandas(real, preserve_index=False), tmp_path / "r.parquet")
+    pq.write_table(pa.Table.from_pandas(syn, preserve_index=False), tmp_path / "s.parquet")
+    cfg = {"suite": "listed", "checks": {"provenance.required_fields": {}, "validity.schema": {}}}
+    runs = {mode: _run(str(tmp_path / "r.parquet"), str(tmp_path / "s.parquet"),
+                       dict(cfg, resources={"out_of_core": mode})) for mode in ("off", "on")}
+    (mem_res, mem), (ooc_res, ooc) = runs["off"], runs["on"]
+    assert not mem_res.passed and not ooc_res.passed
+    req = ooc[ooc.check_id == "provenance.required_fields"]
+    assert (req.reason_code == "out_of_core").all() and "tags" in req.message.iloc[0]
+    cov = ooc[ooc.check_id == "gate.coverage"].iloc[0]
+    assert cov.status == "fail" and "provenance.required_fields" in cov.message
+    schema = lambda f: f[f.check_id == "validity.schema"].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(schema(ooc), schema(mem))
+    assert "2 synthetic-only column(s)" in schema(ooc).message.iloc[0]
+    assert ooc_res.manifest["synthetic_only_columns"] == mem_res.manifest["synthetic_only_columns"]
+    assert ooc_res.manifest["inputs"] == mem_res.manifest["inputs"]
+
+
+def test_awkward_streams_null_first_shard_and_huge_integers(tmp_path):
+    """A column null in the first shard and typed in the next, and integers past 2^53, stream as
+    they load in memory (no exit 3)."""
+    r, s = tmp_path / "r", tmp_path / "s"
+    r.mkdir(), s.mkdir()
+    rng = np.random.default_rng(1)
+    for folder in (r, s):
+        pq.write_table(pa.table({"x": pa.nulls(50), "big": pa.array(rng.integers(0, 2**62, 50)),
+                                 "c": pa.array(rng.choice(["u", "v"], 50))}), folder / "part-0.parquet")
+        pq.write_table(pa.table({"x": pa.array(rng.integers(0, 9, 400)), "big": pa.array(rng.integers(0, 2**62, 400)),
+                                 "c": pa.array(rng.choice(["u", "v"], 400))}), folder / "part-1.parquet")
+    ids = ["drift.ks", "drift.tvd", "validity.column_quality", "drift.pair_association"]
+    cfg = {"suite": "listed", "checks": {i: {} for i in ids}}
+    _, mem = _run(str(r), str(s), dict(cfg, resources={"out_of_core": "off"}))
+    _, ooc = _run(str(r), str(s), dict(cfg, resources={"out_of_core": "on"}))
+    assert (ooc.status != "error").all()
+    binned = ooc.message.str.contains("(out of core)", regex=False)
+    pd.testing.assert_frame_equal(ooc[~binned], mem[~binned])
+
+
+def test_in_memory_estimate_of_local_text_files(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("a,b\n" + "1,2\n" * 1000)
+    assert outofcore.estimated_bytes(str(p), "real") == 4 * p.stat().st_size
+    z = tmp_path / "t.JSONL.GZ"
+    z.write_bytes(b"x" * 100)
+    assert outofcore.estimated_bytes(str(z), "real") == 20 * 100
+    assert outofcore.should_stream("auto", 2**30, [(str(p), "real")]) is False
+    assert outofcore.should_stream("auto", 256 * 2**20, [(str(p), "real")]) is False  # 16 KB: fits
+    assert outofcore.should_stream("on", 2**30, [(str(p), "real")]) is True
+    assert outofcore.should_stream("on", 2**30, [(pd.DataFrame({"a": [1]}), "real")]) is False
+
+
+def test_constant_column_scale_is_one_whatever_the_rounding():
+    v, n = 0.04545454545454545, 434_138
+    assert pc.scale_from_counts(np.array([v]), np.array([n, 0])) == 1.0
+    assert pc.scale_from_counts(np.array([1.0, 3.0]), np.array([5, 5, 0])) == pytest.approx(1.0)

@@ -166,7 +166,7 @@ def scale_from_counts(support: np.ndarray, real_counts: np.ndarray) -> float:
     :func:`synthproof.stats.scale.robust_scale`: the IQR of a column whose SD is 0 is 0 too)."""
     c = np.asarray(real_counts[:-1], dtype=np.float64)
     n = c.sum()
-    if n == 0:
+    if n == 0 or int((c > 0).sum()) <= 1:  # constant: exactly 0, whatever the float rounding of the mean
         return 1.0
     x = np.asarray(support, dtype=np.float64)
     mean = float(c @ x) / n

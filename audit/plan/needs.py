@@ -2,7 +2,7 @@
 
 The context serves each artefact only to a check that declared it (:meth:`AuditContext.use`), so
 the planner knows from the declarations alone which passes a suite needs and which checks can run
-out of core; ``tests/test_contract.py`` runs every check and asserts that it reads nothing else.
+out of core; ``tests/test_check_contract.py`` runs every check and asserts that it reads nothing else.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "row_pool": ("the frames read only at positions from ctx.sample / ctx.ranked (the row pool: in memory "
                  "the same rows as out of core, where the frames hold only them)", True),
     "row_hashes": ("canonical hashes of every row (8 bytes per row and side; out of core while they take at "
-                   "most a quarter of the memory budget) and duplicate-row rates", True),
+                   "most a sixteenth of the memory budget) and duplicate-row rates", True),
     "subgroups": ("subgroup partitions of the sensitive columns", False),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
     "text": ("cleaned documents of text columns (ctx.text)", False),

@@ -98,8 +98,18 @@ def estimated_bytes(source, name: str) -> int | None:
             except (OSError, pa.ArrowException):
                 return None  # the read says what is wrong
         return total
-    size = sum(int(getattr(s, "size", 0) or 0) for s in src.shards)
-    return size * (20 if any(s.rel.endswith((".gz", ".zst")) for s in src.shards) else 4)
+    size = 0
+    for shard in src.shards:
+        n = shard.size
+        if n is None:
+            try:
+                n = src.filesystem.get_file_info(shard.path).size
+            except (OSError, pa.ArrowException):
+                n = None
+        if n is None:
+            return None  # unknown: the read says what is wrong, or auto stays in memory
+        size += int(n)
+    return size * (20 if any(s.rel.lower().endswith((".gz", ".zst")) for s in src.shards) else 4)
 
 
 def should_stream(mode: str, memory: int, sources: list) -> bool:
@@ -158,11 +168,31 @@ class _BottomK:
 
 
 def _prepared_table(batch: pa.RecordBatch, name: str, label: str) -> pa.Table:
-    """A batch as :func:`synthproof.io.load` would give it (types normalised, UTF-8 repaired)."""
+    """A batch as :func:`synthproof.io.load` would give it (types normalised, UTF-8 repaired), but
+    for columns of null type: a later batch may type them (the stream widens null to any type),
+    and :func:`whole_table` converts those still null in the end, as loading the whole table does."""
     from synthproof import io
 
     try:
-        return io._repair_utf8(io.normalise(pa.Table.from_batches([batch])))
+        table = pa.Table.from_batches([batch])
+        nulls = [i for i, f in enumerate(table.schema) if pa.types.is_null(f.type)]
+        if not nulls:
+            return io._repair_utf8(io.normalise(table))
+        rest = io._repair_utf8(io.normalise(table.drop_columns([table.schema.names[i] for i in nulls])))
+        for i in nulls:
+            rest = rest.add_column(i, table.schema.field(i), table.column(i))
+        return rest
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(f"{name}: cannot convert the columns of {label}: {io._first_line(exc)}") from None
+
+
+def whole_table(table: pa.Table, name: str, label: str) -> pa.Table:
+    """A kept sample as :func:`synthproof.io.load` gives the whole input: columns of null type in
+    every batch become strings (``null->string``)."""
+    from synthproof import io
+
+    try:
+        return io.normalise(table)
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
         raise InputError(f"{name}: cannot convert the columns of {label}: {io._first_line(exc)}") from None
 
@@ -193,7 +223,7 @@ class StreamedInput:
 
 
 def first_pass(source, name: str, columns: list[str] | None, memory: int, encoding=None, delimiter=None,
-               progress=None, seed: int = 0) -> StreamedInput:
+               progress=None, seed: int = 0, n_columns: int = 32) -> StreamedInput:
     """Count the rows of one input and keep its role-inference sample (bottom-k of
     :data:`ROLE_SAMPLE` rows by the seed-0 ``role_inference`` priorities, as
     :func:`synthproof.schema.prepare`) and its row pool (bottom-k of
@@ -205,10 +235,10 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
     InputError
         Unreadable input or shard (named), or zero rows.
     """
-    from synthproof.sources import iter_batches, resolve
+    from synthproof.sources import first_line, iter_batches, resolve
 
     src = resolve(source, name)
-    rows_per_batch = batch_rows(memory, len(columns) if columns else 32)
+    rows_per_batch = batch_rows(memory, len(columns) if columns else n_columns)
     keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
     pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"))
     n, schema = 0, None
@@ -229,13 +259,17 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
             n = row0 + table.num_rows
             yield _Batch(table.num_rows, batch.nbytes)
 
-    for _ in (progress(f"read {name}", gen()) if progress else gen()):
-        pass
-    if n == 0 or schema is None:
-        raise InputError(f"{name}: zero rows in {src.label}")
-    pool_table = pool.result(schema)
+    try:
+        for _ in (progress(f"read {name}", gen()) if progress else gen()):
+            pass
+        if n == 0 or schema is None:
+            raise InputError(f"{name}: zero rows in {src.label}")
+        pool_table = whole_table(pool.result(schema), name, src.label)
+        sample_table = whole_table(keep.result(schema), name, src.label)
+    except pa.ArrowException as exc:  # e.g. batches whose types cannot be joined
+        raise InputError(f"{name}: cannot join the batches of {src.label}: {first_line(exc)}") from None
     pool_ids = np.sort(pool.ids[0]) if pool.ids else np.empty(0, np.int64)
-    return StreamedInput(source, name, src.label, list(schema.names), n, keep.result(schema), pool_table, pool_ids,
+    return StreamedInput(source, name, src.label, list(schema.names), n, sample_table, pool_table, pool_ids,
                          encoding, delimiter, rows_per_batch)
 
 
@@ -250,7 +284,7 @@ def _fast_canonical(col: pa.ChunkedArray, role: str):
 
     t = col.type
     if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
-        x = col.cast(pa.float64()).to_numpy()  # nulls -> NaN
+        x = col.cast(pa.float64(), safe=False).to_numpy()  # nulls -> NaN; |ints| > 2^53 round, as pandas
         bad = ~np.isfinite(x) & ~np.isnan(x)
         n_bad = int(bad.sum())
         if n_bad:

@@ -52,10 +52,12 @@ def _issues(data, streamed: dict, art, n_rows: dict) -> list:
             n = n_rows[side]
             valid = counts[:-1]
             bad = streamed.get((col, side, "type_mismatch"), 0) + streamed.get((col, side, "mixed_types"), 0)
-            if bad:
-                code = "mixed_types" if int(valid.sum()) else "type_mismatch"
-                out.append(SchemaIssue(col, side, code, bad, n, f"{bad} of {n} values are not {role}; read as missing"))
             inf = streamed.get((col, side, "non_finite"), 0)
+            if bad and cc.kind == "categorical":
+                out.append(SchemaIssue(col, side, "mixed_types", bad, n, "values of several types; compared as text"))
+            elif bad:  # type_mismatch when every non-null value is unreadable (as prepare decides)
+                code = "mixed_types" if int(valid.sum()) + inf else "type_mismatch"
+                out.append(SchemaIssue(col, side, code, bad, n, f"{bad} of {n} values are not {role}; read as missing"))
             if inf:
                 out.append(SchemaIssue(col, side, "non_finite", inf, n, f"{inf} of {n} values are infinite; read as missing"))
             if int(valid.sum()) == 0:
@@ -120,14 +122,16 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     real = sources[0][0]
     real_names = io.column_names(real, encoding, delimiter)
     bar = PassProgress(progress)
-    inputs = {}
+    inputs, all_names = {}, {}
     for source, name in sources:
         names = io.column_names(source, encoding, delimiter)
         if names is not None:
             io._check_unique(names, name, str(source))
         cols = None if name == "real" or real_names is None or names is None else \
             [c for c in names if c in real_names]
-        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar, seed=cfg.seed)
+        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar, seed=cfg.seed,
+                                  n_columns=len(names) if names is not None else 32)
+        all_names[name] = list(names) if names is not None else inputs[name].columns
     if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
         raise InputError("real and synthetic share no column name")
     hold = inputs.get("holdout")
@@ -138,7 +142,10 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
                    roles=sampled.roles, include=cfg.columns.include)
     data.inferred, data.issues = sampled.inferred, sampled.issues
     data.row_ids = {name: inp.pool_ids for name, inp in inputs.items()}
-    data.synthetic_only = [c for c in inputs["synthetic"].columns if c not in inputs["real"].columns]
+    # As in memory: every synthetic column the real data lacks (tags included), though not read here.
+    data.synthetic_only = [c for c in all_names["synthetic"] if c not in all_names["real"]]
+    for inp in inputs.values():  # the kept rows live on in the frames; drop the Arrow copies
+        inp.sample = inp.pool = None
     n_rows = {name: inp.rows for name, inp in inputs.items()}
     runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
     feats = data.features
@@ -147,7 +154,9 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     bar.total = n_rows["real"] + n_rows["synthetic"]
     hashes = None
     hash_bytes = 8 * (n_rows["real"] + n_rows["synthetic"])
-    if feats and hash_bytes <= memory // 4 and any("row_hashes" in (c.needs or ()) and c.severity != "off"
+    # A sixteenth of the budget: the duplicate counts on them (np.unique with inverse and counts,
+    # np.isin, samples) take a few times the hashes' size for a moment.
+    if feats and hash_bytes <= memory // 16 and any("row_hashes" in (c.needs or ()) and c.severity != "off"
                                                    for c in checks):
         hashes = {side: np.zeros(n_rows[side], dtype=np.uint64) for side in ("real", "synthetic")}
     chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
@@ -168,8 +177,8 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     if hashes is not None:
         built.add("row_hashes")
     data.n_rows = n_rows
-    fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(inp.columns), tuple(inp.columns))
-           for name, inp in inputs.items()]
+    fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(all_names[name]),
+                          tuple(all_names[name])) for name, inp in inputs.items()]
     pairs = {tuple(pair_cols): art.pairs} if art is not None and len(pair_cols) >= 2 else {}
     data.fetch = lambda side, column, rows: fetch_values(inputs[side], column, rows)
     seeded = {"row_hashes": {"features": (hashes["real"], hashes["synthetic"])}} if hashes is not None else {}

@@ -120,6 +120,14 @@ def _build_tags(ctx) -> _Tags:
         role = ctx.data.roles.get(c)
         if c not in columns and (c in wanted or role == "provenance"):
             columns[c] = _raw(syn[c].reset_index(drop=True), role)
+    sidecar, name, error = _sidecar(ctx)
+    return _Tags(len(syn), columns, sidecar, name, error)
+
+
+def _sidecar(ctx) -> tuple[Sidecar | None, str | None, str | None]:
+    """The run's provenance sidecar (``provenance.sidecar``, else ``<synthetic>.provenance.json``
+    when it exists): ``(sidecar, file name, error)``. A small metadata file, not the rows."""
+    cfg = ctx.config.provenance
     sidecar = name = error = None
     path = cfg.sidecar
     explicit = path is not None
@@ -132,7 +140,7 @@ def _build_tags(ctx) -> _Tags:
                 sidecar = load_sidecar(path)
             except SidecarError as exc:
                 error = str(exc).replace(f"provenance sidecar {path}", f"provenance sidecar {name}", 1)
-    return _Tags(len(syn), columns, sidecar, name, error)
+    return sidecar, name, error
 
 
 def _encode(values: pd.Series) -> tuple[np.ndarray, list]:
@@ -185,14 +193,17 @@ def _flags(tags: _Tags, ctx) -> np.ndarray:
     return uflag[np.where(fld.codes >= 0, fld.codes, len(fld.uniques))]
 
 
-def _gate(ctx, tags: _Tags) -> None:
-    """Skip the field checks when nothing asks for provenance and nothing carries it."""
+def _gate(ctx) -> None:
+    """Skip the field checks when nothing asks for provenance and nothing carries it — decided
+    from the config, the column names and the sidecar alone, before any row is read (so it is the
+    same out of core)."""
     # Undeclared, only tags that are metadata count: synthetic-only columns or a sidecar. A column
     # the real data has too (an event table's ``created_at``) is data, not a provenance tag.
-    extra = getattr(ctx.data, "synthetic_extra", None)
-    carried = set(extra.columns if extra is not None else ()) | (
-        set(tags.sidecar.fields) if tags.sidecar is not None else set())
-    if _declared(ctx) or tags.sidecar_error is not None or carried & set(PROVENANCE_FIELDS):
+    if _declared(ctx):
+        return
+    sidecar, _, error = _sidecar(ctx)
+    carried = set(ctx.prepared.synthetic_only) | (set(sidecar.fields) if sidecar is not None else set())
+    if error is not None or carried & set(PROVENANCE_FIELDS):
         return
     raise IncomputableError(
         "no_provenance_tags",

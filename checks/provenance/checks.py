@@ -91,8 +91,8 @@ class RequiredFields(Check):
     source = _PROV_DM
 
     def run(self, ctx) -> list[Finding]:
+        _gate(ctx)
         tags = _tags(ctx)
-        _gate(ctx, tags)
         n = _rows_or_skip(tags)
         cfg = ctx.config.provenance
         out = _sidecar_findings(self, tags)
@@ -195,8 +195,8 @@ class TagValues(Check):
     source = _PROV_DM
 
     def run(self, ctx) -> list[Finding]:
+        _gate(ctx)
         tags = _tags(ctx)
-        _gate(ctx, tags)
         n = _rows_or_skip(tags)
         cfg = ctx.config.provenance
         out = _sidecar_findings(self, tags)

@@ -486,7 +486,7 @@ class DerivedExpectations(Check):
         "quantile": Param("float", 0.001, "lower quantile of the range expectation (bounds at q and 1-q)",
                           low=0.0, high=0.5, open_low=True, open_high=True),
         "max_rows": Param("int", 100_000, "synthetic rows validated (seeded sample of the row pool); real pool 2x "
-                          "that", low=20, high=POOL_ROWS // 2),
+                          f"that, both at most the pool ({POOL_ROWS:,} rows)", low=20),
         "n_splits": Param("int", None, "seeded real/real splits R (default: calibration.n_splits)", low=20,
                           high=10_000),
     }
