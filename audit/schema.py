@@ -174,7 +174,15 @@ def canonical_category(values: pd.Series) -> pd.Categorical:
     if values.dtype == object and _mixed_python_types(values):  # True == 1 == 1.0 would merge when hashed
         return pd.Categorical(np.array([_canonical_one(v) for v in values.tolist()], dtype=object))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    canon = [_canonical_one(v) for v in np.asarray(uniques, dtype=object).tolist()]
+    return categorical_from_codes(codes, np.asarray(uniques, dtype=object).tolist())
+
+
+def categorical_from_codes(codes: np.ndarray, uniques: list) -> pd.Categorical:
+    """The canonical ``pandas.Categorical`` of values given as ``codes`` (``-1`` missing) into
+    their distinct ``uniques``: only the distinct values are canonicalised (:func:`_canonical_one`),
+    equal canonical labels merge, missing stays missing. Shared by :func:`canonical_category` and
+    the out-of-core reader (Arrow dictionary encoding)."""
+    canon = [_canonical_one(v) for v in uniques]
     labels, remap = np.unique(np.array([c if c is not None else "" for c in canon], dtype=object).astype(str),
                               return_inverse=True)
     remap = np.where(np.array([c is None for c in canon], dtype=bool), -1, remap).astype(np.int64)

@@ -243,13 +243,7 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
     pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"))
     n, schema = 0, None
 
-    class _Batch:
-        __slots__ = ("n", "nbytes")
-
-        def __init__(self, n, nbytes):
-            self.n, self.nbytes = n, nbytes
-
-    def gen():
+    def gen():  # chunks without columns: the progress lines count rows and bytes
         nonlocal n, schema
         for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter):
             table = _prepared_table(batch, name, src.label)
@@ -257,7 +251,7 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
             keep.add(row0, table)
             pool.add(row0, table)
             n = row0 + table.num_rows
-            yield _Batch(table.num_rows, batch.nbytes)
+            yield Chunk(name, row0, {}, table.num_rows, batch.nbytes)
 
     try:
         for _ in (progress(f"read {name}", gen()) if progress else gen()):
@@ -278,9 +272,8 @@ def _fast_canonical(col: pa.ChunkedArray, role: str):
     common typed cases (numbers as numeric; strings, booleans and integers as categories), with the
     count of non-finite values; ``None`` when the slow path must decide."""
     import pyarrow.compute as pc
-    import pandas as pd
 
-    from synthproof.schema import _canonical_one
+    from synthproof.schema import categorical_from_codes
 
     t = col.type
     if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
@@ -295,12 +288,7 @@ def _fast_canonical(col: pa.ChunkedArray, role: str):
         enc = pc.dictionary_encode(col).combine_chunks()
         codes = enc.indices.to_numpy(zero_copy_only=False)
         codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int64)
-        canon = [_canonical_one(v) for v in enc.dictionary.to_pylist()]
-        labels, remap = np.unique(np.array([c if c is not None else "" for c in canon], dtype=object).astype(str),
-                                  return_inverse=True)
-        remap = np.where(np.array([c is None for c in canon], dtype=bool), -1, remap).astype(np.int64)
-        new = np.where(codes < 0, -1, remap[np.maximum(codes, 0)] if len(canon) else -1)
-        return pd.Categorical.from_codes(new, categories=pd.Index(labels, dtype=object)), 0
+        return categorical_from_codes(codes, enc.dictionary.to_pylist()), 0
     return None
 
 
