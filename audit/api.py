@@ -149,7 +149,7 @@ def audit(
     ctx = _context(cfg, data, started, synthetic, progress)
     from .plan.run import in_memory_artefacts
 
-    ctx.columns, ctx.pairs = in_memory_artefacts(checks, data, cfg.seed, cfg.threads)
+    ctx.columns, ctx.pairs = in_memory_artefacts(checks, data, cfg)
     return _finish(cfg, checks, ctx, [real_fp, syn_fp, hold_fp], started, real, progress)
 
 

@@ -196,6 +196,24 @@ class AuditContext:
                                          cols, self.seed, threads=self.threads)
         return self.columns
 
+    def subgroup_tables(self):
+        """The :class:`~synthproof.subgroups.SubgroupTables` of the run (artefact ``subgroup_tables``):
+        built with the column artefacts in the counting pass (by the planner, or here on first use)."""
+        self.use("subgroup_tables")
+        art = self.column_artefacts()
+        if art.subgroups is None:
+            from .plan.columns import build_columns, frame_chunks
+            from .subgroups import SubgroupSpec
+
+            d = self.prepared
+            if d.streamed:
+                raise RuntimeError("subgroup tables were not built by the out-of-core planner")
+            cols = d.features
+            built = build_columns(frame_chunks({"real": d.real, "synthetic": d.synthetic}, cols), d.roles, cols,
+                                  self.seed, threads=self.threads, subgroups=SubgroupSpec.from_config(self.config, d))
+            art.subgroups = built.subgroups  # the counts are the same: deterministic in the rows
+        return art.subgroups
+
     def counts(self, column: str) -> ColumnCounts:
         """:class:`ColumnCounts` of a feature column (artefact ``column_counts``)."""
         self.use("column_counts")

@@ -1,7 +1,7 @@
 """Per-family report sections (bias, diversity, validity, provenance), built from the findings table.
 
 Everything here reads aggregates the checks already put in ``evidence`` or in the finding columns;
-subgroup labels arrive masked when the real group is rare (``bias.groups``), so nothing new about
+subgroup labels arrive masked when the real group is rare (``synthproof.subgroups``), so nothing new about
 real records can appear.
 """
 

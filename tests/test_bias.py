@@ -16,9 +16,10 @@ import synthproof
 from synthproof.apps import defects
 from synthproof.checks.bias import _stats
 from synthproof.checks.bias.checks import fairlearn_parity
-from synthproof.checks.bias.groups import infer_sensitive, partitions
+from synthproof.plan.columns import build_columns, frame_chunks
 from synthproof.datasets import load
 from synthproof.schema import prepare
+from synthproof.subgroups import SubgroupSpec, infer_sensitive
 
 from .conftest import real_real
 
@@ -106,15 +107,25 @@ def test_inference_by_values():
     assert [(s.column, s.how) for s in got] == [("g", "values")]
 
 
+def _tables(p, sensitive, depth):
+    spec = SubgroupSpec(tuple(sensitive), None, False, None, depth)
+    frames = {"real": p.real, "synthetic": p.synthetic}
+    return build_columns(frame_chunks(frames, p.features), p.roles, p.features, 0, subgroups=spec).subgroups
+
+
 def test_partitions_intersections_and_missing():
     df = pd.DataFrame({"sex": ["F", "M", "F", None], "race": ["a", "a", "b", "b"]})
     p = _prepared(df)
-    parts = partitions(p.real, p.synthetic, None, p.roles, ["sex", "race"], 2)
+    tables = _tables(p, ["sex", "race"], 2)
+    parts = tables.partitions
     assert [pt.columns for pt in parts] == [("sex",), ("race",), ("sex", "race")]
     inter = parts[2]
     assert inter.labels == ["sex=F&race=a", "sex=F&race=b", "sex=M&race=a"]  # only combinations that occur
-    assert inter.real.tolist() == [0, 2, 1, -1]  # the row with a missing sex is in no intersection
+    assert tables.row_codes(inter, p.real).tolist() == [0, 2, 1, -1]  # a missing sex: in no intersection
     assert inter.counts().tolist() == [1, 1, 1]
+    # Per-group tables of the other columns: race within sex (coarse codes, the last = missing).
+    tr, ts = parts[0].tables["race"]
+    assert tr.sum(axis=1).tolist() == [2, 1] and np.array_equal(tr, ts)
 
 
 def test_partitions_numeric_codes_join_nearest_real_value():
@@ -123,9 +134,11 @@ def test_partitions_numeric_codes_join_nearest_real_value():
     import pyarrow as pa
 
     p = prepare(pa.Table.from_pandas(real), pa.Table.from_pandas(syn), None, roles={"education_num": "numeric"})
-    (part,) = partitions(p.real, p.synthetic, None, p.roles, ["education_num"], 1)
+    tables = _tables(p, ["education_num"], 1)
+    (part,) = tables.partitions
     assert part.labels == ["education_num=1", "education_num=2", "education_num=3"]
-    assert part.synthetic.tolist() == [1, 0, 2, -1]
+    assert tables.row_codes(part, p.synthetic).tolist() == [1, 0, 2, -1]
+    assert part.counts("real").tolist() == [1, 2, 1] and part.counts("synthetic").tolist() == [1, 1, 1]
 
 
 # --- end to end: real/real passes, defects fail --------------------------------------------------

@@ -171,7 +171,7 @@ def test_prdc_skips_features_with_too_few_distinct_rows(adult):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(-5, 5), min_size=1, max_size=60), st.lists(st.floats(0, 1), min_size=1, max_size=5))
 def test_quantile_from_counts_equals_numpy_quantile(xs, qs):
-    from synthproof.checks.diversity._stats import quantile_from_counts
+    from synthproof.stats.quantiles import quantile_from_counts
 
     x = np.array(xs, dtype=float) * 1.5
     values, counts = np.unique(x, return_counts=True)

@@ -24,6 +24,7 @@ from synthproof.plan import columns as pc
 from synthproof.plan import outofcore
 from synthproof.plan.columns import Chunk, build_columns, frame_chunks
 from synthproof.schema import prepare
+from synthproof.subgroups import SubgroupSpec
 
 from .conftest import real_real
 
@@ -46,6 +47,18 @@ def _same(a, b) -> None:
     assert a.pairs.keys() == b.pairs.keys()
     for p in a.pairs:
         assert np.array_equal(a.pairs[p][0], b.pairs[p][0]) and np.array_equal(a.pairs[p][1], b.pairs[p][1]), p
+    if a.subgroups is not None or b.subgroups is not None:
+        x, y = a.subgroups, b.subgroups
+        assert x.sensitive == y.sensitive and x.maps.keys() == y.maps.keys()
+        for c in x.maps:
+            assert x.maps[c].labels == y.maps[c].labels and np.array_equal(x.maps[c].edges, y.maps[c].edges), c
+        assert len(x.partitions) == len(y.partitions)
+        for p, q in zip(x.partitions, y.partitions):
+            assert p.labels == q.labels and np.array_equal(p.keys, q.keys), p.columns
+            assert np.array_equal(p.real, q.real) and np.array_equal(p.synthetic, q.synthetic), p.columns
+            assert p.tables.keys() == q.tables.keys() and (p.target is None) == (q.target is None)
+            for t, u in [*((p.tables[c], q.tables[c]) for c in p.tables), *([(p.target, q.target)] if p.target else [])]:
+                assert np.array_equal(t[0], u[0]) and np.array_equal(t[1], u[1]), p.columns
 
 
 def test_column_artefacts_equal_the_in_memory_reference(adult):
@@ -112,10 +125,18 @@ def _check_cut(n_r, n_s, seed, cuts_r, cuts_s):
     roles = {"cont": "numeric", "few": "numeric", "cat": "categorical"}
     cols = list(roles)
     frames = {"real": real, "synthetic": syn}
-    one = build_columns(frame_chunks(frames, cols), roles, cols, seed, cols, threads=1)
+    # Subgroups of a numeric column cut at quartiles (sample or exact), one of a few values, their
+    # intersection, and a categorical target's table per group.
+    spec = SubgroupSpec(("cont", "few"), None, False, "cat", 2)
+    one = build_columns(frame_chunks(frames, cols), roles, cols, seed, cols, threads=1, subgroups=spec)
     cut = build_columns(_cut_chunks(frames, cols, {"real": cuts_r, "synthetic": cuts_s}), roles, cols, seed, cols,
-                        threads=2)
+                        threads=2, subgroups=spec)
     _same(one, cut)
+    assert [p.columns for p in one.subgroups.partitions] == [("cont",), ("few",), ("cont", "few")]
+    for part in one.subgroups.partitions:  # every row with the partition's values is counted once
+        for side, df in frames.items():
+            codes = one.subgroups.row_codes(part, df)
+            assert np.array_equal(np.bincount(codes[codes >= 0], minlength=part.n_groups), part.counts(side))
 
 
 def test_sample_path_estimates_are_close(adult):
@@ -183,19 +204,28 @@ def test_streamed_shapes_and_pairs_equal_in_memory(tmp_path, adult, monkeypatch,
 
 
 def test_streamed_default_suite_fails_closed(tmp_path, adult):
-    """Checks that need rows are not yet built out of core: skipped with a reason, and the gate
-    cannot pass on what it could not judge."""
+    """The default suite streamed: every table family runs; a check that needs rows not yet built
+    out of core is skipped with a reason, and when it gates, the gate cannot pass on what it could
+    not judge."""
     real, syn = real_real(adult, 3000, 4)
     res, got = _run(_shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 2),
                     {"resources": {"out_of_core": "on"}})
     skipped = got[got.reason_code == "out_of_core"]
-    assert {"bias.representation", "bias.subgroup_drift", "drift.sdmetrics_quality"} <= set(skipped.check_id)
+    assert {"drift.sdmetrics_quality"} <= set(skipped.check_id)
     assert skipped.message.str.contains("not yet built out of core").all()
+    ran = got[got.check_id.isin(["drift.ks", "drift.detection_auc", "duplication.dcr", "duplication.exact_copies",
+                                 "bias.representation", "bias.subgroup_drift"])]
+    assert len(ran) and (ran.reason_code != "out_of_core").all()
+    assert ran.groupby("check_id").status.apply(lambda st: (st != "skipped").any()).all()
+    # The one check not yet out of core warns by default, so the gate judges on the rest ...
     cov = got[got.check_id == "gate.coverage"].iloc[0]
-    assert cov.status == "fail" and "bias.representation" in cov.message
-    assert not res.passed
-    ran = got[got.check_id.isin(["drift.ks", "drift.detection_auc", "duplication.dcr", "duplication.exact_copies"])]
-    assert len(ran) and (ran.status != "skipped").all()
+    assert cov.status == "pass"
+    # ... but made gating, its skip fails the gate closed.
+    res, got = _run(_shards(real, tmp_path / "r2", 2), _shards(syn, tmp_path / "s2", 2),
+                    {"suite": "listed", "checks": {"drift.ks": {}, "drift.sdmetrics_quality": {"severity": "fail"}},
+                     "resources": {"out_of_core": "on"}})
+    cov = got[got.check_id == "gate.coverage"].iloc[0]
+    assert cov.status == "fail" and "drift.sdmetrics_quality" in cov.message and not res.passed
 
 
 def _streaming_config(tmp_path) -> str:
@@ -301,6 +331,39 @@ def test_every_out_of_core_check_gives_the_in_memory_findings_on_awkward_columns
     pd.testing.assert_frame_equal(ooc[~binned], mem[~binned])
     pd.testing.assert_frame_equal(ooc[binned].drop(columns=["value", "message"]),
                                   mem[binned].drop(columns=["value", "message"]))
+
+
+BIAS = ["bias.representation", "bias.subgroup_drift", "bias.outcome_parity", "bias.utility"]
+
+
+@pytest.mark.parametrize("sensitive", [None, ["sex", "race", "fnlwgt"]])
+def test_bias_checks_out_of_core_equal_in_memory(tmp_path, adult, monkeypatch, sensitive):
+    """The subgroup tables are built in the counting pass and the utility check trains on the row
+    pool: the bias family out of core gives the in-memory findings, with inferred sensitive columns
+    (age bands, categories) and declared ones (a numeric column cut at its real quartiles), a
+    target, a holdout and seeded defects (an erased subgroup, a shift within one)."""
+    from synthproof import context
+
+    monkeypatch.setattr(context, "POOL_ROWS", 2500)
+    monkeypatch.setattr(outofcore, "POOL_ROWS", 2500)
+    real, syn = real_real(adult, 8000, 13)
+    hold = real_real(adult, 12000, 14)[1].iloc[:3000].reset_index(drop=True)
+    syn = syn[syn.race != "Amer-Indian-Eskimo"].reset_index(drop=True)
+    syn.loc[syn.sex == "Female", "hours_per_week"] += 10
+    cfg = {"suite": "listed", "checks": {c: {} for c in BIAS}, "bias": {"target": "income", "sensitive": sensitive}}
+    r, s, h = (_shards(d, tmp_path / n, 3, rg=1000) for d, n in ((real, "r"), (syn, "s"), (hold, "h")))
+    _, mem = _run(r, s, dict(cfg, resources={"out_of_core": "off"}), holdout=h)
+    monkeypatch.setattr(outofcore, "batch_rows", lambda memory, n: 1111)
+    res, ooc = _run(r, s, dict(cfg, resources={"out_of_core": "on"}), holdout=h)
+    assert res.manifest["out_of_core"]
+    bad = ooc[(ooc.status == "error") | (ooc.reason_code == "out_of_core")]
+    assert bad.empty, bad.message.tolist()
+    assert set(BIAS) <= set(ooc.check_id)
+    fails = ooc[ooc.status == "fail"]
+    assert "erased" in set(fails.reason_code) and (fails.check_id == "bias.subgroup_drift").any()
+    if sensitive:
+        assert ooc.subgroup.dropna().str.contains("fnlwgt=Q").any()
+    pd.testing.assert_frame_equal(ooc, mem)
 
 
 SAMPLED = ["drift.detection_auc", "diversity.prdc", "diversity.tail_retention", "duplication.dcr",

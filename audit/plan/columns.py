@@ -46,6 +46,14 @@ from synthproof.encode import (
 )
 from synthproof.sampling import priorities, sample_key
 from synthproof.stats.scale import robust_scale
+from synthproof.subgroups import (
+    MAX_VALUE_GROUPS,
+    SubgroupBuilder,
+    SubgroupSpec,
+    SubgroupTables,
+    category_group_map,
+    numeric_group_map,
+)
 
 EDGE_SAMPLE = 200_000
 SIDES = ("real", "synthetic")
@@ -76,6 +84,8 @@ class _Numeric:
     row: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     val: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     distinct: np.ndarray | None = field(default_factory=lambda: np.empty(0, np.float64))
+    rcounts: np.ndarray | None = field(default_factory=lambda: np.empty(0, np.int64))  # real counts of distinct
+    rsmall: np.ndarray | None = field(default_factory=lambda: np.empty(0, np.float64))  # real distinct, while few
     finite: int = 0
     bounds: np.ndarray = field(default_factory=lambda: np.array([[np.inf, -np.inf], [np.inf, -np.inf]]))
 
@@ -110,10 +120,22 @@ def _numeric_scan(state: _Numeric, x: np.ndarray, side: int, row0: int, pri: np.
     if ok.any():
         fin = x[ok]
         state.bounds[side] = [min(state.bounds[side, 0], fin.min()), max(state.bounds[side, 1], fin.max())]
+    uniq = None
     if state.distinct is not None:
-        state.distinct = np.union1d(state.distinct, np.unique(x[ok]))
-        if state.distinct.size > MAX_BINS:
-            state.distinct = None
+        uniq, cnt = np.unique(x[ok], return_counts=True)
+        merged = np.union1d(state.distinct, uniq)
+        if merged.size > MAX_BINS:
+            state.distinct = state.rcounts = None
+        else:
+            rc = np.zeros(merged.size, np.int64)
+            rc[np.searchsorted(merged, state.distinct)] = state.rcounts
+            if side == 0:
+                rc[np.searchsorted(merged, uniq)] += cnt
+            state.distinct, state.rcounts = merged, rc
+    if side == 0 and state.rsmall is not None:
+        state.rsmall = np.union1d(state.rsmall, np.unique(x[ok]) if uniq is None else uniq)
+        if state.rsmall.size > MAX_VALUE_GROUPS:
+            state.rsmall = None
     idx = np.flatnonzero(ok)
     if state.pri.size >= EDGE_SAMPLE:  # only rows that can enter the sample
         idx = idx[pri[idx] < state.pri.max()]
@@ -160,6 +182,30 @@ def _numeric_map(state: _Numeric) -> tuple[CodeMap, np.ndarray, bool, float]:
     return CodeMap("numeric", edges, None, m.k, coarse, n_coarse), support, exact, (scale, bounds)
 
 
+def _subgroup_builder(spec: SubgroupSpec, scans: dict, labels: dict, roles: dict, columns: list[str],
+                      maps: dict) -> SubgroupBuilder:
+    """The subgroup builder, its sensitive columns and code maps from a finished scan."""
+    real_labels = {c: [lab for lab, (rc, _) in counts.items() if rc > 0] for c, counts in labels.items()}
+    found, error = spec.resolve(real_labels, roles, columns)
+    gmaps = {}
+    for s in found:
+        c = s.column
+        if c in scans:
+            st = scans[c]
+            if st.distinct is not None:
+                seen = st.rcounts > 0
+                distinct, counts = st.distinct[seen], st.rcounts[seen]
+            else:
+                distinct, counts = st.rsmall, None
+            gmaps[c] = numeric_group_map(c, distinct, counts, st.val[st.side == 0])
+        else:
+            gmaps[c] = category_group_map(real_labels[c])
+    target = spec.target if spec.target in labels else None
+    width = maps[target].k + 1 if target is not None else None
+    return SubgroupBuilder(found, gmaps, columns, {c: maps[c].n_coarse for c in columns}, target, width,
+                           spec.max_depth, error)
+
+
 def scale_from_counts(support: np.ndarray, real_counts: np.ndarray) -> float:
     """Population SD of the real values from exact counts over distinct values (shape (k,) and
     (k + 1,), the last count missing); 1.0 for a constant or empty column (as
@@ -196,11 +242,14 @@ class ColumnArtefacts:
         Every feature column's fine and coarse code maps.
     pairs : dict of (str, str) -> (ndarray, ndarray)
         Real and synthetic coarse contingency tables (int64, shape (k_a, k_b)) of the pairs built.
+    subgroups : SubgroupTables or None
+        The subgroup count tables, when asked for (:mod:`synthproof.subgroups`).
     """
 
     counts: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
     pairs: dict = field(default_factory=dict)
+    subgroups: SubgroupTables | None = None
 
 
 #: Chunks smaller than this are processed on one thread (handing out small tasks costs more than it saves).
@@ -225,7 +274,8 @@ def _for_columns(fn, columns: list, pool, rows: int = THREAD_MIN_ROWS) -> None:
 
 def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], seed: int,
                   pair_columns: list[str] | None = None, threads: int | None = None,
-                  progress: Callable[[str], Iterable] | None = None) -> ColumnArtefacts:
+                  progress: Callable[[str], Iterable] | None = None,
+                  subgroups: SubgroupSpec | None = None) -> ColumnArtefacts:
     """Build :class:`ColumnArtefacts` in two passes over ``chunks`` (one when there is no numeric
     column and no pair).
 
@@ -245,6 +295,9 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
         Columns of a chunk are processed on this many threads (numpy releases the GIL).
     progress : callable, optional
         ``progress(pass_name, iterator)`` wraps each pass's chunk iterator (progress lines).
+    subgroups : SubgroupSpec, optional
+        Build the subgroup count tables too (their code maps from the scan, the tables in the
+        counting pass).
 
     Returns
     -------
@@ -278,7 +331,6 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
         for c in numeric:
             out.maps[c], support, exact, (scale, bounds) = _numeric_map(scans[c])
             extra[c] = (support, exact, scale, bounds)
-        scans.clear()
         fine = {c: np.zeros((2, 1), np.int64) for c in columns}
         for c in categorical:
             m = _category_map(labels[c])
@@ -288,28 +340,37 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
             fine[c][:, m.k] = missing[c]
             coarse, n_coarse = category_coarse_map(fine[c][0])
             out.maps[c] = CodeMap(m.kind, m.edges, m.labels, m.k, coarse, n_coarse)
+        builder = None if subgroups is None else _subgroup_builder(subgroups, scans, labels, roles, columns, out.maps)
+        scans.clear()
         for c in numeric:
             fine[c] = np.zeros((2, out.maps[c].k + 1), np.int64)
         # One more pass: the numeric columns' fine counts and, when asked, the pair tables.
         pair_cols = list(pair_columns or ()) if pair_columns and len(pair_columns) >= 2 else []
         pairs = list(itertools.combinations(pair_cols, 2))
         tables = {p: np.zeros((2, out.maps[p[0]].n_coarse, out.maps[p[1]].n_coarse), np.int64) for p in pairs}
-        if numeric or pairs:
+        coded = set(pair_cols) | set(builder.coarse_columns if builder is not None else ())
+        target = builder.target if builder is not None else None
+        if numeric or pairs or coded:
             for ch in wrap("count", chunks()):
                 side = SIDES.index(ch.side)
                 codes: dict[str, np.ndarray] = {}
+                target_fine: list = []
 
                 def count(c, ch=ch, side=side):
                     m = out.maps[c]
                     f = m.fine(ch.columns[c])
                     if c in extra:
                         fine[c][side] += np.bincount(f, minlength=m.k + 1)
-                    if c in pair_cols:
+                    if c in coded:
                         codes[c] = m.coarse[f]
+                    if c == target:
+                        target_fine.append(f)
 
-                _for_columns(count, [c for c in columns if c in extra or c in pair_cols], pool, ch.n)
+                _for_columns(count, [c for c in columns if c in extra or c in coded], pool, ch.n)
                 if pairs:
                     _add_tables(tables, codes, out.maps, pairs, side, pool, ch.n)
+                if builder is not None and builder.combos:
+                    builder.add(side, ch.columns, codes, target_fine[0] if target_fine else None)
         for c in columns:
             m, (rc, sc) = out.maps[c], fine[c]
             if c in extra:
@@ -320,6 +381,7 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
                 out.counts[c] = ColumnCounts("categorical", m.labels.astype(object), rc, sc,
                                              np.zeros(m.k, dtype=np.int64), 1.0, True)
         out.pairs = {p: (t[0], t[1]) for p, t in tables.items()}
+        out.subgroups = None if builder is None else builder.finish()
         return out
     finally:
         if pool is not None:

@@ -22,7 +22,8 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
                  "the same rows as out of core, where the frames hold only them)", True),
     "row_hashes": ("canonical hashes of every row (8 bytes per row and side; out of core while they take at "
                    "most a sixteenth of the memory budget) and duplicate-row rates", True),
-    "subgroups": ("subgroup partitions of the sensitive columns", False),
+    "subgroup_tables": ("the sensitive columns, their subgroups' code maps and count tables: rows, coarse codes "
+                        "of every feature and target labels per subgroup (ctx.subgroup_tables)", True),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
     "text": ("cleaned documents of text columns (ctx.text)", False),
     "tokens": ("token codes and n-gram keys of text columns", False),

@@ -80,19 +80,28 @@ def pair_columns(checks: list, data) -> list[str]:
     return [c for c in data.features if c in want]
 
 
-def in_memory_artefacts(checks: list, data, seed: int, threads: int | None):
+def _subgroup_spec(cfg, checks: list, data):
+    """The subgroup tables' spec when a runnable check reads them, else ``None``."""
+    from synthproof.subgroups import SubgroupSpec
+
+    if any("subgroup_tables" in c.needs for c in checks):
+        return SubgroupSpec.from_config(cfg, data)
+    return None
+
+
+def in_memory_artefacts(checks: list, data, cfg):
     """The column artefacts and pair tables of in-memory frames, in the same two passes as out of
     core (the pair tables in the counting pass), when a check reads them; else ``(None, {})`` and
     the context builds them on first use."""
     from .columns import frame_chunks
 
-    if not any(c.needs is not None and set(c.needs) & {"column_counts", "pair_tables"} and c.severity != "off"
-               and c.applicable(data) for c in checks):
+    wanted = [c for c in checks if c.needs is not None and c.severity != "off" and c.applicable(data)]
+    if not any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in wanted):
         return None, {}
     feats = data.features
     pairs = pair_columns(checks, data)
     art = build_columns(frame_chunks({"real": data.real, "synthetic": data.synthetic}, feats), data.roles, feats,
-                        seed, pair_columns=pairs, threads=threads)
+                        cfg.seed, pair_columns=pairs, threads=cfg.threads, subgroups=_subgroup_spec(cfg, wanted, data))
     return art, ({tuple(pairs): art.pairs} if len(pairs) >= 2 else {})
 
 
@@ -163,11 +172,12 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     # The column counts are cheap beside reading the data, and validity's schema issues come from
     # them: built whenever a runnable check reads anything beyond the row pool's samples.
     built = {"row_sample", "row_pool"}
-    if any(set(c.needs) & {"column_counts", "pair_tables"} for c in runnable) or not runnable:
+    if any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in runnable) or not runnable:
+        spec = _subgroup_spec(cfg, runnable, data)
         art = build_columns(chunks, data.roles, feats, cfg.seed, pair_columns=pair_cols, threads=cfg.threads,
-                            progress=bar)
+                            progress=bar, subgroups=spec)
         data.issues = _issues(data, streamed, art, n_rows)
-        built |= {"column_counts", "pair_tables"}
+        built |= {"column_counts", "pair_tables"} | ({"subgroup_tables"} if spec is not None else set())
     else:
         art = None
         data.issues = [i for i in data.issues if i.reason_code == "missing_column"]

@@ -20,61 +20,39 @@ from synthproof.encode import permutation_counts, split_counts
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.stats.distances import ks_from_counts, tvd_from_counts
+from synthproof.subgroups import PartitionTables, SubgroupTables
 
 from . import _stats
-from .groups import Partition, infer_sensitive, infer_text_groups, partitions
 
 MIN_COMPARE_ROWS = 10
 _NUMERIC = ("numeric", "datetime")
 
 
-def sensitive_columns(ctx) -> list[tuple[str, str]]:
-    """``[(column, how)]``: declared (``how="declared"``) or inferred (``"name"``/``"values"``)."""
-    def build():
-        cfg = ctx.config.bias
-        data = ctx.data
-        if cfg.sensitive is not None:
-            missing = [c for c in cfg.sensitive if c not in data.real.columns or c not in data.synthetic.columns]
-            if missing:
-                raise ValueError(f"declared sensitive column(s) {missing} are not in both real and synthetic data")
-            found = [(c, "declared") for c in cfg.sensitive]
-        else:
-            feats = {c: data.roles[c] for c in data.features if c != cfg.target}
-            found = [(s.column, s.how) for s in infer_sensitive(data.real[list(feats)], feats)]
-        if data.by_role("text"):  # text corpora: metadata groups (topic, language, template, ...)
-            have = {c for c, _ in found}
-            found += [(c, "text_group") for c in text_groups(ctx) if c not in have and c != cfg.target]
-        return found
-
-    return ctx.artefact("subgroups", "sensitive", build)
-
-
-def text_groups(ctx) -> list[str]:
-    """Metadata columns that group a text corpus: ``text.groups``, else inferred by name."""
-    declared = ctx.config.text.groups
-    data = ctx.data
-    if declared is not None:
-        missing = [c for c in declared if c not in data.real.columns or c not in data.synthetic.columns]
-        if missing:
-            raise ValueError(f"declared text group column(s) {missing} are not in both real and synthetic data")
-        return list(declared)
-    feats = {c: data.roles[c] for c in data.features}
-    return infer_text_groups(data.real[list(feats)], feats)
-
-
-def subgroup_partitions(ctx) -> list[Partition]:
-    """Cached partitions of the run (raises ``IncomputableError`` without sensitive columns)."""
-    sens = sensitive_columns(ctx)
-    if not sens:
+def subgroup_tables(ctx) -> SubgroupTables:
+    """The run's :class:`~synthproof.subgroups.SubgroupTables` (``ValueError`` when declared columns
+    cannot be used; ``IncomputableError`` without sensitive columns)."""
+    tables = ctx.subgroup_tables()
+    if tables.error:
+        raise ValueError(tables.error)
+    if not tables.sensitive:
         raise IncomputableError("no_sensitive_columns",
                                 "no sensitive column declared (bias.sensitive) and none could be inferred "
                                 "from names or values")
-    d = ctx.data
-    return ctx.artefact("subgroups", "partitions", lambda: partitions(
-        d.real, d.synthetic, d.holdout, d.roles, [c for c, _ in sens], ctx.config.bias.max_depth))
+    return tables
 
 
-def group_name(ctx, part: Partition, g: int, real_count: int) -> str:
+def sensitive_columns(ctx) -> list[tuple[str, str]]:
+    """``[(column, how)]``: declared (``how="declared"``), inferred (``"name"``/``"values"``) or a
+    text corpus's metadata group (``"text_group"``)."""
+    return [(s.column, s.how) for s in subgroup_tables(ctx).sensitive]
+
+
+def subgroup_partitions(ctx) -> list[PartitionTables]:
+    """The partitions of the run, with their count tables."""
+    return subgroup_tables(ctx).partitions
+
+
+def group_name(ctx, part: PartitionTables, g: int, real_count: int) -> str:
     """The subgroup label as it may appear in the report (real values hidden for rare groups)."""
     if label_is_public(int(real_count), ctx.show_values):
         return part.labels[g]
@@ -90,7 +68,7 @@ def _inferred_note(ctx) -> str:
 class _SubgroupCheck(Check):
     family = "bias"
 
-    def _skip(self, ctx, part: Partition, g: int, rc: int, sc: int, reason: str = "min_group_size") -> Finding:
+    def _skip(self, ctx, part: PartitionTables, g: int, rc: int, sc: int, reason: str = "min_group_size") -> Finding:
         min_size = ctx.config.bias.min_group_size
         name = group_name(ctx, part, g, rc)
         why = (f"{rc} real rows < minimum group size {min_size}" if reason == "min_group_size"
@@ -112,7 +90,8 @@ class Representation(_SubgroupCheck):
     """
 
     id = "bias.representation"
-    needs = ("rows", "subgroups")
+    version = "2"  # subgroup tables built chunk by chunk, out of core too (issue 12)
+    needs = ("subgroup_tables",)
     summary = "Subgroup representation ratio (synthetic share / real share) for sensitive columns and intersections."
     metric = "abs_log_representation_ratio"
     computation = "mergeable"
@@ -128,7 +107,7 @@ class Representation(_SubgroupCheck):
                                       low=1.0),
     }
 
-    def _group(self, ctx, part: Partition, g: int, rc: np.ndarray, sc: np.ndarray) -> tuple:
+    def _group(self, ctx, part: PartitionTables, g: int, rc: np.ndarray, sc: np.ndarray) -> tuple:
         nr, ns = int(rc.sum()), int(sc.sum())
         real = np.array([rc[g], nr - rc[g]])
         syn = np.array([sc[g], ns - sc[g]])
@@ -146,7 +125,7 @@ class Representation(_SubgroupCheck):
         min_size = ctx.config.bias.min_group_size
         findings: list[Finding] = []
         todo: list[tuple] = []
-        n_syn = len(ctx.data.synthetic)
+        n_syn, n_real = ctx.prepared.size("synthetic"), ctx.prepared.size("real")
         for part in parts:
             rc, sc = part.counts("real"), part.counts("synthetic")
             nr, ns = int(rc.sum()), int(sc.sum())
@@ -156,7 +135,7 @@ class Representation(_SubgroupCheck):
                 # real subgroup of this partition is gone.
                 findings.append(self.finding(
                     scope="column", column=where, value=float(ns) / n_syn, min_effect=self.min_effect, n_real=nr,
-                    n_synthetic=n_syn, status="fail" if nr / len(ctx.data.real) * n_syn >= self.erasure_min_expected
+                    n_synthetic=n_syn, status="fail" if nr / n_real * n_syn >= self.erasure_min_expected
                     else "warn", reason_code="erased",
                     message=f"{where}: only {ns} of {n_syn} synthetic rows fall into a real subgroup (values missing "
                             f"or labels the real data does not have); the real subgroups are erased."))
@@ -202,27 +181,6 @@ class Representation(_SubgroupCheck):
         return findings
 
 
-def _column_codes(ctx, col: str) -> tuple[np.ndarray, np.ndarray, int, str]:
-    """Coarse codes of a feature column on both sides (:meth:`AuditContext.pair_codes`: numeric
-    columns in at most 16 real-quantile bins with atoms kept, categories folded to the 30 most
-    frequent), the number of non-missing codes ``k`` (code ``k`` = missing) and the statistic used
-    within subgroups (KS for ordered columns, TVD for categories). Subgroups are small: coarse bins
-    keep the statistic stable and the per-subgroup splits cheap; KS on bins is the exact KS taken
-    over the bin edges (a lower bound of the unbinned one)."""
-    cr, cs, n_codes = ctx.pair_codes(col)
-    kind = "ks" if ctx.data.roles[col] in _NUMERIC else "tvd"
-    return cr, cs, int(n_codes) - 1, kind
-
-
-def _group_tables(gid_r, gid_s, n_groups: int, cr, cs, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(G, k + 1) count tables of a column's codes within each group (rows with group ``-1`` left out)."""
-    out = []
-    for gid, c in ((gid_r, cr), (gid_s, cs)):
-        ok = gid >= 0
-        out.append(np.bincount(gid[ok] * (k + 1) + c[ok], minlength=n_groups * (k + 1)).reshape(n_groups, k + 1))
-    return out[0], out[1]
-
-
 @register
 class SubgroupDrift(_SubgroupCheck):
     """Drift within each subgroup: a generator faithful overall can still be wrong for a minority.
@@ -235,8 +193,8 @@ class SubgroupDrift(_SubgroupCheck):
     """
 
     id = "bias.subgroup_drift"
-    version = "2"  # numeric pair bins cut on the edge sample past 200k values (issue 12)
-    needs = ("row_codes", "rows", "subgroups")
+    version = "3"  # subgroup tables built chunk by chunk, out of core too (issue 12)
+    needs = ("subgroup_tables",)
     summary = "KS (numeric) or TVD (categorical) of every column within every subgroup, real vs synthetic."
     metric = "subgroup_drift"
     computation = "mergeable"
@@ -259,7 +217,6 @@ class SubgroupDrift(_SubgroupCheck):
         parts = subgroup_partitions(ctx)
         min_size = ctx.config.bias.min_group_size
         feats = ctx.data.features
-        codes = {c: _column_codes(ctx, c) for c in feats}
         findings: list[Finding] = []
         items: list[tuple] = []
         meta: list[tuple] = []
@@ -282,8 +239,9 @@ class SubgroupDrift(_SubgroupCheck):
             for col in feats:
                 if col in part.columns:
                     continue
-                cr, cs, k, kind = codes[col]
-                tr, ts = _group_tables(part.real, part.synthetic, part.n_groups, cr, cs, k)
+                kind = "ks" if ctx.data.roles[col] in _NUMERIC else "tvd"
+                tr, ts = part.tables[col]
+                k = tr.shape[1] - 1  # the last coarse code is "missing"
                 for g in groups:
                     p_r, p_s = (tr[g, :k], ts[g, :k]) if kind == "ks" else (tr[g], ts[g])
                     if p_s.sum() < MIN_COMPARE_ROWS or p_r.sum() // 2 < MIN_COMPARE_ROWS:
@@ -318,52 +276,57 @@ class SubgroupDrift(_SubgroupCheck):
         return findings
 
 
-def _target(ctx) -> tuple[str, str, str, np.ndarray, np.ndarray, np.ndarray | None]:
+def _target(ctx) -> tuple[str, str, str, int]:
     """The declared target, its positive label as it may be shown (hidden when inferred and rare),
-    the label itself, and 0/1/-1 (missing) indicators on each side."""
+    the label itself and its fine code (:meth:`AuditContext.counts`: labels ordered by real count).
+    The positive label is ``bias.positive``, else the real minority class of a binary target (equal
+    counts: the label that sorts first)."""
     cfg = ctx.config.bias
     if not cfg.target:
         raise IncomputableError("no_target", "no target column declared (bias.target)")
     col = cfg.target
-    if col not in ctx.data.synthetic.columns or ctx.data.roles.get(col) not in ("categorical", "boolean"):
+    if col not in ctx.data.features or ctx.data.roles.get(col) not in ("categorical", "boolean"):
         raise ValueError(f"target {col!r} must be a categorical or boolean column present in real and synthetic data")
-    real = ctx.data.real[col]
-    counts = real.value_counts(dropna=True)
-    counts = counts[counts > 0]
+    cc = ctx.counts(col)
+    labels = [str(x) for x in cc.support]
+    real = {lab: int(n) for lab, n in zip(labels, cc.real[:-1]) if n > 0}
     if cfg.positive is not None:
         positive = str(cfg.positive)
-        if positive not in set(map(str, counts.index)):
+        if positive not in real:
             raise ValueError(f"positive label {positive!r} does not occur in the real target {col!r}")
-    elif len(counts) == 2:
-        positive = str(counts.sort_values(kind="stable").index[0])  # the real minority class
+    elif len(real) == 2:
+        positive = min(sorted(real), key=lambda lab: real[lab])  # the real minority class
     else:
-        raise IncomputableError("target_not_binary", f"target {col!r} has {len(counts)} classes; declare "
+        raise IncomputableError("target_not_binary", f"target {col!r} has {len(real)} classes; declare "
                                 "bias.positive to name the positive one")
-    shown = repr(positive) if cfg.positive is not None else ctx.label(positive, int(counts[counts.index.astype(str) == positive].sum()))
+    shown = repr(positive) if cfg.positive is not None else ctx.label(positive, real[positive])
+    return col, shown, positive, labels.index(positive)
 
-    def indicator(s):
-        if s is None:
-            return None
-        values = s.array
-        if isinstance(values, pd.Categorical):  # compare the few categories, then map the codes
-            hit = np.append((values.categories.astype(str) == positive).astype(np.int64), -1)
-            return hit[values.codes]
-        out = (s.astype(object).astype(str) == positive).to_numpy().astype(np.int64)
-        out[s.isna().to_numpy()] = -1
-        return out
 
-    hold = ctx.data.holdout[col] if ctx.data.holdout is not None and col in ctx.data.holdout.columns else None
-    return col, shown, positive, indicator(real), indicator(ctx.data.synthetic[col]), indicator(hold)
+def _outcome_table(fine: np.ndarray, positive: int) -> np.ndarray:
+    """(G, 2) counts of (negative, positive) target values per group from a (G, k + 1) table of the
+    target's fine codes (the last column: missing, left out)."""
+    pos = fine[:, positive]
+    return np.column_stack([fine[:, :-1].sum(axis=1) - pos, pos]).astype(np.int64)
+
+
+def _indicator(ctx, side: str, col: str, positive: str, rows: np.ndarray) -> np.ndarray:
+    """1 (positive), 0 (other label) or -1 (missing) of the target at frame positions ``rows``."""
+    s = getattr(ctx.data, side)[col]
+    values = s.array
+    rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(values, pd.Categorical):  # compare the few categories, then map the codes
+        hit = np.append((values.categories.astype(str) == positive).astype(np.int64), -1)
+        return hit[np.asarray(values.codes)[rows]]
+    picked = s.iloc[rows]
+    out = (picked.astype(object).astype(str) == positive).to_numpy().astype(np.int64)
+    out[picked.isna().to_numpy()] = -1
+    return out
 
 
 def _round(x: float) -> float | None:
     """Rounded for evidence JSON; None for NaN (fairlearn's ratio is NaN when every rate is 0)."""
     return round(float(x), 6) if np.isfinite(x) else None
-
-
-def _outcome_tables(gid: np.ndarray, y: np.ndarray, n_groups: int) -> np.ndarray:
-    ok = (gid >= 0) & (y >= 0)
-    return np.bincount(gid[ok] * 2 + y[ok], minlength=n_groups * 2).reshape(n_groups, 2)
 
 
 def fairlearn_parity(table: np.ndarray) -> tuple[float, float, dict[int, float]]:
@@ -407,7 +370,8 @@ class OutcomeParity(_SubgroupCheck):
     """
 
     id = "bias.outcome_parity"
-    needs = ("rows", "subgroups")
+    version = "2"  # subgroup tables built chunk by chunk, out of core too (issue 12)
+    needs = ("column_counts", "subgroup_tables")
     summary = "Change of the demographic-parity difference of the target across subgroups (bias amplification)."
     metric = "demographic_parity_difference_change"
     computation = "mergeable"
@@ -418,13 +382,12 @@ class OutcomeParity(_SubgroupCheck):
     }
 
     def run(self, ctx) -> list[Finding]:
-        col, positive, _, yr, ys, _ = _target(ctx)
+        col, positive, _, code = _target(ctx)
         parts = [p for p in subgroup_partitions(ctx) if col not in p.columns]
         min_size = ctx.config.bias.min_group_size
         findings, todo = [], []
         for part in parts:
-            tr = _outcome_tables(part.real, yr, part.n_groups)
-            ts = _outcome_tables(part.synthetic, ys, part.n_groups)
+            tr, ts = (_outcome_table(t, code) for t in part.target)
             ok = np.nonzero(tr.sum(1) >= min_size)[0]
             where = "|".join(part.columns)
             if ok.size < 2:
@@ -482,28 +445,17 @@ class OutcomeParity(_SubgroupCheck):
 
 
 def _encode(ctx, side: str, rows: np.ndarray, cols: list[str]) -> np.ndarray:
-    """Float design matrix of ``rows`` of one side (``real``/``synthetic``/``holdout``) on the shared
-    real/synthetic category codes (:meth:`AuditContext.categories`; unseen or missing -> NaN), so
-    that the three sides share one encoding. Only the sampled rows are encoded."""
+    """Float design matrix of pool ``rows`` (frame positions) of one side (``real``/``synthetic``/
+    ``holdout``): numeric values, and categories as their fine codes (:meth:`AuditContext.fine_codes_at`,
+    shared by the three sides; unseen or missing -> NaN). Only the sampled rows are encoded."""
     frame = getattr(ctx.data, side)
     out = []
     for c in cols:
         if ctx.data.roles[c] in _NUMERIC:
             out.append(frame[c].to_numpy(dtype=float)[rows])
             continue
-        cr, cs, labels = ctx.categories(c)
-        if side in ("real", "synthetic"):
-            codes = (cr if side == "real" else cs)[rows].astype(float)
-        else:
-            values = frame[c].array
-            if isinstance(values, pd.Categorical):
-                lookup = pd.Index(np.asarray(labels, dtype=object)).get_indexer(values.categories.astype(str))
-                codes = np.append(lookup, -1)[values.codes[rows]].astype(float)
-            else:
-                codes = pd.Index(np.asarray(labels, dtype=object)).get_indexer(
-                    pd.Series(values[rows], dtype=object).astype(str)).astype(float)
-                codes[pd.isna(values[rows])] = -1
-        codes[(codes < 0) | (codes >= labels.size)] = np.nan
+        codes = ctx.fine_codes_at(side, c, rows).astype(float)
+        codes[codes >= len(ctx.counts(c).support)] = np.nan
         out.append(codes)
     return np.column_stack(out) if out else np.zeros((len(rows), 0))
 
@@ -524,8 +476,8 @@ class SubgroupUtility(_SubgroupCheck):
     """
 
     id = "bias.utility"
-    needs = ("row_codes", "rows", "row_sample", "subgroups")
-    version = "3"  # samples from the row pool (issue 12)
+    needs = ("column_counts", "row_pool", "row_sample", "subgroup_tables")
+    version = "4"  # subgroup tables and target labels of pool rows, out of core too (issue 12)
     summary = "TSTR vs TRTR ROC AUC gap on the holdout, overall and per subgroup."
     metric = "tstr_auc_gap"
     unit = "AUC points"
@@ -549,36 +501,49 @@ class SubgroupUtility(_SubgroupCheck):
         from sklearn.metrics import roc_auc_score
         from threadpoolctl import threadpool_limits
 
-        col, positive, _, yr, ys, yh = _target(ctx)
-        if yh is None:
+        col, positive, label, code = _target(ctx)
+        hold = ctx.data.holdout
+        if hold is None or col not in hold.columns:
             raise IncomputableError("no_holdout", f"the holdout has no target column {col!r}")
-        parts = [p for p in subgroup_partitions(ctx) if col not in p.columns and p.holdout is not None]
+        tables = subgroup_tables(ctx)
+        parts = [p for p in tables.partitions if col not in p.columns and all(c in hold.columns for c in p.columns)]
         min_size = ctx.config.bias.min_group_size
-        feats = [c for c in ctx.data.features if c != col and c in ctx.data.holdout.columns]
+        feats = [c for c in ctx.data.features if c != col and c in hold.columns]
         if not feats:
             raise IncomputableError("no_applicable_columns", "no feature besides the target")
         rng = ctx.rng(self.id)
-        ir, is_, ih = (np.nonzero(y >= 0)[0] for y in (yr, ys, yh))
-        m = int(min(len(ir) // 2, len(is_), self.max_rows))
-        if (m < self.min_train_rows or len(ih) < self.min_holdout_rows or len(np.unique(yr[ir])) < 2
-                or len(np.unique(yh[ih])) < 2):
+        # Labelled rows: counted exactly over the whole inputs, drawn from the row pools.
+        cc = ctx.counts(col)
+        n_r, pos_r = int(cc.real[:-1].sum()), int(cc.real[code])
+
+        def labelled(side):
+            pool = ctx.pool(side)
+            y = _indicator(ctx, side, col, label, pool)
+            return pool[y >= 0], y
+
+        ir, _ = labelled("real")
+        is_, _ = labelled("synthetic")
+        ih, yh_pool = labelled("holdout")
+        m = int(min(len(ir) // 2, len(is_), self.max_rows))  # the pools hold every row up to 200k
+        if (m < self.min_train_rows or len(ih) < self.min_holdout_rows or pos_r in (0, n_r)
+                or len(np.unique(yh_pool[yh_pool >= 0])) < 2):
             raise IncomputableError("too_few_rows", f"too few labelled rows (train {m} per model, holdout "
                                     f"{len(ih)}; needs {self.min_train_rows} and {self.min_holdout_rows})")
         ih = ctx.sample("holdout", self.max_holdout, self.id, ids=ih)
-        if len(np.unique(yh[ih])) < 2:
+        yhold = _indicator(ctx, "holdout", col, label, ih)
+        if len(np.unique(yhold)) < 2:
             raise IncomputableError("too_few_rows", "the sampled holdout rows hold a single outcome class")
         # Bounded pools of labelled rows to train from (every split draws from them).
         ir = ctx.sample("real", 4 * m, self.id, ids=ir)
         is_ = ctx.sample("synthetic", 2 * m, self.id, ids=is_)
         Xr, Xs, Xh = _encode(ctx, "real", ir, feats), _encode(ctx, "synthetic", is_, feats), \
             _encode(ctx, "holdout", ih, feats)
-        yr, ys = yr[ir], ys[is_]
-        cat = np.array([ctx.data.roles[c] not in _NUMERIC and ctx.categories(c)[2].size <= 250 for c in feats])
-        yhold = yh[ih]
+        yr, ys = _indicator(ctx, "real", col, label, ir), _indicator(ctx, "synthetic", col, label, is_)
+        cat = np.array([ctx.data.roles[c] not in _NUMERIC and len(ctx.counts(c).support) <= 250 for c in feats])
         # Subgroups scored on the holdout: enough rows and both classes.
         scored = [("overall", None, np.ones(len(ih), dtype=bool), len(ih))]
         for part in parts:
-            gh = part.holdout[ih]
+            gh = tables.row_codes(part, hold, ih)
             rc = part.counts("real")
             for g in range(part.n_groups):
                 mask = gh == g

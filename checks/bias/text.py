@@ -28,7 +28,7 @@ from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.stats.similarity import mean_pairwise_cosine
 
-from .checks import group_name, subgroup_partitions
+from .checks import group_name, subgroup_tables
 
 MIN_GROUP_DOCS = 10
 
@@ -48,7 +48,7 @@ def _stats(s: np.ndarray, a: np.ndarray) -> tuple[float, float]:
 @register
 class TextSubgroupDrift(TextCheck):
     id = "bias.text_subgroups"
-    needs = ("rows", "subgroups", "text", "embeddings")
+    needs = ("rows", "subgroup_tables", "text", "embeddings")
     version = "2"  # bottom-k samples keyed by row id (issue 12)
     needs_embeddings = True
     family = "bias"
@@ -67,7 +67,8 @@ class TextSubgroupDrift(TextCheck):
 
     def run(self, ctx) -> list[Finding]:
         cols = self.text_columns(ctx)
-        parts = [p for p in subgroup_partitions(ctx) if len(p.columns) == 1]
+        tables = subgroup_tables(ctx)
+        parts = [p for p in tables.partitions if len(p.columns) == 1]
         if not parts:
             raise IncomputableError("no_sensitive_columns", "no subgroup column")
         min_size = max(ctx.config.bias.min_group_size, MIN_GROUP_DOCS)
@@ -78,7 +79,8 @@ class TextSubgroupDrift(TextCheck):
             rows_r = ctx.text(col, "real").rows[idx_r]
             rows_s = ctx.text(col, "synthetic").rows[idx_s]
             for part in parts:
-                gr, gs = part.real[rows_r], part.synthetic[rows_s]
+                gr = tables.row_codes(part, ctx.data.real, rows_r)
+                gs = tables.row_codes(part, ctx.data.synthetic, rows_s)
                 for g in range(part.n_groups):
                     xr, xs = er[gr == g], es[gs == g]
                     rc, sc = len(xr), len(xs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
+
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
     """Precision, recall, density and coverage of ``fake`` against ``real`` with k-NN balls.
 
@@ -113,30 +114,3 @@ def tail_retention(reference_counts: np.ndarray, compared_counts: np.ndarray, lo
     t_q = (q * tails).sum(-1) / np.maximum(q.sum(-1), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t_r > 0, t_q / np.where(t_r > 0, t_r, 1.0), np.nan)
-
-
-def quantile_from_counts(values: np.ndarray, counts: np.ndarray, q) -> np.ndarray:
-    """``numpy.quantile(x, q)`` (the default ``linear`` method) of the data ``x`` that holds each
-    ``values[i]`` ``counts[i]`` times, without expanding it.
-
-    Parameters
-    ----------
-    values : ndarray of float, shape (k,)
-        Sorted distinct values (or bin representatives).
-    counts : ndarray of int, shape (k,)
-        Their multiplicities; at least one positive.
-    q : float or array of float in [0, 1]
-
-    Returns
-    -------
-    ndarray of float, shape of ``q``
-        Equal to ``numpy.quantile(numpy.repeat(values, counts), q)``.
-    """
-    values = np.asarray(values, dtype=float)
-    cum = np.cumsum(np.asarray(counts, dtype=np.int64))
-    n = int(cum[-1])
-    h = (n - 1) * np.asarray(q, dtype=float)
-    lo = np.floor(h).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    at = lambda j: values[np.searchsorted(cum, j, side="right")]  # noqa: E731 - the j-th order statistic
-    return at(lo) + (h - lo) * (at(hi) - at(lo))

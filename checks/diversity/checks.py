@@ -17,6 +17,7 @@ from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.stats.coverage import category_coverage, missing_mass
 from synthproof.stats.features import distance_features
+from synthproof.stats.quantiles import quantile_from_counts
 
 from . import _stats
 
@@ -257,7 +258,7 @@ class TailRetention(Check):
         rc, sc = cc.real[:k], cc.synthetic[:k]
         if rc.sum() == 0 or sc.sum() == 0:
             return {"real_mass_beyond_synthetic": float("nan"), "range_coverage": float("nan")}
-        lo, hi = _stats.quantile_from_counts(cc.support, sc, [0.01, 0.99])
+        lo, hi = quantile_from_counts(cc.support, sc, [0.01, 0.99])
         support = np.asarray(cc.support, dtype=float)
         beyond = float(rc[(support < lo) | (support > hi)].sum() / rc.sum())
         (rmin, rmax), (smin, smax) = cc.bounds
