@@ -182,37 +182,29 @@ class AuditContext:
         """The prepared data without access recording (for the core)."""
         return getattr(self.data, "_data", self.data)
 
-    def column_artefacts(self):
+    def column_artefacts(self, subgroups: bool = False):
         """The :class:`~synthproof.plan.columns.ColumnArtefacts` of every feature column: built once
-        chunk by chunk (every column at once), or given by the out-of-core planner."""
-        if self.columns is None:
+        chunk by chunk (every column at once), or given by the out-of-core planner; with
+        ``subgroups``, also the subgroup tables (built again when missing: the counts are the same,
+        being deterministic in the rows)."""
+        if self.columns is None or (subgroups and self.columns.subgroups is None):
             from .plan.columns import build_columns, frame_chunks
+            from .subgroups import SubgroupSpec
 
             d = self.prepared
-            if d.streamed:  # the frames hold only the row pool: counts must come from the planner
+            if d.streamed:  # the frames hold only the row pool: artefacts must come from the planner
                 raise RuntimeError("column artefacts were not built by the out-of-core planner")
             cols = d.features
+            spec = SubgroupSpec.from_config(self.config, d) if subgroups else None
             self.columns = build_columns(frame_chunks({"real": d.real, "synthetic": d.synthetic}, cols), d.roles,
-                                         cols, self.seed, threads=self.threads)
+                                         cols, self.seed, threads=self.threads, subgroups=spec)
         return self.columns
 
     def subgroup_tables(self):
         """The :class:`~synthproof.subgroups.SubgroupTables` of the run (artefact ``subgroup_tables``):
         built with the column artefacts in the counting pass (by the planner, or here on first use)."""
         self.use("subgroup_tables")
-        art = self.column_artefacts()
-        if art.subgroups is None:
-            from .plan.columns import build_columns, frame_chunks
-            from .subgroups import SubgroupSpec
-
-            d = self.prepared
-            if d.streamed:
-                raise RuntimeError("subgroup tables were not built by the out-of-core planner")
-            cols = d.features
-            built = build_columns(frame_chunks({"real": d.real, "synthetic": d.synthetic}, cols), d.roles, cols,
-                                  self.seed, threads=self.threads, subgroups=SubgroupSpec.from_config(self.config, d))
-            art.subgroups = built.subgroups  # the counts are the same: deterministic in the rows
-        return art.subgroups
+        return self.column_artefacts(subgroups=True).subgroups
 
     def counts(self, column: str) -> ColumnCounts:
         """:class:`ColumnCounts` of a feature column (artefact ``column_counts``)."""

@@ -4,7 +4,7 @@ from synthproof.checks.bias import checks as bias_checks  # noqa: F401
 from synthproof.checks.bias import text as bias_text  # noqa: F401
 from synthproof.checks.diversity import checks as diversity_checks  # noqa: F401
 from synthproof.checks.diversity import text as diversity_text  # noqa: F401
-from synthproof.checks.drift import columns, detection, pairs, sdmetrics_compat  # noqa: F401
+from synthproof.checks.drift import columns, detection, pairs, sdmetrics_check  # noqa: F401
 from synthproof.checks.drift import text as drift_text  # noqa: F401
 from synthproof.checks.duplication import checks as duplication_checks  # noqa: F401
 from synthproof.checks.duplication import text as duplication_text  # noqa: F401

@@ -516,21 +516,22 @@ class SubgroupUtility(_SubgroupCheck):
         cc = ctx.counts(col)
         n_r, pos_r = int(cc.real[:-1].sum()), int(cc.real[code])
 
-        def labelled(side):
-            pool = ctx.pool(side)
-            y = _indicator(ctx, side, col, label, pool)
-            return pool[y >= 0], y
+        sides = ("real", "synthetic", "holdout")
+        pools = {side: ctx.pool(side) for side in sides}
+        y_pool = {side: _indicator(ctx, side, col, label, pools[side]) for side in sides}
 
-        ir, _ = labelled("real")
-        is_, _ = labelled("synthetic")
-        ih, yh_pool = labelled("holdout")
+        def y_at(side, rows):  # the target indicator of pool rows given by frame position
+            return y_pool[side][np.searchsorted(pools[side], rows)]
+
+        ir, is_, ih = (pools[side][y_pool[side] >= 0] for side in sides)
+        yh_pool = y_pool["holdout"]
         m = int(min(len(ir) // 2, len(is_), self.max_rows))  # the pools hold every row up to 200k
         if (m < self.min_train_rows or len(ih) < self.min_holdout_rows or pos_r in (0, n_r)
                 or len(np.unique(yh_pool[yh_pool >= 0])) < 2):
             raise IncomputableError("too_few_rows", f"too few labelled rows (train {m} per model, holdout "
                                     f"{len(ih)}; needs {self.min_train_rows} and {self.min_holdout_rows})")
         ih = ctx.sample("holdout", self.max_holdout, self.id, ids=ih)
-        yhold = _indicator(ctx, "holdout", col, label, ih)
+        yhold = y_at("holdout", ih)
         if len(np.unique(yhold)) < 2:
             raise IncomputableError("too_few_rows", "the sampled holdout rows hold a single outcome class")
         # Bounded pools of labelled rows to train from (every split draws from them).
@@ -538,7 +539,7 @@ class SubgroupUtility(_SubgroupCheck):
         is_ = ctx.sample("synthetic", 2 * m, self.id, ids=is_)
         Xr, Xs, Xh = _encode(ctx, "real", ir, feats), _encode(ctx, "synthetic", is_, feats), \
             _encode(ctx, "holdout", ih, feats)
-        yr, ys = _indicator(ctx, "real", col, label, ir), _indicator(ctx, "synthetic", col, label, is_)
+        yr, ys = y_at("real", ir), y_at("synthetic", is_)
         cat = np.array([ctx.data.roles[c] not in _NUMERIC and len(ctx.counts(c).support) <= 250 for c in feats])
         # Subgroups scored on the holdout: enough rows and both classes.
         scored = [("overall", None, np.ones(len(ih), dtype=bool), len(ih))]
