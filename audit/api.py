@@ -115,7 +115,7 @@ def audit(
 
         data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
         ctx = _context(cfg, data, started, synthetic, progress is True)
-        ctx.columns, ctx.pairs, ctx.built, seeded = artefacts
+        ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
         ctx._artefacts.update(seeded)
         return _finish(cfg, checks, ctx, fps, started, real, progress is True)
     progress = progress is True
@@ -148,8 +148,10 @@ def audit(
     data.synthetic_extra = syn_t.select(extra).to_pandas() if extra else None
     ctx = _context(cfg, data, started, synthetic, progress)
     from .plan.run import in_memory_artefacts
+    from .plan.text import corpus_plan
 
     ctx.columns, ctx.pairs = in_memory_artefacts(checks, data, cfg)
+    ctx.corpus_plan = corpus_plan(checks, data, cfg)
     return _finish(cfg, checks, ctx, [real_fp, syn_fp, hold_fp], started, real, progress)
 
 
@@ -164,8 +166,12 @@ def _context(cfg: AuditConfig, data, started: str, synthetic, progress: bool) ->
 def _finish(cfg: AuditConfig, checks, ctx: AuditContext, fps: list, started: str, real, progress: bool) -> AuditResult:
     """Run the suite on a ready context and assemble the result (both paths)."""
     data = ctx.prepared
-    findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
-                                         threads=cfg.threads)
+    try:
+        findings: list[Finding] = run_suite(checks, ctx, cfg.calibration.alpha, progress=progress,
+                                             threads=cfg.threads)
+    finally:  # the corpus taps' spill files
+        if ctx.resources is not None:
+            ctx.resources.close()
     findings.append(coverage_finding(checks, findings, cfg.gate.require))
     findings.append(evidence_finding(checks, findings, data, ctx.text_columns, cfg.gate))
     passed = gate_passed(findings, cfg.gate.fail_on)

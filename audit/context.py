@@ -77,6 +77,8 @@ class AuditContext:
     current: Any = None  # the running check (its ``needs`` are enforced by :meth:`use`)
     used: set = field(default_factory=set)
     built: set | None = None  # out of core: the artefacts the planner built (others raise OutOfCore)
+    corpus_plan: list = field(default_factory=list)  # (Tap class, kwargs) every corpus is built with
+    resources: Any = None  # synthproof.corpus.Resources of the corpus taps (memory budget, spill folder)
     _artefacts: dict = field(default_factory=dict)
     _pools: dict = field(default_factory=dict)
 
@@ -122,6 +124,18 @@ class AuditContext:
         positions = np.asarray(positions, dtype=np.int64)
         ids = self.prepared.row_ids
         return positions if ids is None else np.asarray(ids[side], dtype=np.int64)[positions]
+
+    def positions(self, side: str, row_ids) -> np.ndarray:
+        """Frame positions of rows of the row pool given by row id (:meth:`global_ids` inverted)."""
+        row_ids = np.asarray(row_ids, dtype=np.int64)
+        ids = self.prepared.row_ids
+        if ids is None:
+            return row_ids
+        have = np.asarray(ids[side], dtype=np.int64)
+        pos = np.searchsorted(have, row_ids)
+        if row_ids.size and (pos.max() >= have.size or (have[np.minimum(pos, have.size - 1)] != row_ids).any()):
+            raise ValueError(f"rows outside the {side} row pool")
+        return pos
 
     def ranked(self, side: str, k: int, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """A deterministic bottom-k sample of ``k`` rows of ``side`` (:mod:`synthproof.sampling`),
@@ -294,36 +308,143 @@ class AuditContext:
             e.model, e.batch_size, e.dtype, device=e.device, cache_dir=e.cache_dir, use_cache=e.cache,
             progress=self.progress))
 
+    def _frame(self, side: str):
+        d = self.prepared
+        return {"real": d.real, "synthetic": d.synthetic, "holdout": d.holdout}[side]
+
+    def corpus(self, column: str, side: str = "synthetic"):
+        """:class:`~synthproof.corpus.CorpusStats` of every document of a text column on ``side``
+        (artefact ``corpus``), with the taps of :attr:`corpus_plan`; ``None`` when that side has no
+        such column. Built chunk by chunk — by the out-of-core planner, or here on first use."""
+        self.use("corpus")
+        return self._corpus(column, side)
+
+    def _corpus(self, column: str, side: str):
+        from .corpus import build_corpus, frame_values
+        from .plan.needs import OutOfCore
+
+        slot = self._artefacts.setdefault("corpus", {})
+        key = f"{column}:{side}"
+        if key not in slot:
+            if self.prepared.streamed:
+                raise OutOfCore(self.current.id if self.current is not None else "the audit", f"corpus {key}")
+            frame = self._frame(side)
+            slot[key] = None if frame is None or column not in frame.columns else build_corpus(
+                frame_values(frame[column].to_numpy()),
+                [cls(self._resources(), **kw) for cls, kw, sides in self.corpus_plan if side in sides],
+                self.config.text.max_chars, capacity=len(frame))
+        return slot[key]
+
+    def _resources(self):
+        if self.resources is None:
+            from .corpus import Resources
+            from .plan.outofcore import default_memory, parse_memory
+
+            mem = self.config.resources.memory
+            self.resources = Resources(parse_memory(mem) if mem is not None else default_memory())
+        return self.resources
+
+    def corpus_tap(self, column: str, side: str, tap, **params):
+        """The finished state of the tap ``tap(resources, **params)`` (a
+        :class:`~synthproof.corpus.Tap` subclass) over the corpus of ``column`` on ``side``
+        (artefact ``corpus``). In memory a tap outside :attr:`corpus_plan` gets a pass of its own;
+        out of core the planner built every tap the runnable checks declare."""
+        from .corpus import build_corpus, frame_values
+        from .plan.needs import OutOfCore
+
+        stats = self.corpus(column, side)
+        key = tap.key_of(**params)
+        if key not in stats.taps:
+            if self.prepared.streamed:
+                # the class name only: a tap's params may hold secrets (a watermark key)
+                raise OutOfCore(self.current.id if self.current is not None else "the audit",
+                                f"corpus tap {tap.__name__}")
+            frame = self._frame(side)
+            stats.taps[key] = build_corpus(frame_values(frame[column].to_numpy()), [tap(self._resources(), **params)],
+                                           self.config.text.max_chars, capacity=len(frame)).taps[key]
+        return stats.taps[key]
+
+    def documents(self, column: str, side: str, rows) -> dict[int, str]:
+        """The cleaned text of documents given by row id (artefact ``corpus``): read from the frame
+        in memory, in one projected pass out of core (for row-level messages)."""
+        from .text import clean_texts
+
+        self.use("corpus")
+        rows = sorted({int(r) for r in rows})
+        d = self.prepared
+        if d.row_ids is None:
+            vals = self._frame(side)[column].to_numpy()
+            got = {r: vals[r] for r in rows}
+        else:
+            got = d.fetch(side, column, rows)
+        out = {}
+        for r in rows:
+            ts = clean_texts([got.get(r)], self.config.text.max_chars)
+            if ts.docs:
+                out[r] = ts.docs[0]
+        return out
+
+    def text_sample(self, column: str, side: str = "synthetic"):
+        """The **text sample** of a text column on ``side`` (artefact ``text_sample``): a
+        :class:`~synthproof.text.TextSide` of the at most :data:`~synthproof.corpus.SAMPLE_DOCS`
+        documents of the row pool (:meth:`pool`) with the smallest pool priorities, in row order
+        (``rows``: their row ids); every document when the corpus has no more. What the sample-based
+        text checks (distinct-n, compression, embeddings, language) draw from, the same rows in
+        memory and out of core. ``None`` when that side has no such column."""
+        from .corpus import SAMPLE_DOCS
+        from .text import TextSide, clean_texts
+
+        def build():
+            frame = self._frame(side)
+            if frame is None or column not in frame.columns:
+                return None
+            pos = self.pool(side)
+            ts = clean_texts(frame[column].to_numpy()[pos], self.config.text.max_chars)
+            ids = self.global_ids(side, pos[ts.rows])
+            docs = ts.docs
+            if len(docs) > SAMPLE_DOCS:
+                keep = np.sort(smallest_k(priorities(ids, sample_key(self.seed, side, "pool")), SAMPLE_DOCS))
+                docs, ids = [docs[i] for i in keep], ids[keep]
+            return TextSide(docs, np.asarray(ids, dtype=np.int64), int(pos.size), {})
+
+        return self.artefact("text_sample", f"{column}:{side}", build)
+
     def embeddings(self, column: str, side: str = "synthetic") -> tuple[np.ndarray, np.ndarray, int]:
-        """Embeddings of a seeded sample of at most ``text.embedding.max_docs`` documents.
+        """Embeddings of a seeded sample of at most ``text.embedding.max_docs`` documents of the
+        text sample (:meth:`text_sample`).
 
         Returns
         -------
-        index : ndarray of int64, shape (k,)
-            Positions in ``text(column, side).docs`` (sorted).
+        rows : ndarray of int64, shape (k,)
+            Row ids of the embedded documents (increasing).
         vectors : ndarray of float32, shape (k, dim)
         truncated : int
             Sampled documents longer than the model's window (cut to it).
         """
         def build():
-            ts = self.text(column, side)
+            ts = self.text_sample(column, side)
             cap = self.config.text.embedding.max_docs
             n = len(ts.docs)
             # Bottom-k on the documents' row ids: the same documents whatever the chunking.
-            idx = (np.arange(n) if n <= cap else
-                   np.sort(self.doc_sample(column, side, cap, f"embed:{column}")))
+            idx = np.arange(n) if n <= cap else np.sort(self.doc_sample(column, side, cap, f"embed:{column}"))
             got = self.embedder.encode([ts.docs[i] for i in idx])
-            return idx.astype(np.int64), got.vectors, got.truncated
+            return ts.rows[idx].astype(np.int64), got.vectors, got.truncated
 
         return self.artefact("embeddings", f"{column}:{side}", build)
 
     def doc_sample(self, column: str, side: str, k: int, purpose: str) -> np.ndarray:
-        """Positions in ``text(column, side).docs`` of a bottom-k sample of ``k`` documents keyed
-        by their row ids (see :meth:`ranked`), in priority order."""
-        rows = np.asarray(self.text(column, side).rows, dtype=np.int64)
+        """Positions in ``text_sample(column, side).docs`` of a bottom-k sample of ``k`` documents
+        keyed by their row ids (see :meth:`ranked`), in priority order."""
+        rows = np.asarray(self.text_sample(column, side).rows, dtype=np.int64)
         key = sample_key(self.seed, side, purpose)
         chosen = bottom_k(rows, k, key)
         return np.searchsorted(rows, chosen)  # rows are increasing (TextSide)
+
+    def doc_ids(self, side: str, rows) -> list[str]:
+        """Identifiers of documents given by row id: synthetic ones as :meth:`row_ids_of`, others
+        ``"<side> row=<id>"``."""
+        rows = [int(r) for r in rows]
+        return self.row_ids_of(rows) if side == "synthetic" else [f"{side} row={r}" for r in rows]
 
     def doc_id(self, column: str, side: str, doc: int) -> str:
         """Row identifier of document ``doc`` of a text column (see :meth:`row_id`)."""

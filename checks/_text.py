@@ -6,6 +6,8 @@ Text checks live in their families' folders (``drift/text.py``, ``diversity/text
 
 from __future__ import annotations
 
+import numpy as np
+
 from synthproof.calibration import Verdict, describe, judge
 from synthproof.check import Check
 from synthproof.errors import IncomputableError
@@ -29,8 +31,13 @@ class TextCheck(Check):
         return cols
 
     def sides(self, ctx, col: str):
-        """(real, synthetic) :class:`~synthproof.text.TextSide` of ``col``."""
-        return ctx.text(col, "real"), ctx.text(col, "synthetic")
+        """(real, synthetic) text samples (:meth:`~synthproof.context.AuditContext.text_sample`) of ``col``."""
+        return ctx.text_sample(col, "real"), ctx.text_sample(col, "synthetic")
+
+    def corpus_taps(self, cfg) -> list:
+        """The corpus taps this check reads: ``[(Tap subclass, params, sides), ...]`` (the planner
+        builds them in the corpus pass; :meth:`~synthproof.context.AuditContext.corpus_tap`)."""
+        return []
 
     def too_few(self, col: str, n_real: int, n_syn: int, need: int = MIN_DOCS) -> Finding:
         return self.finding(scope="column", column=col, status="skipped", reason_code="too_few_rows",
@@ -56,13 +63,21 @@ class TextCheck(Check):
 
 
 def text_codes(ctx, col: str) -> dict:
-    """Integer-coded word tokens of every side of ``col`` over one shared vocabulary (artefact ``tokens``):
-    ``{"real": TokenCodes, "synthetic": TokenCodes, "holdout": TokenCodes}`` (holdout when given)."""
-    from synthproof.stats.tokens import encode_corpora
+    """Content-coded word tokens (:func:`synthproof.corpus.tokenise`) of the text sample of every
+    side of ``col`` (artefact ``tokens``): ``{"real": TokenCodes, "synthetic": TokenCodes,
+    "holdout": TokenCodes}`` (holdout when given). Tokenised in chunks, so no token lists stay."""
+    from synthproof.corpus import CHUNK_DOCS, tokenise
+    from synthproof.stats.tokens import TokenCodes
+
+    def coded(docs):
+        parts = [tokenise(docs[i:i + CHUNK_DOCS])[0] for i in range(0, len(docs), CHUNK_DOCS)]
+        codes = np.concatenate([p.codes for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
+        lens = np.concatenate([p.lengths for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        return TokenCodes(codes, np.concatenate([[0], np.cumsum(lens)]).astype(np.int64))
 
     def build():
-        sides = [s for s in ("real", "synthetic", "holdout") if ctx.text(col, s) is not None]
-        return dict(zip(sides, encode_corpora(*[ctx.text(col, s).tokens for s in sides])))
+        sides = [s for s in ("real", "synthetic", "holdout") if ctx.text_sample(col, s) is not None]
+        return {s: coded(ctx.text_sample(col, s).docs) for s in sides}
 
     return ctx.artefact("tokens", f"textcodes:{col}", build)
 

@@ -59,15 +59,15 @@ def test_minhash_estimate_is_unbiased_per_jaccard_bucket():
 
 
 def test_the_bias_check_catches_a_badly_mixed_key():
-    """The same measurement fails on keys that collide (the high 32 bits of the polynomial key:
-    word 2-grams sharing a first word collide), so the test above can fail."""
+    """The same measurement fails on keys that collide (the top 6 bits of the polynomial key: 64
+    values, so distinct 2-grams collide), so the test above can fail."""
     base, edited = _edited_pairs(1200, seed=1)
     n = len(base)
     (codes,) = encode_corpora(base + edited)
     keys, owner = P.doc_ngram_keys(codes, 2)
     h32, starts = MH.shingle_hashes(codes, 2)
     exact = _exact(h32, starts, n)
-    bad = (keys >> np.uint64(32)).astype(np.uint32)
+    bad = (keys >> np.uint64(58)).astype(np.uint32)
     order = np.lexsort((bad, owner))
     o, v = owner[order], bad[order]
     keep = np.ones(v.size, dtype=bool)

@@ -25,10 +25,15 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "subgroup_tables": ("the sensitive columns, their subgroups' code maps and count tables: rows, coarse codes "
                         "of every feature and target labels per subgroup (ctx.subgroup_tables)", True),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
-    "text": ("cleaned documents of text columns (ctx.text)", False),
-    "tokens": ("token codes and n-gram keys of text columns", False),
-    "minhash": ("MinHash signatures, near-duplicate pairs and graphs", False),
-    "embeddings": ("sentence embeddings of a document sample (ctx.embeddings, ctx.embedder)", False),
+    "text": ("every cleaned document of text columns as Python strings (ctx.text)", False),
+    "corpus": ("per-document statistics of every document of text columns — row ids, hashes, descriptors — and "
+               "the states of the taps checks register: MinHash signatures, span keys, seq-rep, contamination hits "
+               "(ctx.corpus, ctx.corpus_tap, ctx.documents)", True),
+    "text_sample": ("the text sample: up to 20,000 documents per side of the row pool (ctx.text_sample, "
+                    "ctx.doc_sample)", True),
+    "tokens": ("token codes of the text sample (text_codes)", True),
+    "minhash": ("near-duplicate graphs and pairs derived from the corpus's MinHash signatures", True),
+    "embeddings": ("sentence embeddings of a sample of the text sample (ctx.embeddings, ctx.embedder)", True),
     "synthetic_file": ("the synthetic input's files read whole (a signed manifest's Merkle root)", False),
 }
 

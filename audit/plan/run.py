@@ -8,12 +8,14 @@ import hashlib
 
 import numpy as np
 
+from synthproof.corpus import Resources
 from synthproof.errors import InputError
 
 from .columns import build_columns
 from .needs import STREAMED
 from .outofcore import first_pass, stream_chunks
 from .progress import PassProgress
+from .text import corpus_plan, streamed_corpora
 
 
 def runs_out_of_core(check) -> bool:
@@ -114,10 +116,11 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
         Roles and schema of the whole inputs; frames holding the row pools (``row_ids``: their
         row ids); ``n_rows`` set (so ``data.streamed``).
     fingerprints : list of Fingerprint
-    artefacts : (ColumnArtefacts or None, dict, set, dict)
+    artefacts : (ColumnArtefacts or None, dict, set, dict, (list, Resources))
         The column artefacts, the pair tables keyed by their column tuple (as the context keeps
-        them), the names of the artefacts built, and the memoised artefacts to seed the context with
-        (the row hashes: ``{"row_hashes": {"features": (real, synthetic)}}``).
+        them), the names of the artefacts built, the memoised artefacts to seed the context with
+        (the row hashes: ``{"row_hashes": {"features": (real, synthetic)}}``; the corpora:
+        ``{"corpus": {"<column>:<side>": CorpusStats}}``), and the corpus plan with its resources.
 
     Raises
     ------
@@ -186,13 +189,29 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
                 pass
     if hashes is not None:
         built.add("row_hashes")
+    # Text: the corpus pass (every document, the runnable checks' taps); the text sample, its
+    # tokens and embeddings come from the row pool.
+    built |= {"text_sample", "tokens", "embeddings", "minhash"}
+    plan = corpus_plan(runnable, data, cfg)
+    res = Resources(memory)
+    corpora = None
+    try:
+        if data.by_role("text") and any("corpus" in c.needs for c in runnable):
+            corpora, text_issues = streamed_corpora(inputs, data, plan, cfg, res, bar)
+            data.issues = data.issues + text_issues
+            built.add("corpus")
+        fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(all_names[name]),
+                              tuple(all_names[name])) for name, inp in inputs.items()]
+    except BaseException:
+        res.close()
+        raise
     data.n_rows = n_rows
-    fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(all_names[name]),
-                          tuple(all_names[name])) for name, inp in inputs.items()]
     pairs = {tuple(pair_cols): art.pairs} if art is not None and len(pair_cols) >= 2 else {}
     data.fetch = lambda side, column, rows: fetch_values(inputs[side], column, rows)
     seeded = {"row_hashes": {"features": (hashes["real"], hashes["synthetic"])}} if hashes is not None else {}
-    return data, fps, (art, pairs, built, seeded)
+    if corpora is not None:
+        seeded["corpus"] = corpora
+    return data, fps, (art, pairs, built, seeded, (plan, res))
 
 
 def fetch_values(inp, column: str, rows: list[int]) -> dict:

@@ -1,10 +1,18 @@
-"""Tokenised corpora as integer codes over one shared vocabulary, and their word n-gram keys.
+"""Tokenised corpora as integer codes, and their word n-gram keys.
+
+A word's code is a 64-bit content hash of its UTF-8 bytes (blake2b), so two corpora, or two chunks
+of one corpus, give equal words equal codes without a shared vocabulary: n-gram keys and MinHash
+signatures are computed per chunk and do not depend on the chunking (issue 12). Two distinct words
+share a code with probability about ``V^2 / 2^65`` for ``V`` distinct words (1e-8 at V = 10^6).
 
 Shared by the text checks of every family (``synthproof.checks._text.text_codes``), MinHash and
-verbatim-span matching (duplication) and distinct-n (diversity).
+verbatim-span matching (duplication), distinct-n (diversity) and the corpus statistics
+(:mod:`synthproof.corpus`).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -42,11 +50,30 @@ class TokenCodes:
         return self.codes[starts[doc] + offs], doc
 
 
+def word_codes(flat: list[str]) -> np.ndarray:
+    """Content codes of words: blake2b (8 bytes, little-endian) of each word's UTF-8 bytes.
+
+    Parameters
+    ----------
+    flat : list of str, length n
+
+    Returns
+    -------
+    ndarray of uint64, shape (n,): equal words get equal codes in every call, process and platform.
+    Each distinct word is hashed once (``pandas.factorize``).
+    """
+    if not flat:
+        return np.zeros(0, dtype=np.uint64)
+    inv, uniq = pd.factorize(pd.Series(flat, dtype=object), sort=False)
+    digest = b"".join(hashlib.blake2b(w.encode("utf-8", "surrogatepass"), digest_size=8).digest() for w in uniq)
+    return np.frombuffer(digest, dtype="<u8").astype(np.uint64)[inv]
+
+
 def encode_corpora(*corpora: list[list[str]]) -> list[TokenCodes]:
-    """Integer-code tokenised corpora over one shared vocabulary (``pandas.factorize``)."""
+    """Integer-code tokenised corpora (:func:`word_codes`: content hashes, so corpora coded apart
+    share codes too)."""
     flat = [w for corpus in corpora for doc in corpus for w in doc]
-    codes, _ = pd.factorize(pd.Series(flat, dtype=object), sort=False)
-    codes = codes.astype(np.uint64) + np.uint64(1)
+    codes = word_codes(flat)
     out, pos = [], 0
     for corpus in corpora:
         lens = np.fromiter((len(d) for d in corpus), dtype=np.int64, count=len(corpus))
@@ -67,3 +94,25 @@ def ngram_keys(codes: np.ndarray, doc: np.ndarray, n: int) -> np.ndarray:
         for j in range(n):
             key = key * _MULT + codes[j:j + m]
     return key[doc[: m] == doc[n - 1:]]
+
+
+def distinct_per_owner(keys: np.ndarray, owner: np.ndarray, n_owners: int) -> np.ndarray:
+    """Number of distinct ``keys`` of each owner ``0..n_owners-1`` (int64, shape (n_owners,))."""
+    if not keys.size:
+        return np.zeros(n_owners, dtype=np.int64)
+    order = np.lexsort((keys, owner))
+    k, o = keys[order], owner[order]
+    new = np.ones(k.size, dtype=bool)
+    new[1:] = (k[1:] != k[:-1]) | (o[1:] != o[:-1])
+    return np.bincount(o[new], minlength=n_owners)
+
+
+def ngram_owners(corpus: TokenCodes, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keys (:func:`ngram_keys`) of every word n-gram within a document, with the document of each
+    (int64), in corpus order (repeats kept)."""
+    lens = corpus.lengths
+    doc = np.repeat(np.arange(lens.size), lens)
+    keys = ngram_keys(corpus.codes, doc, n)
+    m = max(corpus.codes.size - n + 1, 0)
+    owner = doc[:m][doc[:m] == doc[n - 1:]] if m else np.zeros(0, dtype=np.int64)
+    return keys, owner.astype(np.int64)

@@ -48,8 +48,8 @@ def _stats(s: np.ndarray, a: np.ndarray) -> tuple[float, float]:
 @register
 class TextSubgroupDrift(TextCheck):
     id = "bias.text_subgroups"
-    needs = ("rows", "subgroup_tables", "text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("row_pool", "subgroup_tables", "text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample, a part of the row pool (issue 12)
     needs_embeddings = True
     family = "bias"
     summary = "Per subgroup (topic, language, template, sensitive columns): embedding centroid shift and self-similarity."
@@ -74,10 +74,10 @@ class TextSubgroupDrift(TextCheck):
         min_size = max(ctx.config.bias.min_group_size, MIN_GROUP_DOCS)
         items, out = [], []
         for col in cols:
-            idx_r, er, _ = ctx.embeddings(col, "real")
-            idx_s, es, _ = ctx.embeddings(col, "synthetic")
-            rows_r = ctx.text(col, "real").rows[idx_r]
-            rows_s = ctx.text(col, "synthetic").rows[idx_s]
+            rows_r, er, _ = ctx.embeddings(col, "real")
+            rows_s, es, _ = ctx.embeddings(col, "synthetic")
+            # the embedded documents lie in the row pool: frame positions from their row ids
+            rows_r, rows_s = ctx.positions("real", rows_r), ctx.positions("synthetic", rows_s)
             for part in parts:
                 gr = tables.row_codes(part, ctx.data.real, rows_r)
                 gs = tables.row_codes(part, ctx.data.synthetic, rows_s)

@@ -17,7 +17,9 @@ from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck, text_codes
 from synthproof.findings import Finding
 from synthproof.stats.similarity import mean_pairwise_cosine
-from synthproof.text import compression_ratio, repetition_rate
+from synthproof.corpus import Tap
+from synthproof.stats.tokens import distinct_per_owner, ngram_owners
+from synthproof.text import compression_ratio
 
 from . import _stats, _text_stats
 
@@ -52,7 +54,8 @@ class TextDistinctN(_SplitCheck):
     """distinct-n for n = 1..4 at equal token counts; loss ``1 - distinct_s / distinct_a``."""
 
     id = "diversity.text_distinct_n"
-    needs = ("text", "tokens")
+    needs = ("text_sample", "tokens")
+    version = "2"  # draws from the text sample (at most 20,000 documents of the row pool; issue 12)
     summary = "distinct-n (n = 1..4) at equal token counts, as relative loss against real."
     metric = "distinct_n_loss"
     computation = "sample"
@@ -109,7 +112,8 @@ class TextCompressionRatio(_SplitCheck):
     compressible = more repetitive)."""
 
     id = "diversity.text_compression"
-    needs = ("text",)
+    needs = ("text_sample",)
+    version = "2"  # draws from the text sample (at most 20,000 documents of the row pool; issue 12)
     summary = "gzip compression ratio at equal byte counts, as relative excess over real."
     metric = "compression_ratio_excess"
     computation = "sample"
@@ -156,7 +160,7 @@ class TextRepetition(_SplitCheck):
     equal numbers of documents; loss ``mean_s - mean_a``."""
 
     id = "diversity.text_repetition"
-    needs = ("text",)
+    needs = ("corpus",)
     summary = "Within-document n-gram repetition (seq-rep-3), mean over documents, vs real."
     metric = "repetition_excess"
     computation = "mergeable"
@@ -171,10 +175,12 @@ class TextRepetition(_SplitCheck):
         "n_splits": _SPLITS,
     }
 
+    def corpus_taps(self, cfg) -> list:
+        return [(SeqRepTap, {"n": self.n}, ("real", "synthetic"))]
+
     def loss(self, ctx, col, rng):
-        real, syn = self.sides(ctx, col)
-        rr = np.array([repetition_rate(t, self.n) for t in real.tokens])
-        rs = np.array([repetition_rate(t, self.n) for t in syn.tokens])
+        rr = ctx.corpus_tap(col, "real", SeqRepTap, n=self.n)
+        rs = ctx.corpus_tap(col, "synthetic", SeqRepTap, n=self.n)
         rr, rs = rr[np.isfinite(rr)], rs[np.isfinite(rs)]
         m = int(min(len(rs), len(rr) // 2))
         if m < MIN_DOCS:
@@ -189,6 +195,26 @@ class TextRepetition(_SplitCheck):
                  {"evidence": {"n": self.n, "synthetic_mean": round(float(rs.mean()), 6),
                                "real_mean": round(float(rr.mean()), 6)},
                   "prefix": f"mean seq-rep-{self.n} {fmt(rs.mean())} synthetic vs {fmt(rr.mean())} real. "})]
+
+
+class SeqRepTap(Tap):
+    """seq-rep-``n`` (:func:`synthproof.text.repetition_rate`) of every document, from its word
+    codes: ``ndarray of float64, shape (n_docs,)``, NaN for documents shorter than ``n`` words."""
+
+    def start(self, n: int) -> None:
+        self.n = n
+        self.parts: list[np.ndarray] = []
+
+    def add(self, codes, doc0, docs) -> None:
+        m = codes.lengths.size
+        keys, owner = ngram_owners(codes, self.n)
+        total = np.bincount(owner, minlength=m)
+        distinct = distinct_per_owner(keys, owner, m)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.parts.append(np.where(total > 0, 1.0 - distinct / np.maximum(total, 1), np.nan))
+
+    def finish(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros(0)
 
 
 class _EmbeddingSplitCheck(_SplitCheck):
@@ -235,8 +261,8 @@ class TextSelfSimilarity(_EmbeddingSplitCheck):
     """Mean pairwise cosine similarity of embeddings at equal document counts; loss ``sim_s - sim_a``."""
 
     id = "diversity.text_self_similarity"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     summary = "Mean pairwise cosine similarity of document embeddings, excess over real."
     metric = "self_similarity_excess"
     goal = "minimize (synthetic - real mean pairwise cosine)"
@@ -261,8 +287,8 @@ class TextVendi(_EmbeddingSplitCheck):
     """Vendi score (q = 1, cosine kernel, dual form) at equal document counts; loss ``1 - VS_s / VS_a``."""
 
     id = "diversity.text_vendi"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     summary = "Vendi score (q = 1, cosine kernel) of document embeddings, relative loss against real."
     metric = "vendi_loss"
     goal = "minimize (1 - synthetic/real Vendi score)"
@@ -288,8 +314,8 @@ class TextPRDC(_EmbeddingSplitCheck):
     judged as its deficit ``1 - metric`` against real/real, as ``diversity.prdc`` does for tables."""
 
     id = "diversity.text_prdc"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     summary = "Precision / recall / density / coverage (k = 5) of document embeddings at equal sizes."
     metric = "prdc_deficit"
     goal = "minimize (1 - metric)"

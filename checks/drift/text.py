@@ -18,7 +18,7 @@ from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck
 from synthproof.findings import Finding
 from synthproof.stats.auc import permutation_auc_null, rank_auc
-from synthproof.text import DESCRIPTORS, descriptors
+from synthproof.text import DESCRIPTORS
 
 from . import _text_stats
 
@@ -39,8 +39,8 @@ class TextMMD(TextCheck):
     """
 
     id = "drift.text_mmd"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     needs_embeddings = True
     family = "drift"
     summary = "Embedding-space MMD² (Gaussian kernel, median bandwidth) with an exact permutation null."
@@ -84,8 +84,8 @@ class TextDetectionAUC(TextCheck):
     (:func:`synthproof.stats.auc.permutation_auc_null`)."""
 
     id = "drift.text_detection_auc"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     needs_embeddings = True
     family = "drift"
     summary = "C2ST on embeddings: out-of-fold AUC of logistic regression real-vs-synthetic documents."
@@ -137,8 +137,8 @@ class TextDescriptorDrift(TextCheck):
     Findings name the column ``<text column>.<descriptor>``; Holm acts across all of them."""
 
     id = "drift.text_descriptors"
-    needs = ("text",)
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("corpus", "text_sample")
+    version = "3"  # languages of the text sample's documents (issue 12)
     computation = "mergeable"
     family = "drift"
     summary = "KS / TVD drift of per-document descriptors (characters, words, type-token ratio, non-letters, language)."
@@ -158,12 +158,12 @@ class TextDescriptorDrift(TextCheck):
         roles: dict[str, str] = {}
         for col in self.text_columns(ctx):
             for side in frames:
-                ts = ctx.text(col, side)
-                d = descriptors(ts.docs, ts.tokens)
+                cs = ctx.corpus(col, side)
+                d = cs.descriptors()
                 for name in DESCRIPTORS:
                     frames[side][f"{col}.{name}"] = d[name].to_numpy()
                     roles[f"{col}.{name}"] = "numeric"
-                lang = self._languages(ctx, col, side, ts.docs)
+                lang = self._languages(ctx, col, side, cs.rows)
                 if lang is not None:
                     frames[side][f"{col}.language"] = lang
                     roles[f"{col}.language"] = "categorical"
@@ -182,21 +182,24 @@ class TextDescriptorDrift(TextCheck):
                                                severity=self.severity))
         return out
 
-    def _languages(self, ctx, col: str, side: str, docs: list[str]):
-        """Language codes (ISO 639-1) of a seeded sample of documents, None elsewhere; None when
-        ``py3langid`` is missing or ``max_language_docs`` is 0."""
+    def _languages(self, ctx, col: str, side: str, rows: np.ndarray):
+        """Language codes (ISO 639-1) of a seeded sample of the text sample's documents, None for
+        every other document (``rows``: the corpus's row ids); None when ``py3langid`` is missing or
+        ``max_language_docs`` is 0."""
         if self.max_language_docs == 0:
             return None
         try:
             import py3langid
         except ImportError:
             return None
-        n = len(docs)
+        ts = ctx.text_sample(col, side)
+        n = len(ts.docs)
         idx = (np.arange(n) if n <= self.max_language_docs else
                np.sort(ctx.doc_sample(col, side, self.max_language_docs, f"langid:{col}")))
-        out = np.full(n, None, dtype=object)
-        for i in idx:
-            out[i] = py3langid.classify(docs[i][:2000])[0]
+        out = np.full(rows.size, None, dtype=object)
+        at = np.searchsorted(rows, ts.rows[idx])  # the sample's documents are documents of the corpus
+        for i, j in zip(idx, at):
+            out[j] = py3langid.classify(ts.docs[i][:2000])[0]
         return out
 
 

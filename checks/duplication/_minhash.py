@@ -156,14 +156,22 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
     -------
     ndarray of int64, shape (k, 2), unique rows ``(i, j)`` with ``i < j``. Empty sets never pair.
     """
-    n = sig.shape[0]
-    if n == 0:
-        return np.zeros((0, 2), dtype=np.int64)
     live = ~(sig == EMPTY).all(axis=1)
+    return _candidates(lambda lo, hi: _row_keys(sig[:, lo:hi]), lambda idx: sig[idx], live, bands, rows, side,
+                       max_group, threshold)
+
+
+def _candidates(band_keys, gather, live: np.ndarray, bands: int, rows: int, side: np.ndarray | None,
+                max_group: int, threshold: float | None) -> np.ndarray:
+    """:func:`band_candidates` over a signature matrix given by ``band_keys(lo, hi)`` (the row keys
+    of columns ``lo:hi``) and ``gather(idx)`` (its rows ``idx``), so two matrices can be banded as
+    one without stacking them."""
+    if live.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
     out = []
+    idx = np.nonzero(live)[0]
     for band in range(bands):
-        key = _row_keys(sig[:, band * rows:(band + 1) * rows])
-        idx = np.nonzero(live)[0]
+        key = band_keys(band * rows, (band + 1) * rows)
         order = idx[np.lexsort((idx, key[idx]))]
         k = key[order]
         brk = np.nonzero(np.diff(k))[0] + 1
@@ -176,7 +184,7 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
                 i, j = np.triu_indices(members.size, k=1)
                 out.append(np.column_stack([members[i], members[j]]))
             else:
-                out.extend(_group_pairs(sig, members, threshold, side))
+                out.extend(_group_pairs(gather(members), members, threshold, side))
     if not out:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.sort(np.concatenate(out).astype(np.int64), axis=1)
@@ -187,12 +195,12 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
     return unique_pairs(pairs)
 
 
-def _group_pairs(sig: np.ndarray, members: np.ndarray, threshold: float | None, side: np.ndarray | None,
+def _group_pairs(sm: np.ndarray, members: np.ndarray, threshold: float | None, side: np.ndarray | None,
                  block: int = 256) -> list[np.ndarray]:
-    """Pairs ``i < j`` (positions in ``members``) of a large band group with estimated Jaccard
-    ``>= threshold``, in ``block x 4 block`` tiles (memory ``16 block^2 num_perm`` bytes)."""
+    """Pairs ``i < j`` (positions in ``members``; ``sm``: their signatures) of a large band group
+    with estimated Jaccard ``>= threshold``, in ``block x 4 block`` tiles (memory
+    ``16 block^2 num_perm`` bytes)."""
     out = []
-    sm = sig[members]
     g = members.size
     for lo in range(0, g, block):
         a = sm[lo:lo + block]
@@ -207,6 +215,29 @@ def _group_pairs(sig: np.ndarray, members: np.ndarray, threshold: float | None, 
                 p = p[side[p[:, 0]] != side[p[:, 1]]]
             out.append(p)
     return out
+
+
+def cross_pairs(sig_a: np.ndarray, sig_b: np.ndarray, threshold: float,
+                bands: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`near_pairs` of ``vstack([sig_a, sig_b])`` across the two sides, without the stacked
+    copy: pairs ``(i, j)`` of a row ``i`` of ``sig_a`` and a row ``j`` of ``sig_b`` with estimated
+    Jaccard ``>= threshold``, and their estimates (equal to the stacked computation; tested)."""
+    na = sig_a.shape[0]
+    b, r = bands or optimal_bands(threshold, sig_a.shape[1])
+    live = np.concatenate([~(sig_a == EMPTY).all(axis=1), ~(sig_b == EMPTY).all(axis=1)])
+    side = np.arange(live.size) >= na
+
+    def band_keys(lo, hi):
+        return np.concatenate([_row_keys(sig_a[:, lo:hi]), _row_keys(sig_b[:, lo:hi])])
+
+    def gather(idx):
+        return np.concatenate([sig_a[idx[idx < na]], sig_b[idx[idx >= na] - na]])  # idx increasing: a rows first
+
+    pairs = _candidates(band_keys, gather, live, b, r, side, 64, threshold)
+    pairs = np.column_stack([pairs[:, 0], pairs[:, 1] - na]) if len(pairs) else np.zeros((0, 2), dtype=np.int64)
+    sim = estimated_jaccard(sig_a[pairs[:, 0]], sig_b[pairs[:, 1]]) if len(pairs) else np.zeros(0)
+    keep = sim >= threshold
+    return pairs[keep], sim[keep]
 
 
 def signature_classes(sig: np.ndarray) -> np.ndarray:
@@ -229,7 +260,11 @@ def signature_classes(sig: np.ndarray) -> np.ndarray:
     live = np.nonzero(~(sig == EMPTY).all(axis=1))[0]
     if not live.size:
         return labels
-    rows = np.ascontiguousarray(sig[live]).view(np.dtype((np.void, sig.dtype.itemsize * sig.shape[1]))).ravel()
+    # Rows compared by a 128-bit key (two polynomial row hashes) instead of their 4·num_perm bytes:
+    # no copy of the matrix; two distinct signatures share a key with probability ~n^2 / 2^129.
+    rows = np.empty(live.size, dtype=[("a", "<u8"), ("b", "<u8")])
+    rows["a"] = _row_keys(sig)[live]
+    rows["b"] = _row_keys(sig, _MULT2)[live]
     _, first, inv = np.unique(rows, return_index=True, return_inverse=True)
     rank = np.empty(first.size, dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(first.size)
@@ -254,10 +289,12 @@ def near_graph(sig: np.ndarray, threshold: float, bands: tuple[int, int] | None 
     similarity : ndarray of float64, shape (k,)
     """
     labels = signature_classes(sig)
-    rsig = sig[_first_members(labels)]
+    reps = _first_members(labels)
     b, r = bands or optimal_bands(threshold, sig.shape[1])
-    pairs = band_candidates(rsig, b, r, max_group=max_group, threshold=threshold)
-    sim = estimated_jaccard(rsig[pairs[:, 0]], rsig[pairs[:, 1]]) if len(pairs) else np.zeros(0)
+    # banding on the representatives' rows, gathered band by band (no copy of their matrix)
+    pairs = _candidates(lambda lo, hi: _row_keys(sig[reps, lo:hi]), lambda idx: sig[reps[idx]],
+                        np.ones(reps.size, dtype=bool), b, r, None, max_group, threshold)
+    sim = estimated_jaccard(sig[reps[pairs[:, 0]]], sig[reps[pairs[:, 1]]]) if len(pairs) else np.zeros(0)
     keep = sim >= threshold
     return labels, pairs[keep], sim[keep]
 
@@ -290,12 +327,16 @@ def near_pair_count(labels: np.ndarray, class_pairs: np.ndarray) -> int:
     return within + int((sizes[class_pairs[:, 0]] * sizes[class_pairs[:, 1]]).sum()) if len(class_pairs) else within
 
 
-def _row_keys(block: np.ndarray) -> np.ndarray:
+_MULT1 = np.uint64(0x9E3779B97F4A7C15)
+_MULT2 = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _row_keys(block: np.ndarray, mult: np.uint64 = _MULT1) -> np.ndarray:
     """A 64-bit key per row of a uint32 matrix (polynomial hash of its values)."""
     key = np.zeros(block.shape[0], dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(block.shape[1]):
-            key = key * np.uint64(0x9E3779B97F4A7C15) + block[:, j].astype(np.uint64)
+            key = key * mult + block[:, j].astype(np.uint64)
     return key
 
 

@@ -15,13 +15,14 @@ import numpy as np
 
 from synthproof.calibration import Comparison, Normal, RateNull, fmt
 from synthproof.check import Param, register
-from synthproof.checks._text import MIN_DOCS, TextCheck, text_codes
+from synthproof.checks._text import MIN_DOCS, TextCheck
 from synthproof.findings import Finding
 from synthproof.stats.auc import rank_auc
+from synthproof.text import words
 
 from . import _minhash
-from ._text_pairs import (class_twin_rate, clusters, cross_rate, doc_ngram_keys, hash_twin_rate, shared_ngram_pairs,
-                          twin_rate, unique_pairs)
+from ._taps import MinHashTap, SpanTap, span_pairs
+from ._text_pairs import class_twin_rate, clusters, cross_rate, hash_twin_rate, twin_rate, unique_pairs
 
 _SPLITS = Param("int", 20, "seeded real/real splits R", low=20, high=10_000)
 _MINHASH = {
@@ -34,12 +35,8 @@ _MINHASH = {
 
 
 def signatures(ctx, col: str, side: str, ngram: int, num_perm: int) -> np.ndarray:
-    """Cached MinHash signatures (datasketch ``affine32``, seed 1) of every document of a side."""
-    def build():
-        h, starts = _minhash.shingle_hashes(text_codes(ctx, col)[side], ngram)
-        return _minhash.signatures(h, starts, num_perm=num_perm, seed=1)
-
-    return ctx.artefact("minhash", f"signatures:{col}:{side}:{ngram}:{num_perm}", build)
+    """MinHash signatures (datasketch ``affine32``, seed 1) of every document of a side (a corpus tap)."""
+    return ctx.corpus_tap(col, side, MinHashTap, ngram=ngram, num_perm=num_perm)
 
 
 def near_graph_within(ctx, col: str, side: str, ngram: int, num_perm: int, threshold: float):
@@ -60,13 +57,14 @@ class _TextRateCheck(TextCheck):
     def rate_item(self, col, value, baseline, n_r, m, extra) -> tuple:
         return (col, Comparison(value, baseline, self.min_effect, dist=RateNull(baseline, m)), n_r, m, extra)
 
-    def doc_rows(self, ctx, col: str, docs, why) -> list[Finding]:
-        """Row findings for synthetic documents (capped); ``why`` maps a document to a sentence."""
+    def doc_rows(self, ctx, col: str, rows, why) -> list[Finding]:
+        """Row findings for synthetic documents given by row id (capped); ``why`` maps a row id to a
+        sentence."""
+        rows = [int(r) for r in list(rows)[: ctx.max_row_findings]]
         out = []
-        for d in list(docs)[: ctx.max_row_findings]:
-            rid = ctx.doc_id(col, "synthetic", int(d))
+        for r, rid in zip(rows, ctx.doc_ids("synthetic", rows)):
             out.append(self.finding(scope="row", column=col, row_id=rid, side="synthetic", status="fail",
-                                    reason_code="row_evidence", message=f"synthetic {rid}: {why(int(d))}"))
+                                    reason_code="row_evidence", message=f"synthetic {rid}: {why(r)}"))
         return out
 
     #: metric -> what a failing rate means, in place of calibration's generic "the synthetic data
@@ -92,7 +90,7 @@ class _TextRateCheck(TextCheck):
 @register
 class TextExactDuplicates(_TextRateCheck):
     id = "duplication.text_exact_duplicates"
-    needs = ("text",)
+    needs = ("corpus",)
     computation = "keyed"
     summary = "Share of synthetic documents repeating another (normalised text hash), vs real at equal n."
     metric = "duplicate_text_rate"
@@ -104,7 +102,7 @@ class TextExactDuplicates(_TextRateCheck):
     def run(self, ctx) -> list[Finding]:
         items, out, groups = [], [], {}
         for col in self.text_columns(ctx):
-            real, syn = self.sides(ctx, col)
+            real, syn = ctx.corpus(col, "real"), ctx.corpus(col, "synthetic")
             hr, hs = real.hashes, syn.hashes
             m = int(min(len(hs), len(hr) // 2))
             if m < MIN_DOCS:
@@ -115,7 +113,8 @@ class TextExactDuplicates(_TextRateCheck):
             vals = [hash_twin_rate(hs, rng.permutation(len(hs))[:m]) for _ in range(self.n_splits)]
             _, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
             dup = np.nonzero(counts[inv] > 1)[0]
-            groups[col] = (dup[np.lexsort((dup, -counts[inv][dup]))], counts[inv])
+            groups[col] = (syn.rows[dup[np.lexsort((dup, -counts[inv][dup]))]], dict(zip(syn.rows[dup].tolist(),
+                                                                                        counts[inv][dup].tolist())))
             items.append(self.rate_item(col, float(np.median(vals)), base, len(hr), m, {
                 "evidence": {"duplicate_documents": int(dup.size), "groups": int((counts > 1).sum()),
                              "largest_group": int(counts.max())},
@@ -135,7 +134,8 @@ class TextNearDuplicates(_TextRateCheck):
     missed at 0.5). The Jaccard-vs-edits curve is in docs/text.md."""
 
     id = "duplication.text_near_duplicates"
-    needs = ("text", "tokens", "minhash")
+    needs = ("corpus", "minhash")
+    version = "2"  # shingles keyed by content-hashed word codes, computed per chunk (issue 12)
     computation = "keyed"
     summary = "Share of synthetic documents with a MinHash near-duplicate (Jaccard >= 0.5, word 2-grams), vs real."
     metric = "near_duplicate_text_rate"
@@ -144,11 +144,14 @@ class TextNearDuplicates(_TextRateCheck):
     params = {"min_effect": Param("float", 0.02, "minimum excess near-duplicate share worth failing", low=0.0,
                                   high=1.0), **_MINHASH, "n_splits": _SPLITS}
 
+    def corpus_taps(self, cfg) -> list:
+        return [(MinHashTap, {"ngram": self.ngram, "num_perm": self.num_perm}, ("real", "synthetic"))]
+
     def run(self, ctx) -> list[Finding]:
         items, out, found = [], [], {}
         for col in self.text_columns(ctx):
-            real, syn = self.sides(ctx, col)
-            nr, ns = len(real.docs), len(syn.docs)
+            real, syn = ctx.corpus(col, "real"), ctx.corpus(col, "synthetic")
+            nr, ns = real.n_docs, syn.n_docs
             m = int(min(ns, nr // 2))
             if m < MIN_DOCS:
                 out.append(self.too_few(col, nr, ns))
@@ -163,11 +166,11 @@ class TextNearDuplicates(_TextRateCheck):
             labels, sizes = clusters(_minhash.graph_edges(ls, cs), ns)
             big = np.argsort(-sizes, kind="stable")
             big = big[sizes[big] > 1]
-            shown = [{"size": int(sizes[c]),
-                      "rows": [ctx.doc_id(col, "synthetic", int(d)) for d in np.nonzero(labels == c)[0][:10]]}
-                     for c in big[:10]]
+            firsts = [syn.rows[np.nonzero(labels == c)[0][:10]] for c in big[:10]]
+            ids = iter(ctx.doc_ids("synthetic", np.concatenate(firsts))) if firsts else iter(())
+            shown = [{"size": int(sizes[c]), "rows": [next(ids) for _ in f]} for c, f in zip(big[:10], firsts)]
             members = np.concatenate([np.nonzero(labels == c)[0] for c in big]) if big.size else np.zeros(0, int)
-            found[col] = (members, labels, sizes)
+            found[col] = (syn.rows[members], dict(zip(syn.rows[members].tolist(), sizes[labels[members]].tolist())))
             items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
                 "evidence": {"pairs": _minhash.near_pair_count(ls, cs), "clusters": int(big.size),
                              "largest_clusters": shown,
@@ -177,8 +180,8 @@ class TextNearDuplicates(_TextRateCheck):
                           f"cluster(s) (largest {int(sizes[big[0]]) if big.size else 0}). "}))
 
         def rows(col):
-            members, labels, sizes = found[col]
-            return self.doc_rows(ctx, col, members, lambda d: f"in a near-duplicate cluster of {sizes[labels[d]]} "
+            members, size = found[col]
+            return self.doc_rows(ctx, col, members, lambda r: f"in a near-duplicate cluster of {size[r]} "
                                                               f"synthetic documents (MinHash Jaccard >= {self.threshold:g}).")
 
         return out + self.with_rows(ctx, items, rows)
@@ -191,8 +194,8 @@ class TextSemanticDuplicates(_TextRateCheck):
     on the embedded samples, judged against the real rate at the same number of documents."""
 
     id = "duplication.text_semantic_duplicates"
-    needs = ("text", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("text_sample", "embeddings")
+    version = "3"  # embeddings of the text sample (issue 12)
     needs_embeddings = True
     summary = "Share of synthetic documents with a semantic twin (embedding cosine >= 0.95), vs real."
     metric = "semantic_duplicate_rate"
@@ -219,7 +222,7 @@ class TextSemanticDuplicates(_TextRateCheck):
         items, out, found = [], [], {}
         for col in self.text_columns(ctx):
             _, er, _ = ctx.embeddings(col, "real")
-            idx_s, es, _ = ctx.embeddings(col, "synthetic")
+            rows_s, es, _ = ctx.embeddings(col, "synthetic")
             nr, ns = len(er), len(es)
             m = int(min(ns, nr // 2))
             if m < MIN_DOCS:
@@ -230,7 +233,7 @@ class TextSemanticDuplicates(_TextRateCheck):
             base = np.array([twin_rate(pr, nr, rng.permutation(nr)[:m]) for _ in range(self.n_splits)])
             vals = [twin_rate(ps, ns, rng.permutation(ns)[:m]) for _ in range(self.n_splits)]
             twins = np.unique(ps.ravel())
-            found[col] = idx_s[twins]
+            found[col] = rows_s[twins]
             items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
                 "evidence": {"pairs": int(len(ps)), "threshold": self.threshold, "embedded_synthetic": ns},
                 "prefix": f"{twins.size} of {ns} embedded synthetic documents have a semantic twin. "}))
@@ -257,8 +260,8 @@ class TextMemorisation(_TextRateCheck):
     """
 
     id = "duplication.text_memorisation"
-    needs = ("text", "tokens", "minhash", "embeddings")
-    version = "2"  # bottom-k samples keyed by row id (issue 12)
+    needs = ("corpus", "minhash", "text_sample", "embeddings")
+    version = "3"  # content-hashed shingles per chunk; embeddings from the text sample (issue 12)
     needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
     metric = "real_copy_rate"
@@ -279,21 +282,20 @@ class TextMemorisation(_TextRateCheck):
         "text_dcr_auc": "synthetic documents sit closer to real ones than unseen real text does (memorisation)",
     }
 
+    def corpus_taps(self, cfg) -> list:
+        sides = ("real", "synthetic", "holdout")
+        return [(MinHashTap, {"ngram": self.ngram, "num_perm": self.num_perm}, sides),
+                (SpanTap, {"n": self.span_words}, sides)]
+
     def _copy_pairs(self, ctx, col, query: str, same: bool):
         """(query doc, real doc) pairs: MinHash near-duplicates or a shared ``span_words`` span."""
-        codes = text_codes(ctx, col)
         sig_r = signatures(ctx, col, "real", self.ngram, self.num_perm)
         if same:
             mh, _ = near_pairs_within(ctx, col, "real", self.ngram, self.num_perm, self.threshold)
         else:
-            sig_q = signatures(ctx, col, query, self.ngram, self.num_perm)
-            stacked = np.vstack([sig_q, sig_r])
-            side = np.arange(len(stacked)) >= len(sig_q)
-            mh, _ = _minhash.near_pairs(stacked, self.threshold, side=side)
-            mh = np.column_stack([mh[:, 0], mh[:, 1] - len(sig_q)])
-        keys = ctx.artefact("tokens", f"spankeys:{col}:{self.span_words}",
-                            lambda: {s: doc_ngram_keys(c, self.span_words) for s, c in codes.items()})
-        sp = shared_ngram_pairs(keys[query], keys["real"], same=same)
+            mh, _ = _minhash.cross_pairs(signatures(ctx, col, query, self.ngram, self.num_perm), sig_r, self.threshold)
+        sp = span_pairs(ctx.corpus_tap(col, query, SpanTap, n=self.span_words),
+                        ctx.corpus_tap(col, "real", SpanTap, n=self.span_words), same=same)
         pairs = unique_pairs(np.vstack([mh, sp]))
         if same:  # undirected: both orientations, so either document can be the query
             pairs = unique_pairs(np.vstack([pairs, pairs[:, ::-1]]))
@@ -302,18 +304,18 @@ class TextMemorisation(_TextRateCheck):
     def run(self, ctx) -> list[Finding]:
         items, out, found = [], [], {}
         for col in self.text_columns(ctx):
-            real, syn = self.sides(ctx, col)
-            hold = ctx.text(col, "holdout")
-            nr, ns = len(real.docs), len(syn.docs)
-            has_hold = hold is not None and len(hold.docs) >= MIN_DOCS
-            m = int(min(ns, len(hold.docs) if has_hold else nr // 2))
+            real, syn = ctx.corpus(col, "real"), ctx.corpus(col, "synthetic")
+            hold = ctx.corpus(col, "holdout")
+            nr, ns = real.n_docs, syn.n_docs
+            has_hold = hold is not None and hold.n_docs >= MIN_DOCS
+            m = int(min(ns, hold.n_docs if has_hold else nr // 2))
             if m < MIN_DOCS:
                 out.append(self.too_few(col, nr, ns))
                 continue
             rng = ctx.rng(f"{self.id}:{col}")
             ps = self._copy_pairs(ctx, col, "synthetic", same=False)
             pb = self._copy_pairs(ctx, col, "holdout", same=False) if has_hold else self._copy_pairs(ctx, col, "real", True)
-            nb = len(hold.docs) if has_hold else nr
+            nb = hold.n_docs if has_hold else nr
             vals, base = [], []
             for _ in range(self.n_splits):
                 perm = rng.permutation(nr)
@@ -323,7 +325,7 @@ class TextMemorisation(_TextRateCheck):
                 base.append(cross_rate(pb, b, ref, nb, nr))
             where = "held-out real documents" if has_hold else "one real half against the other"
             copied = np.unique(ps[:, 0]) if len(ps) else np.zeros(0, dtype=np.int64)
-            found[col] = (copied, ps)
+            found[col] = (copied, ps, syn.rows, real.rows)
             items.append(self.rate_item(col, float(np.median(vals)), np.array(base), nr, m, {
                 "evidence": {"copies": int(copied.size), "baseline": where, "threshold": self.threshold,
                              "span_words": self.span_words},
@@ -334,10 +336,11 @@ class TextMemorisation(_TextRateCheck):
                 items.append(dcr)
 
         def rows(col):
-            copied, ps = found[col]
-            sim = self._similarity(ctx, col, ps)
+            copied, ps, srows, rrows = found[col]
+            sim = self._similarity(ctx, col, ps, srows, rrows)
             order = copied[np.argsort(-np.array([sim.get(int(d), (0, 0.0, 0))[1] for d in copied]), kind="stable")]
-            return self.doc_rows(ctx, col, order, lambda d: self._why(ctx, col, sim.get(d)))
+            at = {int(srows[d]): int(d) for d in order[: ctx.max_row_findings]}
+            return self.doc_rows(ctx, col, srows[order], lambda r: self._why(sim.get(at[r]), rrows))
 
         return out + self.with_rows(ctx, items, rows)
 
@@ -366,7 +369,7 @@ class TextMemorisation(_TextRateCheck):
                          "median_dcr_heldout": round(float(np.median(d_b)), 6)},
             "prefix": f"median embedding DCR {fmt(np.median(d_s))} synthetic vs {fmt(np.median(d_b))} held-out real. "})
 
-    def _similarity(self, ctx, col, ps) -> dict:
+    def _similarity(self, ctx, col, ps, srows, rrows) -> dict:
         """Best real match per copied synthetic document: (real doc, Jaccard estimate, longest span)."""
         sig_s = signatures(ctx, col, "synthetic", self.ngram, self.num_perm)
         sig_r = signatures(ctx, col, "real", self.ngram, self.num_perm)
@@ -377,20 +380,21 @@ class TextMemorisation(_TextRateCheck):
         for (d, r), j in zip(ps.tolist(), est.tolist()):
             if d not in best or j > best[d][1]:
                 best[d] = (r, j, 0)
-        real, syn = self.sides(ctx, col)
-        for d in list(best)[: 10 * max(ctx.max_row_findings, 1)]:
+        named = list(best)[: 10 * max(ctx.max_row_findings, 1)]
+        syn_text = ctx.documents(col, "synthetic", [srows[d] for d in named])
+        real_text = ctx.documents(col, "real", [rrows[best[d][0]] for d in named])
+        for d in named:
             r, j, _ = best[d]
-            a, b = syn.tokens[d], real.tokens[r]
+            a, b = words(syn_text[int(srows[d])]), words(real_text[int(rrows[r])])
             span = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
             best[d] = (r, j, span)
         return best
 
-    def _why(self, ctx, col, hit) -> str:
+    def _why(self, hit, rrows) -> str:
         if hit is None:
             return "copies a real document."
         r, j, span = hit
-        return (f"copies real row={int(ctx.text(col, 'real').rows[r])} (MinHash Jaccard {j:.2f}; longest shared "
-                f"span {span} words).")
+        return f"copies real row={int(rrows[r])} (MinHash Jaccard {j:.2f}; longest shared span {span} words)."
 
 
 def _max_cosine(q: np.ndarray, ref: np.ndarray, block: int = 2048) -> np.ndarray:

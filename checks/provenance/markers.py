@@ -22,14 +22,29 @@ import numpy as np
 from synthproof.calibration import Comparison, RateNull
 from synthproof.check import Param, register
 from synthproof.checks._text import MIN_DOCS, TextCheck
+from synthproof.corpus import Tap
 from synthproof.findings import Finding
 from synthproof.provenance.markers import KINDS, scan_corpus
+
+
+class MarkerTap(Tap):
+    """:func:`scan_corpus` of every document: ``int64 (n_docs, 4)``, columns as ``KINDS``."""
+
+    def start(self, patterns: tuple[str, ...]) -> None:
+        self.patterns = [re.compile(p) for p in patterns]
+        self.parts: list[np.ndarray] = []
+
+    def add(self, codes, doc0, docs) -> None:
+        self.parts.append(scan_corpus(docs, self.patterns))
+
+    def finish(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros((0, len(KINDS)), dtype=np.int64)
 
 
 @register
 class HiddenMarkers(TextCheck):
     id = "provenance.hidden_markers"
-    needs = ("text",)
+    needs = ("corpus",)
     family = "provenance"
     summary = "Share of documents with invisible characters, bidi controls or mixed-script (homoglyph) words, vs real."
     metric = "hidden_marker_rate"
@@ -42,43 +57,47 @@ class HiddenMarkers(TextCheck):
         "n_splits": Param("int", 20, "seeded real/real draws R", low=20, high=10_000),
     }
 
+    def corpus_taps(self, cfg) -> list:
+        return [(MarkerTap, {"patterns": tuple(cfg.text.marker_patterns)}, ("real", "synthetic"))]
+
     def run(self, ctx) -> list[Finding]:
-        patterns = [re.compile(p) for p in ctx.config.text.marker_patterns]
+        patterns = tuple(ctx.config.text.marker_patterns)
         items, out, marked = [], [], {}
         for col in self.text_columns(ctx):
-            real, syn = self.sides(ctx, col)
-            cr, cs = scan_corpus(real.docs, patterns), scan_corpus(syn.docs, patterns)
+            real, syn = ctx.corpus(col, "real"), ctx.corpus(col, "synthetic")
+            cr = ctx.corpus_tap(col, "real", MarkerTap, patterns=patterns)
+            cs = ctx.corpus_tap(col, "synthetic", MarkerTap, patterns=patterns)
             fr, fs = cr[:, :3].sum(axis=1) > 0, cs[:, :3].sum(axis=1) > 0  # tags are reported, not judged
             tag_docs = int((cs[:, 3] > 0).sum())
             if tag_docs:
                 out.append(self.finding(
                     scope="column", column=col, metric="tagged_documents", value=float(tag_docs), unit="documents",
-                    n_synthetic=len(syn.docs), status="pass",
+                    n_synthetic=syn.n_docs, status="pass",
                     evidence={"patterns": ctx.config.text.marker_patterns, "matches": int(cs[:, 3].sum())},
-                    message=f"{tag_docs} of {len(syn.docs)} synthetic documents match a configured tag pattern "
+                    message=f"{tag_docs} of {syn.n_docs} synthetic documents match a configured tag pattern "
                             f"({int(cs[:, 3].sum())} matches); reported as provenance, not judged."))
-            m = int(min(len(syn.docs), len(real.docs) // 2))
+            m = int(min(syn.n_docs, real.n_docs // 2))
             if m < MIN_DOCS:
-                out.append(self.too_few(col, len(real.docs), len(syn.docs)))
+                out.append(self.too_few(col, real.n_docs, syn.n_docs))
                 continue
             rng = ctx.rng(f"{self.id}:{col}")
             base = np.array([fr[rng.permutation(len(fr))[:m]].mean() for _ in range(self.n_splits)])
             value = float(np.median([fs[rng.permutation(len(fs))[:m]].mean() for _ in range(self.n_splits)]))
             totals = {k: int(v) for k, v in zip(KINDS[:3], cs[:, :3].sum(axis=0))}
             docs = {k: int(v) for k, v in zip(KINDS[:3], (cs[:, :3] > 0).sum(axis=0))}
-            marked[col] = (np.nonzero(fs)[0], cs)
-            items.append((col, Comparison(value, base, self.min_effect, dist=RateNull(base, m)), len(real.docs), m, {
+            marked[col] = (np.nonzero(fs)[0], cs, syn.rows)
+            items.append((col, Comparison(value, base, self.min_effect, dist=RateNull(base, m)), real.n_docs, m, {
                 "evidence": {"synthetic_documents": docs, "synthetic_counts": totals,
                              "real_documents": {k: int(v) for k, v in zip(KINDS[:3], (cr[:, :3] > 0).sum(axis=0))}},
-                "prefix": f"{int(fs.sum())} of {len(syn.docs)} synthetic documents carry hidden markers "
+                "prefix": f"{int(fs.sum())} of {syn.n_docs} synthetic documents carry hidden markers "
                           f"(invisible: {docs['invisible']}, bidi: {docs['bidi']}, mixed-script words: "
-                          f"{docs['mixed_script_words']}) vs {int(fr.sum())} of {len(real.docs)} real. "}))
+                          f"{docs['mixed_script_words']}) vs {int(fr.sum())} of {real.n_docs} real. "}))
         findings = self.judged(items, ctx, "Hidden-marker rate")
         for f in findings:
             out.append(f)
-            docs, counts = marked[f.column]
-            for d in docs[: ctx.max_row_findings]:
-                rid = ctx.doc_id(f.column, "synthetic", int(d))
+            docs, counts, rows = marked[f.column]
+            docs = docs[: ctx.max_row_findings]
+            for d, rid in zip(docs, ctx.doc_ids("synthetic", rows[docs])):
                 c = dict(zip(KINDS, counts[d].tolist()))
                 out.append(self.finding(
                     scope="row", column=f.column, row_id=rid, side="synthetic",

@@ -23,10 +23,50 @@ import numpy as np
 
 from synthproof.check import register
 from synthproof.checks._text import TextCheck
+from synthproof.corpus import Tap
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.provenance.kgw import DEFAULT_HASHING_KEY, benjamini_hochberg
 from synthproof.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
+
+
+def _scheme(cfg):
+    """(tokenizer, scheme) of a ``watermark:`` section; IncomputableError without torch/tokenizers."""
+    try:
+        import tokenizers  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        raise IncomputableError("missing_dependency", "KGW detection needs torch and tokenizers: "
+                                "pip install 'synthproof[text]'") from None
+    tok, vocab = load_tokenizer(cfg.tokenizer)
+    return tok, scheme_from_config(cfg, vocab, tok)
+
+
+class WatermarkTap(Tap):
+    """:func:`score_texts` of every document (``tokens_scored``, ``green``, ``z``, ``p_value``,
+    ``tokens``, each of shape (n_docs,)) under the ``watermark:`` section given as JSON; a section
+    that cannot be loaded is kept as ``error`` (raised by the check). Returns ``(scores, error)``."""
+
+    def start(self, settings: str) -> None:
+        from synthproof.config import WatermarkConfig
+
+        self.cfg = WatermarkConfig.model_validate_json(settings)
+        self.parts: list[dict] = []
+        self.error = None
+        try:
+            self.tok, self.scheme = _scheme(self.cfg)
+        except Exception as exc:  # reported by the check, not by whichever check built the corpus
+            self.error = exc
+
+    def add(self, codes, doc0, docs) -> None:
+        if self.error is None:
+            self.parts.append(score_texts(docs, self.scheme, self.tok, min_tokens=self.cfg.min_tokens))
+
+    def finish(self):
+        keys = ("tokens_scored", "green", "z", "p_value", "tokens")
+        if self.error is not None or not self.parts:
+            return {k: np.zeros(0) for k in keys}, self.error
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}, None
 
 
 @register
@@ -34,7 +74,7 @@ class KGWWatermark(TextCheck):
     """KGW watermark detection (Kirchenbauer et al. 2023) with transformers-compatible green lists."""
 
     id = "provenance.kgw_watermark"
-    needs = ("text",)
+    needs = ("corpus",)
     family = "provenance"
     summary = "Share of documents carrying a KGW green-list watermark (BH-controlled), judged by watermark.expect."
     metric = "watermarked_share"
@@ -45,16 +85,18 @@ class KGWWatermark(TextCheck):
     source = ("Kirchenbauer et al. 2023, A Watermark for Large Language Models (ICML); transformers "
               "WatermarkLogitsProcessor/WatermarkDetector; Benjamini & Hochberg 1995")
 
+    def corpus_taps(self, cfg) -> list:
+        return [(WatermarkTap, {"settings": cfg.watermark.model_dump_json()}, ("real", "synthetic"))]
+
+    def _scores(self, ctx, col: str, side: str) -> dict:
+        scores, error = ctx.corpus_tap(col, side, WatermarkTap, settings=ctx.config.watermark.model_dump_json())
+        if error is not None:
+            raise error
+        return scores
+
     def run(self, ctx) -> list[Finding]:
         cfg = ctx.config.watermark
-        try:
-            import tokenizers  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError:
-            raise IncomputableError("missing_dependency", "KGW detection needs torch and tokenizers: "
-                                    "pip install 'synthproof[text]'") from None
-        tok, vocab = load_tokenizer(cfg.tokenizer)
-        scheme = scheme_from_config(cfg, vocab, tok)
+        tok, scheme = _scheme(cfg)
         tok_name = pathlib.Path(cfg.tokenizer).name if cfg.tokenizer else "bundled SmolLM2-135M-Instruct"
         settings = {"tokenizer": tok_name, "vocab_size": scheme.vocab_size, "greenlist_ratio": scheme.greenlist_ratio,
                     "seeding_scheme": scheme.seeding_scheme, "context_width": scheme.context_width,
@@ -63,10 +105,10 @@ class KGWWatermark(TextCheck):
                     "min_tokens": cfg.min_tokens, "fdr": cfg.fdr, "expect": cfg.expect}
         out: list[Finding] = []
         for col in self.text_columns(ctx):
-            real, syn = self.sides(ctx, col)
-            s = score_texts(syn.docs, scheme, tok, progress=ctx.progress, min_tokens=cfg.min_tokens)
-            r = score_texts(real.docs, scheme, tok, min_tokens=cfg.min_tokens) if real is not None else None
-            out.extend(self._column(ctx, col, s, r, len(syn.docs), cfg, settings))
+            syn = ctx.corpus(col, "synthetic")
+            s = self._scores(ctx, col, "synthetic")
+            r = self._scores(ctx, col, "real") if ctx.corpus(col, "real") is not None else None
+            out.extend(self._column(ctx, col, s, r, syn.n_docs, cfg, settings, syn.rows))
         return out
 
     def _detect(self, scores: dict, cfg) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +116,7 @@ class KGWWatermark(TextCheck):
         p = np.where(ok, scores["p_value"], np.nan)
         return ok, benjamini_hochberg(p, cfg.fdr)
 
-    def _column(self, ctx, col, s, r, n_syn, cfg, settings) -> list[Finding]:
+    def _column(self, ctx, col, s, r, n_syn, cfg, settings, doc_rows) -> list[Finding]:
         ok, det = self._detect(s, cfg)
         n_ok, n_det = int(ok.sum()), int(det.sum())
         skipped = n_syn - n_ok
@@ -111,8 +153,8 @@ class KGWWatermark(TextCheck):
         row_status = status if status in ("fail", "warn") else "pass"
         if cfg.expect == "present":
             rows = np.flatnonzero(ok & ~det)  # the documents the expected watermark is missing from
-        for d in rows[: ctx.max_row_findings]:
-            rid = ctx.doc_id(col, "synthetic", int(d))
+        rows = rows[: ctx.max_row_findings]
+        for d, rid in zip(rows, ctx.doc_ids("synthetic", doc_rows[rows])):
             word = "lacks the watermark" if cfg.expect == "present" else "carries the watermark"
             out.append(self.finding(
                 scope="row", column=col, row_id=rid, side="synthetic", metric="z_score", unit="z",

@@ -23,18 +23,18 @@ _FAIL_ON_SYNTHETIC = {"non_string", "invalid_utf8"}
 @register
 class TextQuality(TextCheck):
     id = "validity.text_quality"
-    needs = ("text",)
+    needs = ("corpus",)
     computation = "mergeable"
     family = "validity"
     summary = "Per text column and side: missing, non-string, empty, invalid-UTF-8 and over-long documents."
     metric = "affected_row_share"
     statistical = False
-    source = "synthproof.text.clean_texts"
+    source = "synthproof.text.clean_texts (counted chunk by chunk in synthproof.corpus)"
 
     def run(self, ctx) -> list[Finding]:
         out = []
         for col in self.text_columns(ctx):
-            sides = {s: ctx.text(col, s) for s in ("real", "synthetic", "holdout")}
+            sides = {s: ctx.corpus(col, s) for s in ("real", "synthetic", "holdout")}
             for side, ts in sides.items():
                 if ts is None:
                     continue
@@ -54,7 +54,7 @@ class TextQuality(TextCheck):
                         reason_code=reason, n_real=ts.n_rows if side == "real" else None,
                         n_synthetic=ts.n_rows if side == "synthetic" else None,
                         message=f"{side} text column {col!r}: {count} of {ts.n_rows} {_WHAT[reason]}."))
-            if not sides["synthetic"].docs:
+            if not sides["synthetic"].n_docs:
                 out.append(self.finding(scope="column", column=col, side="synthetic", value=1.0, status="fail",
                                         reason_code="all_null", n_synthetic=sides["synthetic"].n_rows,
                                         message=f"synthetic text column {col!r} holds no document to audit."))

@@ -1,0 +1,143 @@
+"""Corpus taps of the text duplication checks (:class:`synthproof.corpus.Tap`): MinHash signatures
+and verbatim-span keys of every document, computed chunk by chunk.
+
+Span keys of a web-scale corpus outgrow memory (16 bytes per word: ~5 GB for 10^6 documents of
+300 words), so :class:`SpanTap` spills them, past an eighth of the memory budget, to
+:data:`PARTITIONS` files per corpus partitioned by the key's top bits; :func:`span_pairs` joins
+two corpora partition by partition (a key lives in one partition, so every match and every
+fan-out count is the one of the whole corpus: the pairs equal the in-memory join's; tested).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+
+from synthproof.corpus import Tap
+
+from . import _minhash
+from ._text_pairs import doc_ngram_keys, shared_ngram_pairs, unique_pairs
+
+#: Spill partitions of a corpus's span keys (the top 6 bits of the 64-bit key).
+PARTITIONS = 64
+_SHIFT = np.uint64(64 - 6)
+_ids = itertools.count()
+
+
+class MinHashTap(Tap):
+    """MinHash signatures (:func:`_minhash.signatures`, datasketch ``affine32``, seed 1) of every
+    document's word ``ngram`` shingles: ``ndarray of uint32, shape (n_docs, num_perm)``."""
+
+    def start(self, ngram: int, num_perm: int) -> None:
+        self.ngram, self.num_perm = ngram, num_perm
+        self.parts: list[np.ndarray] = []
+        self.buf: np.ndarray | None = None
+        self.n = 0
+
+    def add(self, codes, doc0, docs) -> None:
+        h, starts = _minhash.shingle_hashes(codes, self.ngram)
+        sig = _minhash.signatures(h, starts, num_perm=self.num_perm, seed=1)
+        if self.capacity is not None and self.buf is None:
+            self.buf = np.empty((self.capacity, self.num_perm), dtype=np.uint32)
+        if self.buf is not None and self.n + len(sig) <= len(self.buf):
+            self.buf[self.n:self.n + len(sig)] = sig
+        else:
+            if self.buf is not None:  # more documents than announced: fall back to parts
+                self.parts.append(self.buf[:self.n])
+                self.buf = None
+            self.parts.append(sig)
+        self.n += len(sig)
+
+    def finish(self) -> np.ndarray:
+        if self.buf is not None and not self.parts:
+            out = self.buf[:self.n]
+        else:
+            out = np.concatenate(self.parts) if self.parts else np.zeros((0, self.num_perm), dtype=np.uint32)
+        self.parts, self.buf = [], None
+        return out
+
+
+class SpanKeys:
+    """Distinct ``(key, document)`` rows of a corpus's word n-grams, in memory or in partition files."""
+
+    def __init__(self, keys: np.ndarray | None = None, docs: np.ndarray | None = None,
+                 paths: list[tuple[str, str]] | None = None) -> None:
+        self.keys, self.docs, self.paths = keys, docs, paths
+
+    @property
+    def spilled(self) -> bool:
+        return self.paths is not None
+
+    def partition(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of partition ``p`` (keys whose top 6 bits are ``p``)."""
+        if self.paths is not None:
+            kp, dp = self.paths[p]
+            return np.fromfile(kp, dtype=np.uint64), np.fromfile(dp, dtype=np.int64)
+        mask = (self.keys >> _SHIFT) == np.uint64(p)
+        return self.keys[mask], self.docs[mask]
+
+
+class SpanTap(Tap):
+    """:class:`SpanKeys` of every document's word ``n``-grams (``doc_ngram_keys`` per chunk, the
+    documents renumbered in corpus order), spilled past an eighth of the memory budget."""
+
+    def start(self, n: int) -> None:
+        self.n = n
+        self.keys: list[np.ndarray] = []
+        self.docs: list[np.ndarray] = []
+        self.held = 0
+        self.paths: list[tuple[str, str]] | None = None
+
+    def add(self, codes, doc0, docs) -> None:
+        k, d = doc_ngram_keys(codes, self.n)
+        d = d + doc0
+        if self.paths is not None:
+            self._write(k, d)
+            return
+        self.keys.append(k)
+        self.docs.append(d)
+        self.held += 16 * k.size
+        if self.held > self.res.memory // 8:
+            folder = self.res.spill_dir()
+            tag = f"spans-{os.getpid()}-{next(_ids)}"
+            self.paths = [(os.path.join(folder, f"{tag}-{p}.keys"), os.path.join(folder, f"{tag}-{p}.docs"))
+                          for p in range(PARTITIONS)]
+            for kp, dp in self.paths:  # created empty, so a partition without keys reads back empty
+                open(kp, "xb").close()
+                open(dp, "xb").close()
+            for k, d in zip(self.keys, self.docs):
+                self._write(k, d)
+            self.keys, self.docs, self.held = [], [], 0
+
+    def _write(self, k: np.ndarray, d: np.ndarray) -> None:
+        part = (k >> _SHIFT).astype(np.int64)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1))
+        k, d = k[order], d[order]
+        for p in range(PARTITIONS):
+            lo, hi = bounds[p], bounds[p + 1]
+            if hi > lo:
+                kp, dp = self.paths[p]
+                with open(kp, "ab") as fk, open(dp, "ab") as fd:
+                    k[lo:hi].tofile(fk)
+                    d[lo:hi].tofile(fd)
+
+    def finish(self) -> SpanKeys:
+        if self.paths is not None:
+            return SpanKeys(paths=self.paths)
+        keys = np.concatenate(self.keys) if self.keys else np.zeros(0, dtype=np.uint64)
+        docs = np.concatenate(self.docs) if self.docs else np.zeros(0, dtype=np.int64)
+        self.keys, self.docs = [], []
+        return SpanKeys(keys, docs)
+
+
+def span_pairs(query: SpanKeys, ref: SpanKeys, same: bool = False, max_fanout: int = 1000) -> np.ndarray:
+    """:func:`shared_ngram_pairs` of two :class:`SpanKeys` — ``(query doc, ref doc)`` pairs sharing
+    an n-gram — over the whole corpora, partition by partition when either spilled."""
+    if not query.spilled and not ref.spilled:
+        return shared_ngram_pairs((query.keys, query.docs), (ref.keys, ref.docs), same=same, max_fanout=max_fanout)
+    parts = [shared_ngram_pairs(query.partition(p), ref.partition(p), same=same, max_fanout=max_fanout)
+             for p in range(PARTITIONS)]
+    return unique_pairs(np.concatenate(parts)) if parts else np.zeros((0, 2), dtype=np.int64)
