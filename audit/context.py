@@ -284,20 +284,6 @@ class AuditContext:
         cols = self.data.by_role("text")
         return [c for c in cols if declared is None or c in declared]
 
-    def text(self, column: str, side: str = "synthetic"):
-        """Cached :class:`~synthproof.text.TextSide` of a text column on ``side`` (real,
-        synthetic or holdout); ``None`` when that side has no such column."""
-        from .text import clean_texts
-
-        d = self.prepared
-
-        def build():
-            frame = {"real": d.real, "synthetic": d.synthetic, "holdout": d.holdout}[side]
-            return (clean_texts(frame[column].to_numpy(), self.config.text.max_chars)
-                    if frame is not None and column in frame.columns else None)
-
-        return self.artefact("text", f"{column}:{side}", build)
-
     @property
     def embedder(self):
         """The run's :class:`~synthproof.embed.Embedder` (built from ``text.embedding``)."""
@@ -391,21 +377,17 @@ class AuditContext:
         (``rows``: their row ids); every document when the corpus has no more. What the sample-based
         text checks (distinct-n, compression, embeddings, language) draw from, the same rows in
         memory and out of core. ``None`` when that side has no such column."""
-        from .corpus import SAMPLE_DOCS
-        from .text import TextSide, clean_texts
+        from .corpus import sample_docs
+        from .text import TextSide
 
         def build():
             frame = self._frame(side)
             if frame is None or column not in frame.columns:
                 return None
             pos = self.pool(side)
-            ts = clean_texts(frame[column].to_numpy()[pos], self.config.text.max_chars)
-            ids = self.global_ids(side, pos[ts.rows])
-            docs = ts.docs
-            if len(docs) > SAMPLE_DOCS:
-                keep = np.sort(smallest_k(priorities(ids, sample_key(self.seed, side, "pool")), SAMPLE_DOCS))
-                docs, ids = [docs[i] for i in keep], ids[keep]
-            return TextSide(docs, np.asarray(ids, dtype=np.int64), int(pos.size), {})
+            docs, at = sample_docs(frame[column].to_numpy()[pos], self.global_ids(side, pos), self.seed, side,
+                                   self.config.text.max_chars)
+            return TextSide(docs, self.global_ids(side, pos[at]), int(pos.size), {})
 
         return self.artefact("text_sample", f"{column}:{side}", build)
 
@@ -445,11 +427,6 @@ class AuditContext:
         ``"<side> row=<id>"``."""
         rows = [int(r) for r in rows]
         return self.row_ids_of(rows) if side == "synthetic" else [f"{side} row={r}" for r in rows]
-
-    def doc_id(self, column: str, side: str, doc: int) -> str:
-        """Row identifier of document ``doc`` of a text column (see :meth:`row_id`)."""
-        row = int(self.text(column, side).rows[doc])
-        return self.row_id(row) if side == "synthetic" else f"{side} row={row}"
 
     def label(self, value: str, real_count: int) -> str:
         """A category label as it may appear in a message (see :func:`label_is_public`)."""

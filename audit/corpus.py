@@ -263,6 +263,31 @@ class CorpusBuilder:
                            cat("non_alpha", np.float64), {t.key: t.finish() for t in self.taps})
 
 
+def sample_docs(values, ids: np.ndarray, seed: int, side: str, max_chars: int = MAX_CHARS,
+                k: int = SAMPLE_DOCS) -> tuple[list[str], np.ndarray]:
+    """The text sample of a side: of the documents among ``values`` (a column at the row pool's
+    rows, ``ids`` their row ids, increasing), the ``k`` with the smallest pool priorities
+    (:mod:`synthproof.sampling`, ``(seed, side, "pool")``), in row order.
+
+    Returns
+    -------
+    docs : list of str
+        Cleaned as :func:`synthproof.text.clean_texts`.
+    positions : ndarray of int64
+        Their positions in ``values``.
+    """
+    from .sampling import priorities, sample_key, smallest_k
+    from .text import clean_texts
+
+    ts = clean_texts(values, max_chars)
+    at = np.asarray(ts.rows, dtype=np.int64)
+    docs = ts.docs
+    if len(docs) > k:
+        keep = np.sort(smallest_k(priorities(np.asarray(ids, dtype=np.int64)[at], sample_key(seed, side, "pool")), k))
+        docs, at = [docs[i] for i in keep], at[keep]
+    return docs, at
+
+
 def frame_values(values, chunk_rows: int = 65_536):
     """``(row0, values)`` chunks of an in-memory column, for :meth:`CorpusBuilder.feed`."""
     n = len(values)

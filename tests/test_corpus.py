@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import synthproof
 from synthproof.checks.diversity.text import SeqRepTap
 from synthproof.checks.duplication import _minhash
 from synthproof.checks.duplication._taps import MinHashTap, SpanTap, span_pairs
@@ -173,3 +172,39 @@ def test_text_checks_out_of_core_equal_in_memory(tmp_path, fortunes, monkeypatch
     assert {"empty_text", "missing"} <= set(quality.reason_code)
     cont = mem[(mem.check_id == "duplication.contamination") & (mem.scope == "column")].iloc[0]
     assert cont.value == 20
+
+
+def test_watermark_scores_streamed_equal_one_pass(fortunes):
+    """KGW scores fed chunk by chunk, green lists drawn per flush, equal one call on all documents."""
+    pytest.importorskip("tokenizers")
+    from synthproof.checks.provenance.watermark import WatermarkTap, _scheme
+    from synthproof.config import parse_config
+    from synthproof.provenance.watermark import TextScorer, score_texts
+
+    cfg = parse_config({"watermark": {"min_tokens": 5}}).watermark
+    texts = fortunes.text.tolist()[:1500]
+    tok, scheme = _scheme(cfg)
+    want = score_texts(texts, scheme, tok, min_tokens=5)
+    small = TextScorer(scheme, tok, min_tokens=5, flush_windows=3000)
+    for i in range(0, len(texts), 97):
+        small.add(texts[i:i + 97])
+    got = small.result()
+    for k in want:
+        assert np.array_equal(got[k], want[k], equal_nan=True), k
+    tap = build_corpus(frame_values(np.array(texts, dtype=object), 300),
+                       [WatermarkTap(Resources(1 << 30), settings=cfg.model_dump_json())]).taps
+    scores, error = next(iter(tap.values()))
+    assert error is None and np.array_equal(scores["z"], want["z"], equal_nan=True)
+    assert np.isfinite(want["z"]).sum() > 1000
+
+
+def test_rebatching_a_projection_on_no_column_keeps_the_row_counts():
+    """A text-only table has no feature column: its scan pass projects on no column, and the row
+    counts must survive re-batching (it raised IndexError past one batch)."""
+    import pyarrow as pa
+
+    from synthproof.sources.stream import _rebatch
+
+    parts = [pa.record_batch([pa.nulls(n)], names=["x"]).select([]) for n in (5, 7, 11)]
+    got = list(_rebatch(iter(parts), 4))
+    assert [b.num_rows for b in got] == [4, 4, 4, 4, 4, 3] and all(b.num_columns == 0 for b in got)

@@ -25,7 +25,6 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "subgroup_tables": ("the sensitive columns, their subgroups' code maps and count tables: rows, coarse codes "
                         "of every feature and target labels per subgroup (ctx.subgroup_tables)", True),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),
-    "text": ("every cleaned document of text columns as Python strings (ctx.text)", False),
     "corpus": ("per-document statistics of every document of text columns — row ids, hashes, descriptors — and "
                "the states of the taps checks register: MinHash signatures, span keys, seq-rep, contamination hits "
                "(ctx.corpus, ctx.corpus_tap, ctx.documents)", True),

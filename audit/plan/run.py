@@ -158,6 +158,7 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     data.synthetic_only = [c for c in all_names["synthetic"] if c not in all_names["real"]]
     for inp in inputs.values():  # the kept rows live on in the frames; drop the Arrow copies
         inp.sample = inp.pool = None
+    _trim_text(data, cfg)
     n_rows = {name: inp.rows for name, inp in inputs.items()}
     runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
     feats = data.features
@@ -212,6 +213,25 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     if corpora is not None:
         seeded["corpus"] = corpora
     return data, fps, (art, pairs, built, seeded, (plan, res))
+
+
+def _trim_text(data, cfg) -> None:
+    """Keep in the row pools' text columns only the documents of the text sample (others become
+    missing): no check reads pool text beyond it (:meth:`AuditContext.text_sample` selects the same
+    documents again), and 200,000 web-length documents a side would hold ~0.8 GB."""
+    from synthproof.corpus import sample_docs
+
+    for side in ("real", "synthetic", "holdout"):
+        frame = getattr(data, side)
+        if frame is None:
+            continue
+        for col in data.by_role("text"):
+            if col in frame.columns:
+                values = frame[col].to_numpy(dtype=object)
+                _, at = sample_docs(values, data.row_ids[side], cfg.seed, side, cfg.text.max_chars)
+                kept = np.full(len(values), None, dtype=object)
+                kept[at] = values[at]
+                frame[col] = kept
 
 
 def fetch_values(inp, column: str, rows: list[int]) -> dict:

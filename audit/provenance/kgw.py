@@ -173,6 +173,95 @@ def window_seeds(windows: np.ndarray, scheme: KGWScheme, table: np.ndarray | Non
     return np.array([int(s) % _MOD for s in mins.tolist()], dtype=np.uint64)
 
 
+class GreenCounter:
+    """Green-token counts of documents fed in batches (:func:`score_token_ids` without holding a
+    corpus): windows are buffered and each green list is drawn once per flush of ``flush_windows``
+    windows, not once per batch — transformers' green list depends only on the window's seed, so
+    the counts equal one pass over the whole corpus (tested).
+
+    Parameters
+    ----------
+    scheme : KGWScheme
+    flush_windows : int, default 2**23
+        Buffered windows (20 bytes each) that trigger drawing their green lists.
+    progress : callable, optional
+        Wraps the iterable of distinct seeds of a flush.
+    """
+
+    def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 23,
+                 progress: Callable[[Iterable], Iterable] | None = None) -> None:
+        self.scheme, self.flush_windows, self.progress = scheme, flush_windows, progress
+        self.table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None
+        self.scored: list[np.ndarray] = []
+        self.green = np.zeros(0, dtype=np.float64)
+        self.n_docs = 0
+        self.buf: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.held = 0
+
+    def add(self, docs: Sequence[Sequence[int]]) -> None:
+        """Documents ``n_docs ..`` (token ids), in order."""
+        scheme = self.scheme
+        per_doc = [_windows(d, scheme) for d in docs]
+        n = len(per_doc)
+        lens = np.array([w.shape[0] for w in per_doc], dtype=np.int64)
+        scored = lens.astype(np.float64)
+        if lens.sum():
+            allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0).astype(np.int64, copy=False)
+            owner = np.repeat(np.arange(n), lens)
+            bad = (allw < 0) | (allw >= scheme.vocab_size)
+            if bad.any():
+                raise ValueError(f"token id {int(allw[bad][0])} is outside the vocabulary [0, {scheme.vocab_size}): "
+                                 "the tokenizer does not match watermark.vocab_size")
+            if scheme.ignore_repeated_ngrams:
+                allw, owner = _distinct(allw, owner, scheme.vocab_size, n)
+                scored = np.bincount(owner, minlength=n).astype(np.float64)
+            self.buf.append((window_seeds(allw, scheme, self.table), allw[:, -1].astype(np.int32),
+                             (owner + self.n_docs).astype(np.int64)))
+            self.held += allw.shape[0]
+        self.scored.append(scored)
+        self.n_docs += n
+        if self.held >= self.flush_windows:
+            self._flush()
+
+    def _flush(self) -> None:
+        import torch
+
+        if self.green.size < self.n_docs:
+            self.green = np.concatenate([self.green, np.zeros(self.n_docs - self.green.size)])
+        if not self.buf:
+            return
+        seeds = np.concatenate([b[0] for b in self.buf])
+        targets = np.concatenate([b[1] for b in self.buf])
+        owner = np.concatenate([b[2] for b in self.buf])
+        self.buf, self.held = [], 0
+        order = np.argsort(seeds, kind="stable")  # one sort groups the windows by seed
+        sorted_seeds = seeds[order]
+        starts = np.flatnonzero(np.r_[True, sorted_seeds[1:] != sorted_seeds[:-1]])
+        uniq = sorted_seeds[starts]
+        bounds = np.r_[starts, seeds.size]
+        is_green = np.zeros(targets.size, dtype=bool)
+        rng = torch.Generator(device="cpu")
+        scheme = self.scheme
+        mask = np.zeros(scheme.vocab_size, dtype=bool)
+        steps = range(uniq.size)
+        for k in (self.progress(steps) if self.progress is not None else steps):
+            rng.manual_seed(int(uniq[k]))
+            g = torch.randperm(scheme.vocab_size, generator=rng)[: scheme.greenlist_size].numpy()
+            mask[g] = True
+            idx = order[bounds[k]: bounds[k + 1]]
+            is_green[idx] = mask[targets[idx]]
+            mask[g] = False
+        self.green += np.bincount(owner, weights=is_green.astype(np.float64), minlength=self.n_docs)
+
+    def result(self) -> dict[str, np.ndarray]:
+        """``tokens_scored``, ``green``, ``z``, ``p_value`` of every document fed (as :func:`score_token_ids`)."""
+        self._flush()
+        scored = np.concatenate(self.scored) if self.scored else np.zeros(0)
+        z = z_score(self.green, scored, self.scheme.greenlist_ratio)
+        return {"tokens_scored": scored, "green": self.green, "z": z,
+                "p_value": np.where(scored > 0, p_value(z), np.nan)}
+
+
 def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
                     progress: Callable[[Iterable], Iterable] | None = None) -> dict[str, np.ndarray]:
     """Score documents given as token ids against a KGW scheme.
@@ -195,46 +284,6 @@ def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
     ValueError
         A token id outside ``[0, vocab_size)`` (the tokenizer does not match the scheme).
     """
-    import torch
-
-    per_doc = [_windows(d, scheme) for d in docs]
-    n_docs = len(per_doc)
-    lens = np.array([w.shape[0] for w in per_doc], dtype=np.int64)
-    scored = lens.astype(np.float64)
-    green = np.zeros(n_docs, dtype=np.float64)
-    if lens.sum():
-        allw = np.concatenate([w for w in per_doc if w.shape[0]], axis=0).astype(np.int64, copy=False)
-        owner = np.repeat(np.arange(n_docs), lens)
-        bad = (allw < 0) | (allw >= scheme.vocab_size)
-        if bad.any():
-            raise ValueError(f"token id {int(allw[bad][0])} is outside the vocabulary [0, {scheme.vocab_size}): "
-                             "the tokenizer does not match watermark.vocab_size")
-        if scheme.ignore_repeated_ngrams:
-            allw, owner = _distinct(allw, owner, scheme.vocab_size, n_docs)
-            scored = np.bincount(owner, minlength=n_docs).astype(np.float64)
-        targets = allw[:, -1]
-        table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None
-        seeds = window_seeds(allw, scheme, table)
-        order = np.argsort(seeds, kind="stable")  # one sort groups the windows by seed
-        sorted_seeds = seeds[order]
-        starts = np.flatnonzero(np.r_[True, sorted_seeds[1:] != sorted_seeds[:-1]])
-        uniq = sorted_seeds[starts]
-        bounds = np.r_[starts, seeds.size]
-        is_green = np.zeros(targets.size, dtype=bool)
-        rng = torch.Generator(device="cpu")
-        mask = np.zeros(scheme.vocab_size, dtype=bool)
-        steps = range(uniq.size)
-        for k in (progress(steps) if progress is not None else steps):
-            rng.manual_seed(int(uniq[k]))
-            g = torch.randperm(scheme.vocab_size, generator=rng)[: scheme.greenlist_size].numpy()
-            mask[g] = True
-            idx = order[bounds[k]: bounds[k + 1]]
-            is_green[idx] = mask[targets[idx]]
-            mask[g] = False
-        green = np.bincount(owner, weights=is_green.astype(np.float64), minlength=n_docs)
-    z = z_score(green, scored, scheme.greenlist_ratio)
-    return {"tokens_scored": scored, "green": green, "z": z, "p_value": np.where(scored > 0, p_value(z), np.nan)}
-
-
-__all__ = ["DEFAULT_HASHING_KEY", "KGWScheme", "benjamini_hochberg", "p_value",
-           "score_token_ids", "window_seeds", "z_score"]
+    counter = GreenCounter(scheme, flush_windows=1 << 62, progress=progress)
+    counter.add(list(docs))
+    return counter.result()

@@ -13,7 +13,7 @@ import numpy as np
 
 from synthproof.errors import ConfigError
 
-from .kgw import DEFAULT_HASHING_KEY, KGWScheme, score_token_ids
+from .kgw import DEFAULT_HASHING_KEY, GreenCounter, KGWScheme
 
 
 def bundled_tokenizer() -> pathlib.Path:
@@ -66,6 +66,46 @@ def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
                      ignore_repeated_ngrams=cfg.ignore_repeated_ngrams, bos_token_id=cfg.bos_token_id)
 
 
+class TextScorer:
+    """:func:`score_texts` of documents fed in batches, in order (green lists drawn once per
+    :class:`~synthproof.provenance.kgw.GreenCounter` flush, so streaming a corpus costs what one
+    call on all of it would; results equal, tested)."""
+
+    def __init__(self, scheme: KGWScheme, tok, min_tokens: int = 1, batch: int = 4096,
+                 flush_windows: int = 1 << 23, progress=None) -> None:
+        self.scheme, self.tok, self.min_tokens, self.batch = scheme, tok, min_tokens, batch
+        self.counter = GreenCounter(scheme, flush_windows=flush_windows, progress=progress)
+        self.kept: list[np.ndarray] = []
+        self.scorable: list[np.ndarray] = []
+        self.tokens: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, texts: list[str]) -> None:
+        ids: list[np.ndarray] = []  # int32 arrays: a Python list of ints costs ~4x the memory
+        for i in range(0, len(texts), self.batch):
+            ids.extend(np.asarray(e.ids, dtype=np.int32) for e in self.tok.encode_batch(texts[i: i + self.batch],
+                                                                                         add_special_tokens=False))
+        scorable = np.array([max(x.size - self.scheme.ngram + 1, 0) for x in ids], dtype=np.float64)
+        keep = np.flatnonzero(scorable >= self.min_tokens)
+        self.counter.add([ids[i] for i in keep])
+        self.kept.append(keep + self.n)
+        self.scorable.append(scorable)
+        self.tokens.append(np.array([x.size for x in ids], dtype=np.int64))
+        self.n += len(ids)
+
+    def result(self) -> dict:
+        part = self.counter.result()
+        n = self.n
+        cat = np.concatenate
+        out = {"tokens_scored": cat(self.scorable) if self.scorable else np.zeros(0), "green": np.full(n, np.nan),
+               "z": np.full(n, np.nan), "p_value": np.full(n, np.nan),
+               "tokens": cat(self.tokens) if self.tokens else np.zeros(0, dtype=np.int64)}
+        kept = cat(self.kept) if self.kept else np.zeros(0, dtype=np.int64)
+        for k in ("tokens_scored", "green", "z", "p_value"):
+            out[k][kept] = part[k]
+        return out
+
+
 def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 4096, progress: bool = False,
                 min_tokens: int = 1) -> dict:
     """Tokenise ``texts`` (no special tokens, in batches) and score them (see :func:`.kgw.score_token_ids`).
@@ -74,21 +114,12 @@ def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 4096, pro
     ``tokens_scored`` still counts their scorable tokens), which saves drawing their green lists. The
     result also holds ``tokens``, each document's length in tokens.
     """
-    ids: list[np.ndarray] = []  # int32 arrays: a Python list of ints costs ~4x the memory
-    for i in range(0, len(texts), batch):
-        ids.extend(np.asarray(e.ids, dtype=np.int32) for e in tok.encode_batch(texts[i: i + batch],
-                                                                               add_special_tokens=False))
     wrap = None
     if progress:
         from tqdm.auto import tqdm
 
         def wrap(it):
             return tqdm(it, desc="watermark green lists", unit="list", leave=False)
-    scorable = np.array([max(x.size - scheme.ngram + 1, 0) for x in ids], dtype=np.float64)
-    keep = np.flatnonzero(scorable >= min_tokens)
-    part = score_token_ids([ids[i] for i in keep], scheme, progress=wrap)
-    out = {"tokens_scored": scorable, "green": np.full(len(ids), np.nan), "z": np.full(len(ids), np.nan),
-           "p_value": np.full(len(ids), np.nan), "tokens": np.array([x.size for x in ids], dtype=np.int64)}
-    for k in ("tokens_scored", "green", "z", "p_value"):
-        out[k][keep] = part[k]
-    return out
+    scorer = TextScorer(scheme, tok, min_tokens, batch, flush_windows=1 << 62, progress=wrap)
+    scorer.add(texts)
+    return scorer.result()

@@ -200,6 +200,8 @@ def parse_jsonl_lines(lines, name: str, label: str, encoding: str = "utf-8", fir
 def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(parts) == 1:
         return parts[0]
+    if parts[0].num_columns == 0:  # a projection on no column (row counts only): Arrow keeps no batch
+        return pa.record_batch([pa.nulls(sum(b.num_rows for b in parts))], names=["_"]).select([])
     table = pa.concat_tables([pa.Table.from_batches([b]) for b in parts], promote_options="permissive")
     return table.combine_chunks().to_batches()[0]
 

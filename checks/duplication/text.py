@@ -57,13 +57,17 @@ class _TextRateCheck(TextCheck):
     def rate_item(self, col, value, baseline, n_r, m, extra) -> tuple:
         return (col, Comparison(value, baseline, self.min_effect, dist=RateNull(baseline, m)), n_r, m, extra)
 
-    def doc_rows(self, ctx, col: str, rows, why) -> list[Finding]:
+    #: Name the offending documents also when the rate is within real/real (as ``warn`` rows): a
+    #: synthetic document that copies a real one is worth naming whatever the corpus-level verdict.
+    name_rows_always = False
+
+    def doc_rows(self, ctx, col: str, rows, why, status: str = "fail") -> list[Finding]:
         """Row findings for synthetic documents given by row id (capped); ``why`` maps a row id to a
         sentence."""
         rows = [int(r) for r in list(rows)[: ctx.max_row_findings]]
         out = []
         for r, rid in zip(rows, ctx.doc_ids("synthetic", rows)):
-            out.append(self.finding(scope="row", column=col, row_id=rid, side="synthetic", status="fail",
+            out.append(self.finding(scope="row", column=col, row_id=rid, side="synthetic", status=status,
                                     reason_code="row_evidence", message=f"synthetic {rid}: {why(r)}"))
         return out
 
@@ -82,8 +86,8 @@ class _TextRateCheck(TextCheck):
         out = []
         for f in findings:
             out.append(f)
-            if f.status == "fail" and f.metric == self.metric:
-                out.extend(rows_for(f.column))
+            if f.metric == self.metric and (f.status == "fail" or (self.name_rows_always and f.status != "skipped")):
+                out.extend(rows_for(f.column) if f.status == "fail" else rows_for(f.column, "warn"))
         return out
 
 
@@ -211,8 +215,11 @@ class TextSemanticDuplicates(_TextRateCheck):
     def pairs(self, x: np.ndarray) -> np.ndarray:
         from sklearn.neighbors import NearestNeighbors
 
+        from sklearn import config_context
+
         nn = NearestNeighbors(radius=1.0 - self.threshold + 1e-9, metric="cosine", algorithm="brute").fit(x)
-        hits = nn.radius_neighbors(x, return_distance=False)
+        with config_context(working_memory=128):  # distance blocks of 128 MiB, not sklearn's 1 GiB
+            hits = nn.radius_neighbors(x, return_distance=False)
         left = np.repeat(np.arange(len(hits)), [len(h) for h in hits])
         right = np.concatenate(hits) if len(hits) else np.zeros(0, dtype=np.int64)
         p = np.column_stack([left, right]).astype(np.int64)
@@ -256,12 +263,14 @@ class TextMemorisation(_TextRateCheck):
       Mann–Whitney null.
 
     Offending documents are named at row level with the real row they copy, the Jaccard estimate
-    and the longest shared word span (``difflib``).
+    and the longest shared word span (``difflib``): as ``fail`` rows when the rate fails, as ``warn``
+    rows otherwise (a copy of a real document is named whatever the corpus-level verdict).
     """
 
     id = "duplication.text_memorisation"
     needs = ("corpus", "minhash", "text_sample", "embeddings")
-    version = "3"  # content-hashed shingles per chunk; embeddings from the text sample (issue 12)
+    version = "3"  # content-hashed shingles per chunk; embeddings from the text sample; copies named as warn rows
+    name_rows_always = True
     needs_embeddings = True
     summary = "Synthetic documents copying real ones (MinHash / verbatim span), and embedding DCR, vs held-out real."
     metric = "real_copy_rate"
@@ -335,12 +344,12 @@ class TextMemorisation(_TextRateCheck):
             if dcr is not None:
                 items.append(dcr)
 
-        def rows(col):
+        def rows(col, status="fail"):
             copied, ps, srows, rrows = found[col]
             sim = self._similarity(ctx, col, ps, srows, rrows)
             order = copied[np.argsort(-np.array([sim.get(int(d), (0, 0.0, 0))[1] for d in copied]), kind="stable")]
             at = {int(srows[d]): int(d) for d in order[: ctx.max_row_findings]}
-            return self.doc_rows(ctx, col, srows[order], lambda r: self._why(sim.get(at[r]), rrows))
+            return self.doc_rows(ctx, col, srows[order], lambda r: self._why(sim.get(at[r]), rrows), status)
 
         return out + self.with_rows(ctx, items, rows)
 

@@ -27,7 +27,7 @@ from synthproof.corpus import Tap
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.provenance.kgw import DEFAULT_HASHING_KEY, benjamini_hochberg
-from synthproof.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
+from synthproof.provenance.watermark import TextScorer, load_tokenizer, scheme_from_config
 
 
 def _scheme(cfg):
@@ -51,22 +51,27 @@ class WatermarkTap(Tap):
         from synthproof.config import WatermarkConfig
 
         self.cfg = WatermarkConfig.model_validate_json(settings)
-        self.parts: list[dict] = []
-        self.error = None
+        self.error = self.scorer = None
         try:
-            self.tok, self.scheme = _scheme(self.cfg)
+            tok, scheme = _scheme(self.cfg)
+            self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens)
         except Exception as exc:  # reported by the check, not by whichever check built the corpus
             self.error = exc
 
     def add(self, codes, doc0, docs) -> None:
         if self.error is None:
-            self.parts.append(score_texts(docs, self.scheme, self.tok, min_tokens=self.cfg.min_tokens))
+            try:
+                self.scorer.add(docs)
+            except ValueError as exc:  # a token id outside the scheme's vocabulary
+                self.error = exc
 
     def finish(self):
-        keys = ("tokens_scored", "green", "z", "p_value", "tokens")
-        if self.error is not None or not self.parts:
-            return {k: np.zeros(0) for k in keys}, self.error
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}, None
+        if self.error is not None:
+            return {}, self.error
+        try:
+            return self.scorer.result(), None
+        except ValueError as exc:
+            return {}, exc
 
 
 @register
