@@ -182,13 +182,13 @@ class GreenCounter:
     Parameters
     ----------
     scheme : KGWScheme
-    flush_windows : int, default 2**23
+    flush_windows : int, default 2**22
         Buffered windows (20 bytes each) that trigger drawing their green lists.
     progress : callable, optional
         Wraps the iterable of distinct seeds of a flush.
     """
 
-    def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 23,
+    def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 22,
                  progress: Callable[[Iterable], Iterable] | None = None) -> None:
         self.scheme, self.flush_windows, self.progress = scheme, flush_windows, progress
         self.table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None

@@ -72,7 +72,7 @@ class TextScorer:
     call on all of it would; results equal, tested)."""
 
     def __init__(self, scheme: KGWScheme, tok, min_tokens: int = 1, batch: int = 4096,
-                 flush_windows: int = 1 << 23, progress=None) -> None:
+                 flush_windows: int = 1 << 22, progress=None) -> None:
         self.scheme, self.tok, self.min_tokens, self.batch = scheme, tok, min_tokens, batch
         self.counter = GreenCounter(scheme, flush_windows=flush_windows, progress=progress)
         self.kept: list[np.ndarray] = []

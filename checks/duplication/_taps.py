@@ -2,7 +2,7 @@
 and verbatim-span keys of every document, computed chunk by chunk.
 
 Span keys of a web-scale corpus outgrow memory (16 bytes per word: ~5 GB for 10^6 documents of
-300 words), so :class:`SpanTap` spills them, past an eighth of the memory budget, to
+300 words), so :class:`SpanTap` spills them, past a thirty-second of the memory budget, to
 :data:`PARTITIONS` files per corpus partitioned by the key's top bits; :func:`span_pairs` joins
 two corpora partition by partition (a key lives in one partition, so every match and every
 fan-out count is the one of the whole corpus: the pairs equal the in-memory join's; tested).
@@ -81,7 +81,7 @@ class SpanKeys:
 
 class SpanTap(Tap):
     """:class:`SpanKeys` of every document's word ``n``-grams (``doc_ngram_keys`` per chunk, the
-    documents renumbered in corpus order), spilled past an eighth of the memory budget."""
+    documents renumbered in corpus order), spilled past a thirty-second of the memory budget."""
 
     def start(self, n: int) -> None:
         self.n = n
@@ -99,7 +99,7 @@ class SpanTap(Tap):
         self.keys.append(k)
         self.docs.append(d)
         self.held += 16 * k.size
-        if self.held > self.res.memory // 8:
+        if self.held > self.res.memory // 32:
             folder = self.res.spill_dir()
             tag = f"spans-{os.getpid()}-{next(_ids)}"
             self.paths = [(os.path.join(folder, f"{tag}-{p}.keys"), os.path.join(folder, f"{tag}-{p}.docs"))
