@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .stats.tokens import TokenCodes, distinct_per_owner, word_codes
-from .text import MAX_CHARS, _SPACE, _WORD
+from .text import MAX_CHARS, _SPACE, _WORD, clean_values
 
 #: Documents per tokenised chunk (bounds the Python token lists alive at once).
 CHUNK_DOCS = 2048
@@ -144,31 +144,6 @@ def non_alpha_share(doc: str) -> float:
     return sum(not c.isalpha() for c in visible) / len(visible) if visible else float("nan")
 
 
-def _clean(values, max_chars: int, counts: dict) -> tuple[list[str], list[int]]:
-    """:func:`synthproof.text.clean_texts` on one chunk: the kept documents and their positions."""
-    docs, pos = [], []
-    for i, v in enumerate(values):
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-            counts["missing"] += 1
-            continue
-        if isinstance(v, (bytes, bytearray)):
-            v = bytes(v).decode("utf-8", errors="replace")
-        if not isinstance(v, str):
-            counts["non_string"] += 1
-            continue
-        if not v.strip():
-            counts["empty_text"] += 1
-            continue
-        if "\ufffd" in v:
-            counts["invalid_utf8"] += 1
-        if len(v) > max_chars:
-            counts["truncated"] += 1
-            v = v[:max_chars]
-        docs.append(v)
-        pos.append(i)
-    return docs, pos
-
-
 def tokenise(docs: list[str]) -> tuple[TokenCodes, np.ndarray]:
     """Word codes of documents (:func:`synthproof.text.words` of each, coded by content) and their
     :func:`synthproof.text.doc_hash` digests, normalising each document once.
@@ -219,7 +194,7 @@ class CorpusBuilder:
         """Add the raw values of rows ``row0 .. row0 + len(values) - 1`` (object array or list)."""
         if row0 != self.n_rows:
             raise ValueError(f"rows must come in order: expected row {self.n_rows}, got {row0}")
-        docs, pos = _clean(values, self.max_chars, self.counts)
+        docs, pos = clean_values(values, self.max_chars, self.counts)
         self.n_rows += len(values)
         pd_, pr = self._pending
         pd_.extend(docs)

@@ -99,23 +99,12 @@ class TextSide:
         return self._hashes
 
 
-def clean_texts(values, max_chars: int = MAX_CHARS) -> TextSide:
-    """Clean one text column.
-
-    Parameters
-    ----------
-    values : array-like of shape (n_rows,)
-        The raw column (object values: str, bytes, None, NaN or anything else).
-    max_chars : int, default 100_000
-        Longer documents are cut at this many characters (and counted).
-
-    Returns
-    -------
-    TextSide
-    """
+def clean_values(values, max_chars: int, counts: dict) -> tuple[list[str], list[int]]:
+    """The documents among ``values`` and their positions, by the rules of the module docstring;
+    adds the rows of each kind to ``counts`` (keys as :attr:`TextSide.counts`). Shared by
+    :func:`clean_texts` and the chunked corpus pass (:mod:`synthproof.corpus`)."""
     docs: list[str] = []
     rows: list[int] = []
-    counts = {"missing": 0, "non_string": 0, "empty_text": 0, "invalid_utf8": 0, "truncated": 0}
     for i, v in enumerate(values):
         if v is None or v is pd.NA or (isinstance(v, float) and v != v):
             counts["missing"] += 1
@@ -135,6 +124,25 @@ def clean_texts(values, max_chars: int = MAX_CHARS) -> TextSide:
             v = v[:max_chars]
         docs.append(v)
         rows.append(i)
+    return docs, rows
+
+
+def clean_texts(values, max_chars: int = MAX_CHARS) -> TextSide:
+    """Clean one text column.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_rows,)
+        The raw column (object values: str, bytes, None, NaN or anything else).
+    max_chars : int, default 100_000
+        Longer documents are cut at this many characters (and counted).
+
+    Returns
+    -------
+    TextSide
+    """
+    counts = {"missing": 0, "non_string": 0, "empty_text": 0, "invalid_utf8": 0, "truncated": 0}
+    docs, rows = clean_values(values, max_chars, counts)
     return TextSide(docs, np.asarray(rows, dtype=np.int64), len(values), counts)
 
 
