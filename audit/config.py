@@ -108,7 +108,7 @@ class EmbeddingConfig(_Strict):
     """Sentence embeddings for the text checks (see :mod:`synthproof.embed`)."""
 
     model: str | None = None  # a local sentence-transformers folder; None: bundled all-MiniLM-L6-v2
-    batch_size: int = Field(64, ge=1, le=4096)
+    batch_size: int | None = Field(None, ge=1, le=4096)  # None: 16 on the CPU, 64 on a GPU (synthproof.embed)
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # auto: bfloat16 where the device supports it
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: the first CUDA GPU when torch sees one, else CPU
     max_docs: int = Field(20_000, ge=50, le=10_000_000)  # per side, seeded sample

@@ -36,12 +36,21 @@ SAMPLE_DOCS = 20_000
 
 
 class Resources:
-    """What a tap may use: the memory budget (bytes) and a private spill folder (created on first
-    use with :func:`tempfile.mkdtemp`, mode 0700, removed by :meth:`close`)."""
+    """What a tap may use: the memory budget (bytes), a private spill folder (created on first
+    use with :func:`tempfile.mkdtemp`, mode 0700, removed by :meth:`close`) and ``shared``, a dict
+    for state that taps of several corpora may share because it does not change any result
+    (caches such as the KGW green lists; see :meth:`shared_state`)."""
 
     def __init__(self, memory: int) -> None:
         self.memory = int(memory)
         self._dir: str | None = None
+        self.shared: dict = {}
+
+    def shared_state(self, key, factory):
+        """``shared[key]``, made by ``factory()`` on first use."""
+        if key not in self.shared:
+            self.shared[key] = factory()
+        return self.shared[key]
 
     def spill_dir(self) -> str:
         if self._dir is None:
@@ -49,9 +58,32 @@ class Resources:
         return self._dir
 
     def close(self) -> None:
+        self.shared.clear()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def release_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; a no-op elsewhere).
+
+    Between passes and checks the allocator keeps the pages of freed token lists and strings, so
+    the resident set stays at the high-water mark of the pass before (430 MB of 1.46 GB after the
+    text passes of 50k web-length documents per side) and adds to the next one's peak."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+            import ctypes.util
+
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None
 
 
 class Tap:

@@ -195,7 +195,11 @@ class Embedder:
     ----------
     model : str or None, default None
         A local sentence-transformers folder; ``None`` = the bundled all-MiniLM-L6-v2.
-    batch_size : int, default 64
+    batch_size : int or None, default None
+        Documents per forward pass; ``None``: 16 on the CPU — as fast as 64 there, with a quarter
+        of the activation memory (all-MiniLM-L6-v2 on 300-word documents, 2 cores: 20.4 against
+        19.3 docs/s, +0.20 against +0.68 GiB resident) — and 64 on a GPU. The vectors agree to
+        ~1e-7 across batch sizes (summation order), not bit for bit.
     dtype : {"auto", "float32", "bfloat16"}, default "auto"
         ``auto`` is ``bfloat16`` where the device has native bfloat16 (CPUs with AVX512_BF16 or
         AMX, GPUs with bfloat16), else ``float32``. bfloat16 is ~2x faster on such CPUs (measured
@@ -221,7 +225,7 @@ class Embedder:
         sentence-transformers or the bundled model is not installed.
     """
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, dtype: str = "auto",
+    def __init__(self, model: str | None = None, batch_size: int | None = None, dtype: str = "auto",
                  normalize: bool = True, cache_dir: str | None = None, use_cache: bool = True,
                  progress: bool = False, device: str = "auto") -> None:
         if dtype not in DTYPES:
@@ -237,7 +241,7 @@ class Embedder:
             if not self.path.is_dir():
                 raise ConfigError(f"{model!r} is not a local model folder (models are never downloaded)",
                                   path="text.embedding.model")
-        self.batch_size, self.normalize = int(batch_size), bool(normalize)
+        self._batch, self.normalize = (None if batch_size is None else int(batch_size)), bool(normalize)
         self.cache_dir = pathlib.Path(cache_dir or os.environ.get("SYNTHPROOF_CACHE_DIR")
                                       or pathlib.Path.home() / ".cache" / "synthproof" / "embeddings")
         self.use_cache, self.progress = bool(use_cache), bool(progress)
@@ -253,6 +257,11 @@ class Embedder:
     def device(self) -> str:
         """The device embeddings are computed on (``auto`` resolved): ``cpu`` or ``cuda``."""
         return self._resolve()[0]
+
+    @property
+    def batch_size(self) -> int:
+        """Documents per forward pass (``None`` resolved: 16 on the CPU, 64 on a GPU)."""
+        return self._batch if self._batch is not None else (64 if self.device == "cuda" else 16)
 
     @property
     def dtype(self) -> str:

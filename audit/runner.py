@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from .check import Check
 from .context import AuditContext
+from .corpus import release_memory
 from .errors import IncomputableError
 from .findings import Finding
 
@@ -125,9 +126,11 @@ def run_suite(checks: list[Check], ctx: AuditContext, alpha: float, progress: bo
     bar = tqdm(checks, desc="synthproof", unit="check", disable=not progress, leave=False)
     with threadpool_limits(limits=threads):
         warm_embeddings(checks, ctx)
+        release_memory()
         for check in bar:
             bar.set_postfix_str(check.id)
             findings.extend(run_check(check, ctx))
+            release_memory()  # what a check freed goes back before the next one peaks
     return findings
 
 

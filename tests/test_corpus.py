@@ -180,18 +180,29 @@ def test_watermark_scores_streamed_equal_one_pass(fortunes):
     pytest.importorskip("tokenizers")
     from synthproof.checks.provenance.watermark import WatermarkTap, _scheme
     from synthproof.config import parse_config
+    from synthproof.provenance.kgw import GreenCache
     from synthproof.provenance.watermark import TextScorer, score_texts
 
     cfg = parse_config({"watermark": {"min_tokens": 5}}).watermark
     texts = fortunes.text.tolist()[:1500]
     tok, scheme = _scheme(cfg)
     want = score_texts(texts, scheme, tok, min_tokens=5)
-    small = TextScorer(scheme, tok, min_tokens=5, flush_windows=3000)
-    for i in range(0, len(texts), 97):
-        small.add(texts[i:i + 97])
-    got = small.result()
-    for k in want:
-        assert np.array_equal(got[k], want[k], equal_nan=True), k
+    row, kept = (scheme.vocab_size + 7) // 8, {}
+    for cache in (0, 50 * row, 1 << 30):  # none, some seeds kept across flushes, every seed kept
+        small = TextScorer(scheme, tok, min_tokens=5, flush_windows=3000, cache_bytes=cache)
+        for i in range(0, len(texts), 97):
+            small.add(texts[i:i + 97])
+        got = small.result()
+        for k in want:
+            assert np.array_equal(got[k], want[k], equal_nan=True), (cache, k)
+        kept[cache] = small.counter.cache.size
+    assert kept[0] == 0 and kept[50 * row] == 50 and kept[1 << 30] > 1000  # the cache was used, and bounded
+    shared = GreenCache(scheme, 1 << 30)  # one cache for two corpora (the sides of an audit)
+    for part in (texts[:700], texts[700:]):
+        one = TextScorer(scheme, tok, min_tokens=5, flush_windows=2000, cache=shared)
+        one.add(part)
+        alone = score_texts(part, scheme, tok, min_tokens=5)
+        assert all(np.array_equal(one.result()[k], alone[k], equal_nan=True) for k in alone)
     tap = build_corpus(frame_values(np.array(texts, dtype=object), 300),
                        [WatermarkTap(Resources(1 << 30), settings=cfg.model_dump_json())]).taps
     scores, error = next(iter(tap.values()))

@@ -40,7 +40,7 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
     issues : list of SchemaIssue
         ``non_string`` issues of the reader (values set aside as not strings), summed over batches.
     """
-    from synthproof.corpus import CorpusBuilder
+    from synthproof.corpus import CorpusBuilder, release_memory
     from synthproof.schema import SchemaIssue
 
     from .columns import Chunk
@@ -73,4 +73,7 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
                 n = corpora[f"{c}:{side}"].n_rows
                 issues.append(SchemaIssue(c, side, "non_string", stray[c], n,
                                           f"{stray[c]} of {n} values are not strings; read as missing"))
+        release_memory()
+    res.shared.clear()  # the taps' caches: every corpus is built
+    release_memory()
     return corpora, issues

@@ -186,11 +186,20 @@ class GreenCounter:
         Buffered windows (20 bytes each) that trigger drawing their green lists.
     progress : callable, optional
         Wraps the iterable of distinct seeds of a flush.
+    cache : GreenCache, optional
+        Green lists kept across flushes (and shared with other counters of the same scheme, e.g.
+        the other side of an audit); default: a new :class:`GreenCache` of ``cache_bytes``.
+    cache_bytes : int, default 2**28
+        Size of the default cache.
     """
 
     def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 22,
-                 progress: Callable[[Iterable], Iterable] | None = None) -> None:
+                 progress: Callable[[Iterable], Iterable] | None = None, cache_bytes: int = 1 << 28,
+                 cache: "GreenCache | None" = None) -> None:
         self.scheme, self.flush_windows, self.progress = scheme, flush_windows, progress
+        self.cache = cache if cache is not None else GreenCache(scheme, cache_bytes)
+        if self.cache.scheme != scheme:
+            raise ValueError("the green-list cache belongs to another watermark scheme")
         self.table = _fixed_table(scheme) if scheme.seeding_scheme == "selfhash" else None
         self.scored: list[np.ndarray] = []
         self.green = np.zeros(0, dtype=np.float64)
@@ -243,14 +252,23 @@ class GreenCounter:
         rng = torch.Generator(device="cpu")
         scheme = self.scheme
         mask = np.zeros(scheme.vocab_size, dtype=bool)
-        steps = range(uniq.size)
+        cache = self.cache
+        rows = cache.rows_of(uniq)
+        cached = rows >= 0
+        steps = np.flatnonzero(~cached)
         for k in (self.progress(steps) if self.progress is not None else steps):
             rng.manual_seed(int(uniq[k]))
             g = torch.randperm(scheme.vocab_size, generator=rng)[: scheme.greenlist_size].numpy()
             mask[g] = True
             idx = order[bounds[k]: bounds[k + 1]]
             is_green[idx] = mask[targets[idx]]
+            cache.put(uniq[k], mask)
             mask[g] = False
+        cache.commit()
+        if cached.any():  # every window of a cached seed, in one gather from the bit sets
+            per_seed = np.diff(bounds)
+            idx = order[np.repeat(cached, per_seed)]
+            is_green[idx] = cache.green(np.repeat(rows[cached], per_seed[cached]), targets[idx])
         self.green += np.bincount(owner, weights=is_green.astype(np.float64), minlength=self.n_docs)
 
     def result(self) -> dict[str, np.ndarray]:
@@ -260,6 +278,56 @@ class GreenCounter:
         z = z_score(self.green, scored, self.scheme.greenlist_ratio)
         return {"tokens_scored": scored, "green": self.green, "z": z,
                 "p_value": np.where(scored > 0, p_value(z), np.nan)}
+
+
+class GreenCache:
+    """Green lists of a :class:`KGWScheme` kept as bit sets (``vocab_size / 8`` bytes each) for
+    the first seeds drawn until ``cache_bytes`` is full, so a seed met again in a later flush, or
+    on the other side of an audit, costs a lookup instead of a permutation. With ``lefthash``
+    every seed is a token id, so a vocabulary of 49,152 ids needs at most 302 MB for all of them.
+    The counts are equal with any size, 0 included (tested); only the time differs.
+    """
+
+    def __init__(self, scheme: KGWScheme, cache_bytes: int = 1 << 28) -> None:
+        self.scheme = scheme
+        width = (scheme.vocab_size + 7) // 8
+        self.capacity = max(int(cache_bytes) // width, 0)
+        self.bits = np.empty((self.capacity, width), dtype=np.uint8)  # pages are touched as rows fill
+        self.seeds = np.zeros(0, dtype=np.uint64)  # kept seeds, sorted, and their rows in ``bits``
+        self.rows = np.zeros(0, dtype=np.int64)
+        self._new: list[tuple[int, int]] = []
+
+    @property
+    def size(self) -> int:
+        """Green lists kept."""
+        return self.rows.size + len(self._new)
+
+    def rows_of(self, seeds: np.ndarray) -> np.ndarray:
+        """Row in :attr:`bits` of each seed (uint64 array), -1 for a seed not kept."""
+        if not self.seeds.size:
+            return np.full(seeds.size, -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.seeds, seeds), self.seeds.size - 1)
+        return np.where(self.seeds[at] == seeds, self.rows[at], -1)
+
+    def put(self, seed, mask: np.ndarray) -> None:
+        """Keep the green list of ``seed`` (a boolean mask over the vocabulary) while there is room;
+        visible to :meth:`rows_of` after :meth:`commit`."""
+        row = self.size
+        if row < self.capacity:
+            self.bits[row] = np.packbits(mask)
+            self._new.append((int(seed), row))
+
+    def commit(self) -> None:
+        if self._new:
+            seeds = np.concatenate([self.seeds, np.array([s for s, _ in self._new], dtype=np.uint64)])
+            rows = np.concatenate([self.rows, np.array([r for _, r in self._new], dtype=np.int64)])
+            keep = np.argsort(seeds, kind="stable")
+            self.seeds, self.rows, self._new = seeds[keep], rows[keep], []
+
+    def green(self, rows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Whether each target token id is green under the kept list at ``rows`` (boolean)."""
+        t = np.asarray(targets, dtype=np.int64)
+        return ((self.bits[rows, t >> 3] >> (7 - (t & 7)).astype(np.uint8)) & 1).astype(bool)
 
 
 def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,

@@ -13,7 +13,7 @@ import numpy as np
 
 from synthproof.errors import ConfigError
 
-from .kgw import DEFAULT_HASHING_KEY, GreenCounter, KGWScheme
+from .kgw import DEFAULT_HASHING_KEY, GreenCache, GreenCounter, KGWScheme
 
 
 def bundled_tokenizer() -> pathlib.Path:
@@ -69,12 +69,16 @@ def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
 class TextScorer:
     """:func:`score_texts` of documents fed in batches, in order (green lists drawn once per
     :class:`~synthproof.provenance.kgw.GreenCounter` flush, so streaming a corpus costs what one
-    call on all of it would; results equal, tested)."""
+    call on all of it would; results equal, tested). ``flush_windows``, ``progress``,
+    ``cache_bytes`` and ``cache`` (a :class:`~synthproof.provenance.kgw.GreenCache`) are those of
+    the counter."""
 
-    def __init__(self, scheme: KGWScheme, tok, min_tokens: int = 1, batch: int = 4096,
-                 flush_windows: int = 1 << 22, progress=None) -> None:
+    def __init__(self, scheme: KGWScheme, tok, min_tokens: int = 1, batch: int = 1024,
+                 flush_windows: int = 1 << 22, progress=None, cache_bytes: int = 1 << 28,
+                 cache: GreenCache | None = None) -> None:
         self.scheme, self.tok, self.min_tokens, self.batch = scheme, tok, min_tokens, batch
-        self.counter = GreenCounter(scheme, flush_windows=flush_windows, progress=progress)
+        self.counter = GreenCounter(scheme, flush_windows=flush_windows, progress=progress, cache_bytes=cache_bytes,
+                                    cache=cache)
         self.kept: list[np.ndarray] = []
         self.scorable: list[np.ndarray] = []
         self.tokens: list[np.ndarray] = []
@@ -106,7 +110,7 @@ class TextScorer:
         return out
 
 
-def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 4096, progress: bool = False,
+def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 1024, progress: bool = False,
                 min_tokens: int = 1) -> dict:
     """Tokenise ``texts`` (no special tokens, in batches) and score them (see :func:`.kgw.score_token_ids`).
 

@@ -26,7 +26,7 @@ from synthproof.checks._text import TextCheck
 from synthproof.corpus import Tap
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
-from synthproof.provenance.kgw import DEFAULT_HASHING_KEY, benjamini_hochberg
+from synthproof.provenance.kgw import DEFAULT_HASHING_KEY, GreenCache, benjamini_hochberg
 from synthproof.provenance.watermark import TextScorer, load_tokenizer, scheme_from_config
 
 
@@ -54,7 +54,9 @@ class WatermarkTap(Tap):
         self.error = self.scorer = None
         try:
             tok, scheme = _scheme(self.cfg)
-            self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens)
+            # green lists kept across flushes and sides in a sixteenth of the budget (a lookup, not a permutation)
+            cache = self.res.shared_state(("kgw", scheme), lambda: GreenCache(scheme, self.res.memory // 16))
+            self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens, cache=cache)
         except Exception as exc:  # reported by the check, not by whichever check built the corpus
             self.error = exc
 
