@@ -220,3 +220,28 @@ def test_rebatching_a_projection_on_no_column_keeps_the_row_counts():
     parts = [pa.record_batch([pa.nulls(n)], names=["x"]).select([]) for n in (5, 7, 11)]
     got = list(_rebatch(iter(parts), 4))
     assert [b.num_rows for b in got] == [4, 4, 4, 4, 4, 3] and all(b.num_columns == 0 for b in got)
+
+
+def test_wide_rows_get_byte_capped_batches(tmp_path, fortunes):
+    """Web-length rows: batches end at about ``batch_bytes`` (a million 1.7 kB documents were one
+    1.7 GB batch), at least one row each, and the rows read are those of uncapped batches."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthproof.sources import iter_batches
+    from synthproof.sources.stream import _rebatch
+
+    table = pa.table({"text": fortunes.text.tolist()})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=1000)
+    cap = 64 << 10
+    for path in (tmp_path / "t.parquet",):
+        got = list(iter_batches(path, "real", batch_rows=1 << 20, batch_bytes=cap))
+        whole = list(iter_batches(path, "real", batch_rows=1 << 20))
+        assert len(whole) == 1 and len(got) > table.nbytes // cap
+        assert pa.Table.from_batches([b for _, _, b in got]).equals(pa.Table.from_batches([b for _, _, b in whole]))
+        assert [r for _, r, _ in got] == list(np.cumsum([0] + [b.num_rows for _, _, b in got])[:-1])
+        # "about": rows are cut by the average row of what the reader gave, so a batch of longer
+        # rows than average runs over a little
+        assert max(b.nbytes for _, _, b in got) <= 1.25 * cap
+    one = pa.record_batch([pa.array(["x" * 1000] * 10)], names=["t"])  # every row alone over the cap
+    assert [b.num_rows for b in _rebatch(iter([one]), 100, max_bytes=10)] == [1] * 10

@@ -77,6 +77,13 @@ def batch_rows(memory: int, n_columns: int) -> int:
     return int(min(max(memory // 16 // per_row, 1 << 14), 1 << 20))
 
 
+def batch_bytes(memory: int) -> int:
+    """Bytes per record batch as read: a 64th of the budget (64 MiB at 4 GiB), at least 4 MiB. Wide
+    rows (web-length documents) get fewer rows a batch than :func:`batch_rows` gives, so one batch
+    and its Python copy stay small beside the budget."""
+    return max(int(memory) // 64, 1 << 22)
+
+
 def estimated_bytes(source, name: str) -> int | None:
     """What reading ``source`` whole would take (:data:`IN_MEMORY_BYTES_PER_CELL` per cell from the
     Parquet footers' row counts; 4x the file bytes for CSV/JSON Lines, 20x when compressed), or
@@ -134,6 +141,8 @@ class _BottomK:
     parts: list = field(default_factory=list)
     held: int = 0
     bound: int | None = None
+    max_bytes: int | None = None  # also compact once the held rows take this many bytes
+    held_bytes: int = 0
 
     def add(self, row0: int, table: pa.Table) -> None:
         ids = np.arange(row0, row0 + table.num_rows, dtype=np.int64)
@@ -143,17 +152,31 @@ class _BottomK:
             return
         self.pri.append(pri[keep])
         self.ids.append(ids[keep])
-        self.parts.append(table.take(pa.array(keep)))
+        part = table.take(pa.array(keep))
+        self.parts.append(part)
         self.held += keep.size
-        if self.held > 2 * self.k:
+        self.held_bytes += part.nbytes
+        if self.held > 2 * self.k or (self.max_bytes is not None and self.held > self.k
+                                      and self.held_bytes > self.max_bytes):
             self._compact()
 
     def _compact(self) -> None:
         pri, ids = np.concatenate(self.pri), np.concatenate(self.ids)
-        table = pa.concat_tables(self.parts, promote_options="permissive")
         sel = np.argpartition(pri, self.k - 1)[: self.k] if pri.size > self.k else np.arange(pri.size)
+        sel.sort()
         self.pri, self.ids = [pri[sel]], [ids[sel]]
-        self.parts = [table.take(pa.array(sel))]
+        # Each part gives its kept rows (no concatenated copy of every held row first: with wide
+        # rows the held parts alone are twice the pool).
+        bounds = np.cumsum([0] + [p.num_rows for p in self.parts])
+        cut = np.searchsorted(sel, bounds)
+        pieces = [p.take(pa.array(sel[cut[i]:cut[i + 1]] - bounds[i])) for i, p in enumerate(self.parts)
+                  if cut[i + 1] > cut[i]]
+        self.parts = [pa.concat_tables(pieces, promote_options="permissive")] if pieces else []
+        self.held_bytes = sum(p.nbytes for p in self.parts)
+        if self.max_bytes is not None:  # Arrow's allocator would keep the dropped rows' blocks
+            from synthproof.corpus import release_memory
+
+            release_memory()
         self.held = sel.size
         if sel.size >= self.k:
             self.bound = int(pri[sel].max())
@@ -212,13 +235,14 @@ class StreamedInput:
     encoding: str | None
     delimiter: str | None
     batch_rows: int
+    batch_bytes: int | None = None
 
     def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.Table]]:
         """``(row0, table)`` of every batch, types normalised, projected on ``columns``."""
         from synthproof.sources import iter_batches
 
         for _, row0, batch in iter_batches(self.source, self.name, columns, self.batch_rows, self.encoding,
-                                           self.delimiter):
+                                           self.delimiter, self.batch_bytes):
             yield row0, _prepared_table(batch, self.name, self.label)
 
 
@@ -239,13 +263,15 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
 
     src = resolve(source, name)
     rows_per_batch = batch_rows(memory, len(columns) if columns else n_columns)
+    bytes_per_batch = batch_bytes(memory)
     keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
-    pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"))
+    # Wide rows: the held candidates are compacted past an eighth of the budget, not only at 2k rows.
+    pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"), max_bytes=memory // 8)
     n, schema = 0, None
 
     def gen():  # chunks without columns: the progress lines count rows and bytes
         nonlocal n, schema
-        for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter):
+        for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter, bytes_per_batch):
             table = _prepared_table(batch, name, src.label)
             schema = table.schema if schema is None else schema
             keep.add(row0, table)
@@ -264,7 +290,7 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
         raise InputError(f"{name}: cannot join the batches of {src.label}: {first_line(exc)}") from None
     pool_ids = np.sort(pool.ids[0]) if pool.ids else np.empty(0, np.int64)
     return StreamedInput(source, name, src.label, list(schema.names), n, sample_table, pool_table, pool_ids,
-                         encoding, delimiter, rows_per_batch)
+                         encoding, delimiter, rows_per_batch, bytes_per_batch)
 
 
 def _fast_canonical(col: pa.ChunkedArray, role: str):

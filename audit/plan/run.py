@@ -8,7 +8,7 @@ import hashlib
 
 import numpy as np
 
-from synthproof.corpus import Resources
+from synthproof.corpus import Resources, release_memory
 from synthproof.errors import InputError
 
 from .columns import build_columns
@@ -143,6 +143,7 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
             [c for c in names if c in real_names]
         inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar, seed=cfg.seed,
                                   n_columns=len(names) if names is not None else 32)
+        release_memory()
         all_names[name] = list(names) if names is not None else inputs[name].columns
     if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
         raise InputError("real and synthetic share no column name")
@@ -159,6 +160,7 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     for inp in inputs.values():  # the kept rows live on in the frames; drop the Arrow copies
         inp.sample = inp.pool = None
     _trim_text(data, cfg)
+    release_memory()
     n_rows = {name: inp.rows for name, inp in inputs.items()}
     runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
     feats = data.features

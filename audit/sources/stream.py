@@ -206,24 +206,31 @@ def _combine(parts: list[pa.RecordBatch]) -> pa.RecordBatch:
     return table.combine_chunks().to_batches()[0]
 
 
-def _rebatch(parts: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """Batches of exactly ``rows`` rows (the last one shorter) from batches of any size."""
+def _rebatch(parts: Iterator[pa.RecordBatch], rows: int, max_bytes: int | None = None) -> Iterator[pa.RecordBatch]:
+    """Batches of exactly ``rows`` rows (the last one shorter) from batches of any size; with
+    ``max_bytes``, a batch also ends once it holds about that many bytes (wide rows such as
+    web-length documents: 10^6 rows of 1.7 kB would be 1.7 GB), and at least one row."""
     buf: list[pa.RecordBatch] = []
-    n = 0
+    n = held = 0
     for b in parts:
+        per_row = b.nbytes / b.num_rows if max_bytes is not None and b.num_rows else 0.0
         while b.num_rows:
             take = min(rows - n, b.num_rows)
+            if per_row:
+                take = max(min(take, int((max_bytes - held) // per_row)), 1)
             buf.append(b.slice(0, take))
             n += take
+            held += take * per_row
             b = b.slice(take)
-            if n == rows:
+            if n == rows or (per_row and held + per_row > max_bytes):
                 yield _combine(buf)
-                buf, n = [], 0
+                buf, n, held = [], 0, 0
     if n:
         yield _combine(buf)
 
 
-def _parquet_batches(src: Source, shard: Shard, name: str, columns, rows: int) -> Iterator[pa.RecordBatch]:
+def _parquet_batches(src: Source, shard: Shard, name: str, columns, rows: int,
+                     max_bytes: int | None = None) -> Iterator[pa.RecordBatch]:
     try:
         fh = src.filesystem.open_input_file(shard.path)
     except (OSError, pa.ArrowException) as exc:
@@ -235,6 +242,9 @@ def _parquet_batches(src: Source, shard: Shard, name: str, columns, rows: int) -
                 missing = [c for c in columns if c not in pf.schema_arrow.names]
                 if missing:
                     raise InputError(f"{name}: shard {shard.label} has no column {missing[0]!r}")
+            if max_bytes is not None and pf.metadata.num_rows:  # the footer's uncompressed bytes per row
+                per_row = sum(pf.metadata.row_group(i).total_byte_size for i in range(pf.metadata.num_row_groups))
+                rows = max(min(rows, int(max_bytes * pf.metadata.num_rows // max(per_row, 1))), 1)
             yield from pf.iter_batches(batch_size=rows, columns=columns)
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise _wrap(exc, src, shard, name) from None
@@ -324,8 +334,10 @@ def _jsonl_batches(src: Source, shard: Shard, name: str, columns, encoding) -> I
 
 
 def shard_batches(src: Source, shard: Shard, name: str, columns=None, batch_rows: int = 65536,
-                  encoding: str | None = None, delimiter: str | None = None) -> Iterator[pa.RecordBatch]:
-    """The record batches of one shard, streamed (at most ``batch_rows`` rows each, in row order).
+                  encoding: str | None = None, delimiter: str | None = None,
+                  batch_bytes: int | None = None) -> Iterator[pa.RecordBatch]:
+    """The record batches of one shard, streamed (at most ``batch_rows`` rows and about
+    ``batch_bytes`` bytes each, in row order).
 
     Raises
     ------
@@ -333,12 +345,12 @@ def shard_batches(src: Source, shard: Shard, name: str, columns=None, batch_rows
         The shard cannot be read, is cut off or corrupt (named, with the line for JSON Lines).
     """
     if src.format == "parquet":
-        parts = _parquet_batches(src, shard, name, columns, batch_rows)
+        parts = _parquet_batches(src, shard, name, columns, batch_rows, batch_bytes)
     elif src.format == "csv":
         parts = _csv_batches(src, shard, name, columns, encoding, delimiter)
     else:
         parts = _jsonl_batches(src, shard, name, columns, encoding)
-    return _rebatch(parts, batch_rows)
+    return _rebatch(parts, batch_rows, batch_bytes)
 
 
 def unified_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
@@ -391,15 +403,16 @@ def _align(batch: pa.RecordBatch, ref: pa.Schema, shard: Shard, first: Shard, na
 
 
 def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None = None, batch_rows: int = 65536,
-                 encoding: str | None = None, delimiter: str | None = None
+                 encoding: str | None = None, delimiter: str | None = None, batch_bytes: int | None = None
                  ) -> Iterator[tuple[int, int, pa.RecordBatch]]:
     """Stream the rows of a file, folder, glob or URL as Arrow record batches.
 
     Shards are read one after the other in path order, each in row order; no shard is held whole
     in memory (Parquet is read by row group from a random-access file, CSV by blocks, JSON Lines
     in blocks of :data:`JSONL_BLOCK_BYTES`). The global position of a row (``row0`` plus its
-    offset in the batch) does not depend on ``batch_rows``: every batch has ``batch_rows`` rows
-    but the last of each shard, and no batch spans two shards.
+    offset in the batch) does not depend on ``batch_rows`` or ``batch_bytes``: every batch has
+    ``batch_rows`` rows but the last of each shard and those cut by ``batch_bytes``, and no batch
+    spans two shards.
 
     Parameters
     ----------
@@ -412,6 +425,8 @@ def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None
         JSON Lines, a column no record of a block has comes back as nulls.
     batch_rows : int, default 65536
         Rows per batch.
+    batch_bytes : int, optional
+        Bytes per batch at most (about; at least one row): wide rows get fewer rows a batch.
     encoding : str, optional
         Text encoding of CSV and JSON Lines shards [default: UTF-8].
     delimiter : str, optional
@@ -443,7 +458,7 @@ def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None
     ref: pa.Schema | None = None
     row0 = 0
     for i, shard in enumerate(src.shards):
-        for batch in shard_batches(src, shard, name, columns, batch_rows, encoding, delimiter):
+        for batch in shard_batches(src, shard, name, columns, batch_rows, encoding, delimiter, batch_bytes):
             if ref is None:
                 ref = batch.schema
             else:
