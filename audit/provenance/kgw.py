@@ -352,6 +352,6 @@ def score_token_ids(docs: Iterable[Sequence[int]], scheme: KGWScheme,
     ValueError
         A token id outside ``[0, vocab_size)`` (the tokenizer does not match the scheme).
     """
-    counter = GreenCounter(scheme, flush_windows=1 << 62, progress=progress)
+    counter = GreenCounter(scheme, flush_windows=1 << 62, progress=progress, cache_bytes=0)  # one flush: no reuse
     counter.add(list(docs))
     return counter.result()

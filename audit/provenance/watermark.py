@@ -124,6 +124,6 @@ def score_texts(texts: list[str], scheme: KGWScheme, tok, batch: int = 1024, pro
 
         def wrap(it):
             return tqdm(it, desc="watermark green lists", unit="list", leave=False)
-    scorer = TextScorer(scheme, tok, min_tokens, batch, flush_windows=1 << 62, progress=wrap)
+    scorer = TextScorer(scheme, tok, min_tokens, batch, flush_windows=1 << 62, progress=wrap, cache_bytes=0)
     scorer.add(texts)
     return scorer.result()
