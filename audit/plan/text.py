@@ -59,11 +59,14 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
 
         def batches():
             for row0, table in inp.batches(have):
+                table_rows, table_bytes = table.num_rows, table.nbytes
                 for c in have:
                     fld = table.schema.field(c)
                     stray[c] += int((fld.metadata or {}).get(b"synthproof.non_string", 0) or 0)
                     builders[c].feed(table.column(c).to_pandas().to_numpy(), row0)
-                yield Chunk(side, row0, {}, table.num_rows, table.nbytes)
+                del table
+                release_memory()  # a batch's strings and token lists, before the next batch peaks
+                yield Chunk(side, row0, {}, table_rows, table_bytes)
 
         for _ in (progress(f"text {side}", batches()) if progress is not None else batches()):
             pass

@@ -182,8 +182,10 @@ class GreenCounter:
     Parameters
     ----------
     scheme : KGWScheme
-    flush_windows : int, default 2**22
-        Buffered windows (20 bytes each) that trigger drawing their green lists.
+    flush_windows : int, default 2**20
+        Buffered windows (20 bytes each) that trigger drawing their green lists. A flush takes
+        ~80 bytes a window for a moment; with the cache, seeds already drawn cost a lookup, so
+        small flushes cost little more than large ones.
     progress : callable, optional
         Wraps the iterable of distinct seeds of a flush.
     cache : GreenCache, optional
@@ -193,7 +195,7 @@ class GreenCounter:
         Size of the default cache.
     """
 
-    def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 22,
+    def __init__(self, scheme: KGWScheme, flush_windows: int = 1 << 20,
                  progress: Callable[[Iterable], Iterable] | None = None, cache_bytes: int = 1 << 28,
                  cache: "GreenCache | None" = None) -> None:
         self.scheme, self.flush_windows, self.progress = scheme, flush_windows, progress

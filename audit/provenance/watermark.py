@@ -74,7 +74,7 @@ class TextScorer:
     the counter."""
 
     def __init__(self, scheme: KGWScheme, tok, min_tokens: int = 1, batch: int = 1024,
-                 flush_windows: int = 1 << 22, progress=None, cache_bytes: int = 1 << 28,
+                 flush_windows: int = 1 << 20, progress=None, cache_bytes: int = 1 << 28,
                  cache: GreenCache | None = None) -> None:
         self.scheme, self.tok, self.min_tokens, self.batch = scheme, tok, min_tokens, batch
         self.counter = GreenCounter(scheme, flush_windows=flush_windows, progress=progress, cache_bytes=cache_bytes,
