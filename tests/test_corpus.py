@@ -245,3 +245,28 @@ def test_wide_rows_get_byte_capped_batches(tmp_path, fortunes):
         assert max(b.nbytes for _, _, b in got) <= 1.25 * cap
     one = pa.record_batch([pa.array(["x" * 1000] * 10)], names=["t"])  # every row alone over the cap
     assert [b.num_rows for b in _rebatch(iter([one]), 100, max_bytes=10)] == [1] * 10
+
+
+def test_spilled_signatures_equal_in_memory(fortunes):
+    """Past a sixteenth of the budget the MinHash signatures go to a spill file and come back
+    memory-mapped: the same values, and the same near-duplicate graph and cross pairs from them."""
+    from synthproof.checks.duplication import _minhash
+
+    docs = fortunes.text.to_numpy(dtype=object)
+    docs = np.concatenate([docs, docs[:200]])  # exact and near copies for the banding to find
+    mem, tiny = Resources(1 << 34), Resources(1 << 16)  # 6,200 docs x 256 B > 4 KiB: spills
+    try:
+        got = {}
+        for name, res in (("mem", mem), ("spill", tiny)):
+            tap = MinHashTap(res, ngram=2, num_perm=64)
+            got[name] = build_corpus(frame_values(docs, 700), [tap], capacity=len(docs)).taps[tap.key]
+        assert isinstance(got["spill"], np.memmap) and not isinstance(got["mem"], np.memmap)
+        assert got["spill"].shape == got["mem"].shape and np.array_equal(got["spill"], got["mem"])
+        (pa_, sa), (pb, sb) = (_minhash.near_pairs(g, 0.8) for g in (got["mem"], got["spill"]))
+        assert len(pa_) >= 200 and np.array_equal(pa_, pb) and np.array_equal(sa, sb)
+        (xa, ya), (xb, yb) = (_minhash.cross_pairs(g[:3000], g[3000:], 0.8) for g in (got["mem"], got["spill"]))
+        assert len(xa) >= 1 and np.array_equal(xa, xb) and np.array_equal(ya, yb)
+        ga, gb = (_minhash.near_graph(g, 0.8) for g in (got["mem"], got["spill"]))
+        assert all(np.array_equal(u, v) for u, v in zip(ga, gb))
+    finally:
+        mem.close(), tiny.close()

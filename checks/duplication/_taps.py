@@ -1,5 +1,6 @@
 """Corpus taps of the text duplication checks (:class:`synthproof.corpus.Tap`): MinHash signatures
-and verbatim-span keys of every document, computed chunk by chunk.
+(on disk past a sixteenth of the budget) and verbatim-span keys of every document, computed chunk
+by chunk.
 
 Span keys of a web-scale corpus outgrow memory (16 bytes per word: ~5 GB for 10^6 documents of
 300 words), so :class:`SpanTap` spills them, past a thirty-second of the memory budget, to
@@ -28,17 +29,33 @@ _ids = itertools.count()
 
 class MinHashTap(Tap):
     """MinHash signatures (:func:`_minhash.signatures`, datasketch ``affine32``, seed 1) of every
-    document's word ``ngram`` shingles: ``ndarray of uint32, shape (n_docs, num_perm)``."""
+    document's word ``ngram`` shingles: ``ndarray of uint32, shape (n_docs, num_perm)``.
+
+    When the announced documents' signatures would pass a sixteenth of the memory budget (at 4 GiB
+    and 128 permutations: 524,288 documents), they are written chunk by chunk to a file in the
+    spill folder and come back as a read-only ``numpy.memmap`` of the same shape and values, so the
+    pass does not hold them (512 MB a million documents a side); the checks' pages are read back
+    from the page cache as they touch them."""
 
     def start(self, ngram: int, num_perm: int) -> None:
         self.ngram, self.num_perm = ngram, num_perm
         self.parts: list[np.ndarray] = []
         self.buf: np.ndarray | None = None
         self.n = 0
+        self.path: str | None = None
+        self.fh = None
 
     def add(self, codes, doc0, docs) -> None:
         h, starts = _minhash.shingle_hashes(codes, self.ngram)
         sig = _minhash.signatures(h, starts, num_perm=self.num_perm, seed=1)
+        if self.capacity is not None and self.buf is None and self.fh is None and not self.parts \
+                and self.capacity * self.num_perm * 4 > self.res.memory // 16:
+            self.path = os.path.join(self.res.spill_dir(), f"minhash-{os.getpid()}-{next(_ids)}.u32")
+            self.fh = open(self.path, "xb")
+        if self.fh is not None:
+            sig.tofile(self.fh)
+            self.n += len(sig)
+            return
         if self.capacity is not None and self.buf is None:
             self.buf = np.empty((self.capacity, self.num_perm), dtype=np.uint32)
         if self.buf is not None and self.n + len(sig) <= len(self.buf):
@@ -51,6 +68,12 @@ class MinHashTap(Tap):
         self.n += len(sig)
 
     def finish(self) -> np.ndarray:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+            if self.n:
+                return np.memmap(self.path, dtype=np.uint32, mode="r", shape=(self.n, self.num_perm))
+            return np.zeros((0, self.num_perm), dtype=np.uint32)
         if self.buf is not None and not self.parts:
             out = self.buf[:self.n]
         else:
