@@ -243,8 +243,8 @@ def _parquet_batches(src: Source, shard: Shard, name: str, columns, rows: int,
                 if missing:
                     raise InputError(f"{name}: shard {shard.label} has no column {missing[0]!r}")
             if max_bytes is not None and pf.metadata.num_rows:  # the footer's uncompressed bytes per row
-                per_row = sum(pf.metadata.row_group(i).total_byte_size for i in range(pf.metadata.num_row_groups))
-                rows = max(min(rows, int(max_bytes * pf.metadata.num_rows // max(per_row, 1))), 1)
+                total = sum(pf.metadata.row_group(i).total_byte_size for i in range(pf.metadata.num_row_groups))
+                rows = max(min(rows, int(max_bytes * pf.metadata.num_rows // max(total, 1))), 1)
             yield from pf.iter_batches(batch_size=rows, columns=columns)
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise _wrap(exc, src, shard, name) from None
