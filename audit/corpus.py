@@ -64,33 +64,6 @@ class Resources:
             self._dir = None
 
 
-def release_memory() -> None:
-    """Hand freed memory back to the system: the C heap's free pages (glibc ``malloc_trim``; a no-op
-    elsewhere) and the free blocks of Arrow's memory pool (``release_unused``).
-
-    Between passes and checks the allocator keeps the pages of freed token lists and strings, so
-    the resident set stays at the high-water mark of the pass before (430 MB of 1.46 GB after the
-    text passes of 50k web-length documents per side) and adds to the next one's peak."""
-    global _TRIM
-    if _TRIM is None:
-        try:
-            import ctypes
-            import ctypes.util
-
-            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-    import sys
-
-    if "pyarrow" in sys.modules:  # Arrow's allocator (mimalloc) keeps freed blocks too
-        sys.modules["pyarrow"].default_memory_pool().release_unused()
-
-
-_TRIM = None
-
-
 class Tap:
     """A per-chunk computation over a corpus (subclass it in a check family).
 

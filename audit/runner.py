@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from .check import Check
 from .context import AuditContext
-from .corpus import release_memory
+from .memory import release_memory
 from .errors import IncomputableError
 from .findings import Finding
 

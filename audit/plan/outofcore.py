@@ -173,10 +173,6 @@ class _BottomK:
                   if cut[i + 1] > cut[i]]
         self.parts = [pa.concat_tables(pieces, promote_options="permissive")] if pieces else []
         self.held_bytes = sum(p.nbytes for p in self.parts)
-        if self.max_bytes is not None:  # Arrow's allocator would keep the dropped rows' blocks
-            from synthproof.corpus import release_memory
-
-            release_memory()
         self.held = sel.size
         if sel.size >= self.k:
             self.bound = int(pri[sel].max())

@@ -8,7 +8,8 @@ import hashlib
 
 import numpy as np
 
-from synthproof.corpus import Resources, release_memory
+from synthproof.corpus import Resources
+from synthproof.memory import release_memory
 from synthproof.errors import InputError
 
 from .columns import build_columns

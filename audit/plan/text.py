@@ -40,7 +40,8 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
     issues : list of SchemaIssue
         ``non_string`` issues of the reader (values set aside as not strings), summed over batches.
     """
-    from synthproof.corpus import CorpusBuilder, release_memory
+    from synthproof.corpus import CorpusBuilder
+    from synthproof.memory import release_memory
     from synthproof.schema import SchemaIssue
 
     from .columns import Chunk
@@ -59,14 +60,11 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
 
         def batches():
             for row0, table in inp.batches(have):
-                table_rows, table_bytes = table.num_rows, table.nbytes
                 for c in have:
                     fld = table.schema.field(c)
                     stray[c] += int((fld.metadata or {}).get(b"synthproof.non_string", 0) or 0)
                     builders[c].feed(table.column(c).to_pandas().to_numpy(), row0)
-                del table
-                release_memory()  # a batch's strings and token lists, before the next batch peaks
-                yield Chunk(side, row0, {}, table_rows, table_bytes)
+                yield Chunk(side, row0, {}, table.num_rows, table.nbytes)
 
         for _ in (progress(f"text {side}", batches()) if progress is not None else batches()):
             pass
