@@ -287,7 +287,16 @@ class GreenCache:
     the first seeds drawn until ``cache_bytes`` is full, so a seed met again in a later flush, or
     on the other side of an audit, costs a lookup instead of a permutation. With ``lefthash``
     every seed is a token id, so a vocabulary of 49,152 ids needs at most 302 MB for all of them.
-    The counts are equal with any size, 0 included (tested); only the time differs.
+    The counts are equal with any size, 0 included (tested); only the time differs. The green
+    lists are transformers' (Kirchenbauer et al. 2023; see the module docstring).
+
+    Parameters
+    ----------
+    scheme : KGWScheme
+        The scheme whose green lists are kept (a counter of another scheme refuses the cache).
+    cache_bytes : int, default 2**28
+        Bytes for the bit sets (>= 0); ``cache_bytes // ceil(vocab_size / 8)`` lists are kept.
+        The array is allocated lazily by the OS: only filled rows are resident.
     """
 
     def __init__(self, scheme: KGWScheme, cache_bytes: int = 1 << 28) -> None:
