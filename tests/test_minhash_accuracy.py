@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synthproof.checks.duplication import _minhash as MH
 from synthproof.checks.duplication import _text_pairs as P
@@ -143,3 +145,29 @@ def test_class_twin_rate_against_pairs():
     assert lab.tolist() == [0, 0, -1, -1, 1]
     assert MH.graph_edges(lab, np.array([[0, 1]])).tolist() == [[0, 1], [0, 4]]
     assert MH.near_pair_count(lab, np.array([[0, 1]])) == 3
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.integers(1, 70), st.integers(0, 2**32 - 1))
+def test_blockwise_pair_jaccard_equals_the_whole_gather(k, block, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, size=(40, 16), dtype=np.uint32)
+    b = rng.integers(0, 4, size=(25, 16), dtype=np.uint32)
+    pairs = np.column_stack([rng.integers(0, 40, k), rng.integers(0, 25, k)]).astype(np.int64)
+    whole = MH.estimated_jaccard(a[pairs[:, 0]], b[pairs[:, 1]])
+    got = MH.pair_jaccard(a, b, pairs, block=block)
+    assert got.dtype == np.float64 and got.shape == (k,)
+    assert np.array_equal(got, whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=0, max_size=200), st.integers(0, 2**32 - 1))
+def test_cluster_members_in_cluster_order_then_row_order(labels, seed):
+    from synthproof.checks.duplication.text import _cluster_members
+
+    labels = np.array(labels, dtype=np.int64)
+    present = np.unique(labels)
+    order = np.random.default_rng(seed).permutation(present)[: max(1, present.size // 2)] if present.size \
+        else np.zeros(0, dtype=np.int64)
+    want = np.concatenate([np.nonzero(labels == c)[0] for c in order]) if order.size else np.zeros(0, int)
+    assert _cluster_members(labels, order).tolist() == want.tolist()

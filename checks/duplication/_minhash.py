@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthproof.memory import release_mappings
 from synthproof.stats.tokens import TokenCodes, ngram_keys
 
 from ._text_pairs import doc_ngram_keys
@@ -156,7 +157,7 @@ def band_candidates(sig: np.ndarray, bands: int, rows: int, side: np.ndarray | N
     -------
     ndarray of int64, shape (k, 2), unique rows ``(i, j)`` with ``i < j``. Empty sets never pair.
     """
-    live = ~(sig == EMPTY).all(axis=1)
+    live = live_rows(sig)
     return _candidates(lambda lo, hi: _row_keys(sig[:, lo:hi]), lambda idx: sig[idx], live, bands, rows, side,
                        max_group, threshold)
 
@@ -172,6 +173,7 @@ def _candidates(band_keys, gather, live: np.ndarray, bands: int, rows: int, side
     idx = np.nonzero(live)[0]
     for band in range(bands):
         key = band_keys(band * rows, (band + 1) * rows)
+        release_mappings()  # the band's columns were read across every page of a mapped matrix
         order = idx[np.lexsort((idx, key[idx]))]
         k = key[order]
         brk = np.nonzero(np.diff(k))[0] + 1
@@ -224,7 +226,7 @@ def cross_pairs(sig_a: np.ndarray, sig_b: np.ndarray, threshold: float,
     Jaccard ``>= threshold``, and their estimates (equal to the stacked computation; tested)."""
     na = sig_a.shape[0]
     b, r = bands or optimal_bands(threshold, sig_a.shape[1])
-    live = np.concatenate([~(sig_a == EMPTY).all(axis=1), ~(sig_b == EMPTY).all(axis=1)])
+    live = np.concatenate([live_rows(sig_a), live_rows(sig_b)])
     side = np.arange(live.size) >= na
 
     def band_keys(lo, hi):
@@ -235,9 +237,17 @@ def cross_pairs(sig_a: np.ndarray, sig_b: np.ndarray, threshold: float,
 
     pairs = _candidates(band_keys, gather, live, b, r, side, 64, threshold)
     pairs = np.column_stack([pairs[:, 0], pairs[:, 1] - na]) if len(pairs) else np.zeros((0, 2), dtype=np.int64)
-    sim = estimated_jaccard(sig_a[pairs[:, 0]], sig_b[pairs[:, 1]]) if len(pairs) else np.zeros(0)
-    keep = sim >= threshold
-    return pairs[keep], sim[keep]
+    return _above(pairs, pair_jaccard(sig_a, sig_b, pairs), threshold)
+
+
+def live_rows(sig: np.ndarray) -> np.ndarray:
+    """``ndarray of bool, shape (n,)``: rows that are not an empty set's signature (all
+    ``0xFFFFFFFF``), read in row blocks (a mapped matrix's pages dropped after each)."""
+    out = np.empty(sig.shape[0], dtype=bool)
+    for lo in range(0, sig.shape[0], _ROW_BLOCK):
+        out[lo:lo + _ROW_BLOCK] = ~(np.asarray(sig[lo:lo + _ROW_BLOCK]) == EMPTY).all(axis=1)
+        release_mappings()
+    return out
 
 
 def signature_classes(sig: np.ndarray) -> np.ndarray:
@@ -257,14 +267,23 @@ def signature_classes(sig: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     labels = np.full(n, -1, dtype=np.int64)
-    live = np.nonzero(~(sig == EMPTY).all(axis=1))[0]
-    if not live.size:
-        return labels
     # Rows compared by a 128-bit key (two polynomial row hashes) instead of their 4·num_perm bytes:
     # no copy of the matrix; two distinct signatures share a key with probability ~n^2 / 2^129.
+    # Read in row blocks, a mapped matrix's pages dropped after each.
+    mask, key_a, key_b = np.empty(n, dtype=bool), np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+    for lo in range(0, n, _ROW_BLOCK):
+        block = np.asarray(sig[lo:lo + _ROW_BLOCK])
+        mask[lo:lo + len(block)] = ~(block == EMPTY).all(axis=1)
+        key_a[lo:lo + len(block)] = _row_keys(block)
+        key_b[lo:lo + len(block)] = _row_keys(block, _MULT2)
+        release_mappings()
+    live = np.nonzero(mask)[0]
+    if not live.size:
+        return labels
     rows = np.empty(live.size, dtype=[("a", "<u8"), ("b", "<u8")])
-    rows["a"] = _row_keys(sig)[live]
-    rows["b"] = _row_keys(sig, _MULT2)[live]
+    rows["a"] = key_a[live]
+    rows["b"] = key_b[live]
+    del key_a, key_b
     _, first, inv = np.unique(rows, return_index=True, return_inverse=True)
     rank = np.empty(first.size, dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(first.size)
@@ -294,9 +313,8 @@ def near_graph(sig: np.ndarray, threshold: float, bands: tuple[int, int] | None 
     # banding on the representatives' rows, gathered band by band (no copy of their matrix)
     pairs = _candidates(lambda lo, hi: _row_keys(sig[reps, lo:hi]), lambda idx: sig[reps[idx]],
                         np.ones(reps.size, dtype=bool), b, r, None, max_group, threshold)
-    sim = estimated_jaccard(sig[reps[pairs[:, 0]]], sig[reps[pairs[:, 1]]]) if len(pairs) else np.zeros(0)
-    keep = sim >= threshold
-    return labels, pairs[keep], sim[keep]
+    kept, sim = _above(pairs, pair_jaccard(sig, sig, reps[pairs] if len(pairs) else pairs), threshold)
+    return labels, kept, sim
 
 
 def graph_edges(labels: np.ndarray, class_pairs: np.ndarray) -> np.ndarray:
@@ -327,6 +345,7 @@ def near_pair_count(labels: np.ndarray, class_pairs: np.ndarray) -> int:
     return within + int((sizes[class_pairs[:, 0]] * sizes[class_pairs[:, 1]]).sum()) if len(class_pairs) else within
 
 
+_ROW_BLOCK = 1 << 16  # rows per block where a whole matrix is read
 _MULT1 = np.uint64(0x9E3779B97F4A7C15)
 _MULT2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -343,6 +362,40 @@ def _row_keys(block: np.ndarray, mult: np.uint64 = _MULT1) -> np.ndarray:
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     """Share of equal signature slots per row pair (the MinHash estimate of Jaccard similarity)."""
     return (sig_a == sig_b).mean(axis=1)
+
+
+def pair_jaccard(sig_a: np.ndarray, sig_b: np.ndarray, pairs: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """:func:`estimated_jaccard` of ``sig_a[pairs[:, 0]]`` against ``sig_b[pairs[:, 1]]``, gathered
+    ``block`` pairs at a time.
+
+    The unblocked gather copies ``2 * k * num_perm * 4`` bytes plus a ``k * num_perm`` boolean matrix
+    for ``k`` candidate pairs (3.7 GiB at a million documents' candidates); blocks bound that to
+    ``block * num_perm * 9`` bytes (75 MiB at the default) and give the same values (tested).
+
+    Parameters
+    ----------
+    sig_a, sig_b : ndarray of uint32, shape (n_a, num_perm) and (n_b, num_perm)
+        May be memory-mapped; may be the same array.
+    pairs : ndarray of int, shape (k, 2)
+        Row of ``sig_a``, row of ``sig_b``.
+    block : int, default 65536
+        Pairs per gather.
+
+    Returns
+    -------
+    ndarray of float64, shape (k,), in [0, 1]: share of equal slots; higher is more similar.
+    """
+    sim = np.empty(len(pairs), dtype=np.float64)
+    for lo in range(0, len(pairs), block):
+        p = pairs[lo:lo + block]
+        sim[lo:lo + block] = estimated_jaccard(sig_a[p[:, 0]], sig_b[p[:, 1]])
+        release_mappings()
+    return sim
+
+
+def _above(pairs: np.ndarray, sim: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    keep = sim >= threshold
+    return pairs[keep], sim[keep]
 
 
 def near_pairs(sig: np.ndarray, threshold: float, side: np.ndarray | None = None,
@@ -365,6 +418,4 @@ def near_pairs(sig: np.ndarray, threshold: float, side: np.ndarray | None = None
     """
     b, r = bands or optimal_bands(threshold, sig.shape[1])
     pairs = band_candidates(sig, b, r, side, threshold=threshold)
-    sim = estimated_jaccard(sig[pairs[:, 0]], sig[pairs[:, 1]]) if len(pairs) else np.zeros(0)
-    keep = sim >= threshold
-    return pairs[keep], sim[keep]
+    return _above(pairs, pair_jaccard(sig, sig, pairs), threshold)

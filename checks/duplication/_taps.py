@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from synthproof.corpus import Tap
+from synthproof.memory import track_mapping
 
 from . import _minhash
 from ._text_pairs import doc_ngram_keys, shared_ngram_pairs, unique_pairs
@@ -72,7 +73,9 @@ class MinHashTap(Tap):
             self.fh.close()
             self.fh = None
             if self.n:
-                return np.memmap(self.path, dtype=np.uint32, mode="r", shape=(self.n, self.num_perm))
+                out = np.memmap(self.path, dtype=np.uint32, mode="r", shape=(self.n, self.num_perm))
+                track_mapping(out)
+                return out
             return np.zeros((0, self.num_perm), dtype=np.uint32)
         if self.buf is not None and not self.parts:
             out = self.buf[:self.n]

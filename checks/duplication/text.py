@@ -173,7 +173,7 @@ class TextNearDuplicates(_TextRateCheck):
             firsts = [syn.rows[np.nonzero(labels == c)[0][:10]] for c in big[:10]]
             ids = iter(ctx.doc_ids("synthetic", np.concatenate(firsts))) if firsts else iter(())
             shown = [{"size": int(sizes[c]), "rows": [next(ids) for _ in f]} for c, f in zip(big[:10], firsts)]
-            members = np.concatenate([np.nonzero(labels == c)[0] for c in big]) if big.size else np.zeros(0, int)
+            members = _cluster_members(labels, big)
             found[col] = (syn.rows[members], dict(zip(syn.rows[members].tolist(), sizes[labels[members]].tolist())))
             items.append(self.rate_item(col, float(np.median(vals)), base, nr, m, {
                 "evidence": {"pairs": _minhash.near_pair_count(ls, cs), "clusters": int(big.size),
@@ -385,7 +385,7 @@ class TextMemorisation(_TextRateCheck):
         best: dict[int, tuple] = {}
         if not len(ps):
             return best
-        est = _minhash.estimated_jaccard(sig_s[ps[:, 0]], sig_r[ps[:, 1]])
+        est = _minhash.pair_jaccard(sig_s, sig_r, ps)
         for (d, r), j in zip(ps.tolist(), est.tolist()):
             if d not in best or j > best[d][1]:
                 best[d] = (r, j, 0)
@@ -404,6 +404,15 @@ class TextMemorisation(_TextRateCheck):
             return "copies a real document."
         r, j, span = hit
         return f"copies real row={int(rrows[r])} (MinHash Jaccard {j:.2f}; longest shared span {span} words)."
+
+
+def _cluster_members(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows of the clusters ``order`` (labels of :func:`clusters`), cluster by cluster in that order
+    and ascending within each: one stable sort, not one scan of ``labels`` per cluster."""
+    rank = np.full(int(labels.max()) + 1 if labels.size else 0, -1, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    sel = np.nonzero(rank[labels] >= 0)[0] if labels.size else np.zeros(0, dtype=np.int64)
+    return sel[np.argsort(rank[labels[sel]], kind="stable")]
 
 
 def _max_cosine(q: np.ndarray, ref: np.ndarray, block: int = 2048) -> np.ndarray:
