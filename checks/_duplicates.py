@@ -12,7 +12,8 @@ import numpy as np
 
 from synthproof.calibration import RateNull
 from synthproof.errors import IncomputableError
-from synthproof.stats.duplicates import duplicate_row_rate, expected_duplicate_rate, multiplicities
+from synthproof.stats.duplicates import expected_duplicate_rate
+from synthproof.stats.rowhashes import SideHashes, distinct, multiplicity_histogram
 from synthproof.stats.hashing import canonical_hashes
 
 #: Fewest rows per side for a row comparison of the duplication family.
@@ -33,14 +34,14 @@ def feature_columns(ctx) -> list[str]:
     return cols
 
 
-def row_hashes(ctx) -> tuple[np.ndarray, np.ndarray]:
+def row_hashes(ctx) -> tuple[SideHashes, SideHashes]:
     """Canonical hashes (:func:`synthproof.stats.hashing.canonical_hashes`) of every real and
-    synthetic row over :func:`feature_columns` (artefact ``row_hashes``); shapes (n_real,),
-    (n_synthetic,)."""
+    synthetic row over :func:`feature_columns` (artefact ``row_hashes``): in memory, or spilled to
+    partition files by the planner out of core (:mod:`synthproof.stats.rowhashes`)."""
     cols = feature_columns(ctx)
     d = ctx.prepared  # the artefact itself is what the check reads (built by the planner out of core)
-    return ctx.artefact("row_hashes", "features", lambda: (canonical_hashes(d.real, cols, d.roles),
-                                                           canonical_hashes(d.synthetic, cols, d.roles)))
+    return ctx.artefact("row_hashes", "features", lambda: (SideHashes.of(canonical_hashes(d.real, cols, d.roles)),
+                                                           SideHashes.of(canonical_hashes(d.synthetic, cols, d.roles))))
 
 
 def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, float]:
@@ -74,18 +75,23 @@ def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, 
     """
     def build():
         hr, hs = row_hashes(ctx)
-        m = int(min(len(hs), len(hr)))
+        m = int(min(hs.n, hr.n))
         if m < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {m} rows to compare")
-        full = duplicate_row_rate(hs)
-        if m == len(hs):
+        full = 1.0 - distinct(hs) / hs.n
+        if m == hs.n:
             matched = full
         else:
             rng = ctx.rng("duplication.exact_duplicates")
-            matched = float(np.median([duplicate_row_rate(hs[rng.choice(len(hs), m, replace=False)])
-                                       for _ in range(n_splits)]))
-        null_rate = expected_duplicate_rate(multiplicities(hr), m)
-        return full, matched, null_rate, m, 0.5 / max(len(hr), m)
+            rates = []
+            for _ in range(n_splits):
+                mask = np.zeros(hs.n, dtype=bool)
+                mask[rng.choice(hs.n, m, replace=False)] = True
+                rates.append(1.0 - distinct(hs, mask) / m)
+            matched = float(np.median(rates))
+        mult, how_many = multiplicity_histogram(hr)
+        null_rate = expected_duplicate_rate(mult, m, weights=how_many)
+        return full, matched, null_rate, m, 0.5 / max(hr.n, m)
 
     return ctx.artefact("row_hashes", f"duplicate_rates:{n_splits}", build)
 

@@ -5,6 +5,7 @@ nothing; the memory budget and the progress lines (issue 12)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -429,20 +430,35 @@ def test_keyed_checks_out_of_core_equal_in_memory(tmp_path, adult, monkeypatch, 
     pd.testing.assert_frame_equal(ooc, mem)
 
 
-def test_row_hashes_past_the_budget_are_not_built(tmp_path, adult, monkeypatch):
-    """When the row hashes would take more than a sixteenth of the budget the keyed checks are
-    skipped out of core (spilling is not built yet) and the gate fails closed."""
+def test_row_hashes_past_the_budget_spill_with_equal_findings(tmp_path, adult, monkeypatch):
+    """Row hashes past a sixteenth of the budget go to partition files: exact duplicates, copies and
+    unique rows (the synthetic side larger than the real, so the matched rate samples) give the
+    in-memory findings, and the files go with the run."""
     from synthproof import api
+    from synthproof.stats import rowhashes
 
-    monkeypatch.setattr(api, "parse_memory", lambda text: 16 * 8 * 4000)  # room for 4,000 hashes
+    spilled = []
+    real_init = rowhashes.SideHashes.__init__
+
+    def init(self, n, spill_dir=None):
+        real_init(self, n, spill_dir)
+        spilled.append(spill_dir)
+
     real, syn = real_real(adult, 3000, 13)
-    cfg = {"suite": "listed", "checks": {c: {} for c in KEYED + ["drift.tvd"]},
-           "resources": {"out_of_core": "on", "memory": "1GiB"}}
-    res, got = _run(_shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 2), cfg)
-    keyed = got[got.check_id.isin(KEYED)]
-    assert (keyed.reason_code == "out_of_core").all() and keyed.message.str.contains("row_hashes").all()
-    assert (got[got.check_id == "drift.tvd"].status != "skipped").all()
-    assert not res.passed
+    syn = pd.concat([syn, real.iloc[:400], syn.iloc[:900]], ignore_index=True)  # copies and twins, 4,300 rows
+    cfg = {"suite": "listed", "checks": {c: {} for c in KEYED + ["drift.tvd"]}}
+    r, s = _shards(real, tmp_path / "r", 2), _shards(syn, tmp_path / "s", 3)
+    _, mem = _run(r, s, dict(cfg, resources={"out_of_core": "off"}))
+    monkeypatch.setattr(rowhashes.SideHashes, "__init__", init)
+    monkeypatch.setattr(api, "parse_memory", lambda text: 16 * 8 * 4000)  # room for 4,000 hashes
+    res, ooc = _run(r, s, dict(cfg, resources={"out_of_core": "on", "memory": "1GiB"}))
+    assert len(spilled) == 2 and all(spilled) and not any(os.path.exists(d) for d in spilled)
+    keyed = ooc[ooc.check_id.isin(KEYED)]
+    assert (keyed.reason_code != "out_of_core").all() and (keyed.status != "error").all()
+    assert {"fail"} == set(ooc[ooc.check_id == "duplication.exact_duplicates"].status)
+    assert (ooc.scope == "row").sum() >= 20
+    pd.testing.assert_frame_equal(ooc[ooc.check_id.isin(KEYED)].reset_index(drop=True),
+                                  mem[mem.check_id.isin(KEYED)].reset_index(drop=True))
 
 
 def test_synthetic_only_tag_columns_fail_closed_and_are_reported(tmp_path):

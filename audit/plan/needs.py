@@ -20,8 +20,8 @@ ARTEFACTS: dict[str, tuple[str, bool]] = {
     "row_sample": ("bottom-k row samples of the row pool (ctx.sample, ctx.ranked)", True),
     "row_pool": ("the frames read only at positions from ctx.sample / ctx.ranked (the row pool: in memory "
                  "the same rows as out of core, where the frames hold only them)", True),
-    "row_hashes": ("canonical hashes of every row (8 bytes per row and side; out of core while they take at "
-                   "most a sixteenth of the memory budget) and duplicate-row rates", True),
+    "row_hashes": ("canonical hashes of every row (8 bytes per row and side; out of core past a sixteenth of "
+                   "the memory budget in partition files by hash) and duplicate-row rates", True),
     "subgroup_tables": ("the sensitive columns, their subgroups' code maps and count tables: rows, coarse codes "
                         "of every feature and target labels per subgroup (ctx.subgroup_tables)", True),
     "tags": ("provenance tags of the synthetic rows and the sidecar", False),

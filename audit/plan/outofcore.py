@@ -319,8 +319,8 @@ def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], colum
     """A :data:`~synthproof.plan.columns.Chunks` factory over the real and synthetic inputs: each
     batch converted to canonical columns (:func:`synthproof.schema.convert_column`). The first pass
     run through it records the conversion issues into ``issues`` (``(column, side, reason) ->
-    count``) and, when ``hashes`` holds a uint64 array per side (one slot per row), the rows'
-    canonical hashes over ``columns`` (:func:`synthproof.stats.hashing.canonical_hashes`)."""
+    count``) and, when ``hashes`` holds a :class:`~synthproof.stats.rowhashes.SideHashes` per
+    side, the rows' canonical hashes over ``columns`` (:func:`synthproof.stats.hashing.canonical_hashes`)."""
     import pandas as pd
 
     from synthproof.schema import convert_column
@@ -353,7 +353,7 @@ def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], colum
                 if record and hashes is not None and cols:
                     frame = pd.DataFrame({c: (pd.Series(v, copy=False) if isinstance(v, pd.Categorical) else v)
                                           for c, v in out.items()})
-                    hashes[side][row0:row0 + table.num_rows] = canonical_hashes(frame, cols, roles)
+                    hashes[side].put(row0, canonical_hashes(frame, cols, roles))
                 yield Chunk(side, row0, out, table.num_rows, table.nbytes)
 
     return gen

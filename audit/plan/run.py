@@ -168,38 +168,34 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     pair_cols = pair_columns(runnable, data)
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
-    hashes = None
-    hash_bytes = 8 * (n_rows["real"] + n_rows["synthetic"])
-    # A sixteenth of the budget: the duplicate counts on them (np.unique with inverse and counts,
-    # np.isin, samples) take a few times the hashes' size for a moment.
-    if feats and hash_bytes <= memory // 16 and any("row_hashes" in (c.needs or ()) and c.severity != "off"
-                                                   for c in checks):
-        hashes = {side: np.zeros(n_rows[side], dtype=np.uint64) for side in ("real", "synthetic")}
-    chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
-    # The column counts are cheap beside reading the data, and validity's schema issues come from
-    # them: built whenever a runnable check reads anything beyond the row pool's samples.
-    built = {"row_sample", "row_pool"}
-    if any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in runnable) or not runnable:
-        spec = _subgroup_spec(cfg, runnable, data)
-        art = build_columns(chunks, data.roles, feats, cfg.seed, pair_columns=pair_cols, threads=cfg.threads,
-                            progress=bar, subgroups=spec)
-        data.issues = _issues(data, streamed, art, n_rows)
-        built |= {"column_counts", "pair_tables"} | ({"subgroup_tables"} if spec is not None else set())
-    else:
-        art = None
-        data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
-        if hashes is not None:
-            for _ in bar("hash", chunks()):
-                pass
-    if hashes is not None:
-        built.add("row_hashes")
-    # Text: the corpus pass (every document, the runnable checks' taps); the text sample, its
-    # tokens and embeddings come from the row pool.
-    built |= {"text_sample", "tokens", "embeddings", "minhash"}
-    plan = corpus_plan(runnable, data, cfg)
     res = Resources(memory)
-    corpora = None
     try:
+        hashes = _row_hashes(checks, feats, n_rows, res)
+        chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
+        # The column counts are cheap beside reading the data, and validity's schema issues come from
+        # them: built whenever a runnable check reads anything beyond the row pool's samples.
+        built = {"row_sample", "row_pool"}
+        if any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in runnable) or not runnable:
+            spec = _subgroup_spec(cfg, runnable, data)
+            art = build_columns(chunks, data.roles, feats, cfg.seed, pair_columns=pair_cols, threads=cfg.threads,
+                                progress=bar, subgroups=spec)
+            data.issues = _issues(data, streamed, art, n_rows)
+            built |= {"column_counts", "pair_tables"} | ({"subgroup_tables"} if spec is not None else set())
+        else:
+            art = None
+            data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
+            if hashes is not None:
+                for _ in bar("hash", chunks()):
+                    pass
+        if hashes is not None:
+            for side in hashes.values():
+                side.finish()
+            built.add("row_hashes")
+        # Text: the corpus pass (every document, the runnable checks' taps); the text sample, its
+        # tokens and embeddings come from the row pool.
+        built |= {"text_sample", "tokens", "embeddings", "minhash"}
+        plan = corpus_plan(runnable, data, cfg)
+        corpora = None
         if data.by_role("text") and any("corpus" in c.needs for c in runnable):
             corpora, text_issues = streamed_corpora(inputs, data, plan, cfg, res, bar)
             data.issues = data.issues + text_issues
@@ -216,6 +212,19 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     if corpora is not None:
         seeded["corpus"] = corpora
     return data, fps, (art, pairs, built, seeded, (plan, res))
+
+
+def _row_hashes(checks: list, feats: list[str], n_rows: dict, res: Resources) -> dict | None:
+    """Where the row hashes of the scan pass go (:class:`synthproof.stats.rowhashes.SideHashes` per
+    side; ``None`` when no check reads them): in memory while they take at most a sixteenth of the
+    budget (the duplicate counts on them take a few times their size for a moment), else spilled
+    to partition files in the run's spill folder (each partition pair then takes a 64th of that)."""
+    from synthproof.stats.rowhashes import SideHashes
+
+    if not feats or not any("row_hashes" in (c.needs or ()) and c.severity != "off" for c in checks):
+        return None
+    spill = res.spill_dir() if 8 * (n_rows["real"] + n_rows["synthetic"]) > res.memory // 16 else None
+    return {side: SideHashes(n_rows[side], spill) for side in ("real", "synthetic")}
 
 
 def _trim_text(data, cfg) -> None:

@@ -321,6 +321,7 @@ class UniqueRows(Check):
     goal = "minimize (real minus synthetic unique-row ratio)"
     default_severity = "warn"
     source = "distinct rows / rows; canonical hashing as duplication.exact_duplicates"
+    version = "2"  # real null from the multiplicity histogram, as duplication.exact_duplicates v3
     params = {
         "min_effect": Param("float", 0.01, "minimum drop of the unique-row ratio worth flagging", low=0.0, high=1.0),
         "n_splits": Param("int", 20, "seeded real/real splits R", low=20, high=10_000),
@@ -334,9 +335,9 @@ class UniqueRows(Check):
         return [self.judged_finding(
             v, scope="dataset", value=full - null_rate, matched_value=matched - null_rate, baseline_value=0.0,
             threshold=v.threshold - null_rate, ci_low=v.ci_low - null_rate, ci_high=v.ci_high - null_rate,
-            n_real=len(hr), n_synthetic=m,
+            n_real=hr.n, n_synthetic=m,
             evidence={"synthetic_unique_ratio": round(1 - full, 6), "real_unique_ratio": round(1 - null_rate, 6)},
-            message=f"unique-row ratio {fmt(1 - full)} in {len(hs)} synthetic rows vs {fmt(1 - null_rate)} expected "
+            message=f"unique-row ratio {fmt(1 - full)} in {hs.n} synthetic rows vs {fmt(1 - null_rate)} expected "
                     f"of {m} real rows. " + describe("Duplicate-row rate", matched, v, self.min_effect, "it"))]
 
 

@@ -37,8 +37,7 @@ def leave_one_out_copy_rate(real_hashes: np.ndarray) -> float:
     copies one of ``n - 1`` real rows: the real/real copy rate an independent synthetic sample of
     any size would show against the real table (each synthetic row matches it independently).
     """
+    from synthproof.stats.rowhashes import SideHashes, repeated_rows
+
     h = np.asarray(real_hashes)
-    if h.size == 0:
-        return 0.0
-    _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
-    return float(np.count_nonzero(cnt[inv] > 1) / h.size)
+    return float(repeated_rows(SideHashes.of(h)) / h.size) if h.size else 0.0

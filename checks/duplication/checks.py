@@ -18,8 +18,9 @@ from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.stats.auc import permutation_auc_null, rank_auc
 from synthproof.stats.features import distance_features
+from synthproof.stats.rowhashes import copied_rows, repeated_rows, top_repeats
 
-from ._rows import leave_one_out_copy_rate, nearest
+from ._rows import nearest
 
 
 def _exact_null(m: int) -> tuple[object, np.ndarray]:
@@ -71,7 +72,7 @@ class ExactDuplicates(_RateCheck):
     metric = "duplicate_row_rate"
     computation = "keyed"
     label = "Duplicate-row rate"
-    version = "2"
+    version = "3"  # real null from the multiplicity histogram (float sums in another order); hashes may spill
     source = "distinct rows / rows; hypergeometric expectation from the real multiplicities (this project)"
     params = {
         "min_effect": Param("float", 0.01, "minimum excess duplicate share worth failing", low=0.0, high=1.0),
@@ -82,13 +83,11 @@ class ExactDuplicates(_RateCheck):
         hr, hs = row_hashes(ctx)
         full, matched, null_rate, m, floor = duplicate_rates(ctx, self.n_splits)
         null = RateNull(null_rate, m, floor=floor)
-        what = (f"all {m} synthetic rows" if m == len(hs) else f"{m} of {len(hs)} synthetic rows (the real size)")
-        f, status = self.judged(ctx, full, null_rates(null), len(hr), m, what, matched=matched, dist=null)
-        uniq, inv, counts = np.unique(hs, return_inverse=True, return_counts=True)
-        dup_rows = np.nonzero(counts[inv] > 1)[0]
-        order = np.lexsort((dup_rows, -counts[inv][dup_rows]))
-        return [f] + self.rows(ctx, status, dup_rows[order], "repeats another synthetic row exactly "
-                                                           "(canonical form).", whole=True)
+        what = (f"all {m} synthetic rows" if m == hs.n else f"{m} of {hs.n} synthetic rows (the real size)")
+        f, status = self.judged(ctx, full, null_rates(null), hr.n, m, what, matched=matched, dist=null)
+        named = top_repeats(hs, ctx.max_row_findings) if status == "fail" else []
+        return [f] + self.rows(ctx, status, named, "repeats another synthetic row exactly (canonical form).",
+                               whole=True)
 
 
 @register
@@ -122,13 +121,12 @@ class ExactCopies(_RateCheck):
 
     def run(self, ctx) -> list[Finding]:
         hr, hs = row_hashes(ctx)
-        n_r, n_s = len(hr), len(hs)
+        n_r, n_s = hr.n, hs.n
         if min(n_s, n_r) < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {min(n_s, n_r)} rows on a side")
-        copies = np.isin(hs, hr)
+        copies, records = copied_rows(hs, hr)  # records: distinct real records reproduced
         value = float(copies.mean())
-        records = int(np.unique(hs[copies]).size)  # distinct real records reproduced
-        null = RateNull(leave_one_out_copy_rate(hr), n_s, floor=0.5 / n_r)
+        null = RateNull(repeated_rows(hr) / n_r, n_s, floor=0.5 / n_r)
         f, status = self.judged(ctx, value, null_rates(null), n_r, n_s,
                                 f"distinct real records copied by {n_s} synthetic rows (against all {n_r} real rows)",
                                 dist=null, matched=records / n_s)
