@@ -5,6 +5,7 @@ generator, one seed per shard, so a side of 100M rows is never held in memory).
     python bench/outofcore.py --rows 10000000 --mode shapes_pairs --memory 3GiB
     python bench/outofcore.py --rows 100000000 --mode shapes_pairs --memory 3GiB --data /tmp/ooc100m
     python bench/outofcore.py --rows 10000000 --mode full --holdout-rows 1000000 --memory 3GiB
+    python bench/outofcore.py --rows 10000000 --mode keyed --memory 1GiB   # row hashes spilled
 
 Prints one JSON line: rows per side, wall seconds, peak RSS (GiB, ``getrusage`` of the child), the
 per-pass lines the run printed, and the gate verdict. ``--data DIR`` keeps (and reuses) the data.

@@ -35,6 +35,8 @@ MODES = {
     "shapes_pairs": {"suite": "listed", "checks": {"drift.ks": {}, "drift.tvd": {}, "drift.pair_association": {}}},
     "full": {"bias": {"target": "income"}},  # every family; a holdout of rows/10 is passed too
     "dcr": {"suite": "listed", "checks": {"duplication.dcr": {}}},
+    "keyed": {"suite": "listed", "checks": {"duplication.exact_duplicates": {}, "duplication.exact_copies": {},
+                                            "diversity.unique_rows": {}}},  # the row-hash group-bys
 }
 
 

@@ -112,7 +112,7 @@ def distinct(side: SideHashes, mask: np.ndarray | None = None) -> int:
     total = 0
     for h, rows in side.parts():
         if mask is not None:
-            h = h[mask[_rows(rows, h)]]
+            h = h[mask if rows is None else mask[rows]]
         total += int(np.unique(h).size)
     return total
 
@@ -170,6 +170,6 @@ def copied_rows(query: SideHashes, ref: SideHashes) -> tuple[np.ndarray, int]:
     records = 0
     for (hq, rq), (hr, _) in zip(query.parts(), ref.parts()):
         hit = np.isin(hq, hr)
-        mask[_rows(rq, hq)[hit]] = True
+        mask[hit if rq is None else rq[hit]] = True
         records += int(np.unique(hq[hit]).size)
     return mask, records
