@@ -171,3 +171,16 @@ def test_cluster_members_in_cluster_order_then_row_order(labels, seed):
         else np.zeros(0, dtype=np.int64)
     want = np.concatenate([np.nonzero(labels == c)[0] for c in order]) if order.size else np.zeros(0, int)
     assert _cluster_members(labels, order).tolist() == want.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 60), st.integers(0, 2**32 - 1), st.booleans())
+def test_band_candidates_are_the_pairs_sharing_a_band(n, seed, with_side):
+    rng = np.random.default_rng(seed)
+    sig = rng.integers(0, 3, size=(n, 8), dtype=np.uint32)  # 4 bands of 2: many groups of 2 and more
+    side = rng.random(n) < 0.5 if with_side else None
+    got = MH.band_candidates(sig, 4, 2, side, max_group=10**9)
+    want = sorted((i, j) for i in range(n) for j in range(i + 1, n)
+                  if any((sig[i, b * 2:b * 2 + 2] == sig[j, b * 2:b * 2 + 2]).all() for b in range(4))
+                  and (side is None or side[i] != side[j]))
+    assert [tuple(p) for p in got.tolist()] == want

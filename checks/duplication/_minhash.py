@@ -17,6 +17,8 @@ Rajaraman & Ullman, "Mining of Massive Datasets", ch. 3 (banding).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from synthproof.memory import release_mappings
@@ -180,10 +182,13 @@ def _candidates(band_keys, gather, live: np.ndarray, bands: int, rows: int, side
         starts = np.concatenate([[0], brk])
         ends = np.concatenate([brk, [k.size]])
         sizes = ends - starts
-        for s0, e0 in zip(starts[sizes > 1], ends[sizes > 1]):
+        s2 = starts[sizes == 2]  # most groups are pairs: taken in one step
+        if s2.size:
+            out.append(np.column_stack([order[s2], order[s2 + 1]]))
+        for s0, e0 in zip(starts[sizes > 2], ends[sizes > 2]):
             members = order[s0:e0]
             if members.size <= max_group:
-                i, j = np.triu_indices(members.size, k=1)
+                i, j = _triu(members.size)
                 out.append(np.column_stack([members[i], members[j]]))
             else:
                 out.extend(_group_pairs(gather(members), members, threshold, side))
@@ -195,6 +200,14 @@ def _candidates(band_keys, gather, live: np.ndarray, bands: int, rows: int, side
     from ._text_pairs import unique_pairs
 
     return unique_pairs(pairs)
+
+
+@functools.lru_cache(maxsize=None)
+def _triu(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(n, k=1)``, once per group size (read only)."""
+    i, j = np.triu_indices(n, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
 
 
 def _group_pairs(sm: np.ndarray, members: np.ndarray, threshold: float | None, side: np.ndarray | None,
