@@ -169,6 +169,7 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
     res = Resources(memory)
+    hashes = None
     try:
         hashes = _row_hashes(checks, feats, n_rows, res)
         chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
@@ -203,6 +204,8 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
         fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(all_names[name]),
                               tuple(all_names[name])) for name, inp in inputs.items()]
     except BaseException:
+        for side in (hashes or {}).values():
+            side.finish()  # their files go with the spill folder
         res.close()
         raise
     data.n_rows = n_rows
