@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-PARTITIONS = 64
-_SHIFT = np.uint64(64 - 6)
+PARTITIONS = 64  #: partition files per spilled side (the span keys of the text checks use the same split)
+PARTITION_SHIFT = np.uint64(64 - 6)  #: a 64-bit key's partition is ``key >> PARTITION_SHIFT``
 _REC = np.dtype([("h", "<u8"), ("r", "<i8")])
 _ids = itertools.count()
 
@@ -69,7 +69,7 @@ class SideHashes:
         if row0 != self._next:
             raise ValueError(f"spilled row hashes must arrive in row order: rows from {row0}, expected {self._next}")
         self._next += len(h)
-        part = (h >> _SHIFT).astype(np.intp)
+        part = (h >> PARTITION_SHIFT).astype(np.intp)
         order = np.argsort(part, kind="stable")
         rec = np.empty(len(h), dtype=_REC)
         rec["h"], rec["r"] = h[order], row0 + order
@@ -107,8 +107,18 @@ def _rows(rows: np.ndarray | None, h: np.ndarray) -> np.ndarray:
 
 
 def distinct(side: SideHashes, mask: np.ndarray | None = None) -> int:
-    """Number of distinct hashes among the side's rows (those with ``mask[row]`` when given: bool,
-    shape (n,))."""
+    """Number of distinct hashes among the side's rows (as ``np.unique(h).size``).
+
+    Parameters
+    ----------
+    side : SideHashes
+    mask : ndarray of bool, shape (side.n,), optional
+        Count only the rows where it is True.
+
+    Returns
+    -------
+    int in [0, side.n]; ``1 - distinct / n`` is the duplicate-row rate (larger: more repeats).
+    """
     total = 0
     for h, rows in side.parts():
         if mask is not None:
@@ -118,9 +128,16 @@ def distinct(side: SideHashes, mask: np.ndarray | None = None) -> int:
 
 
 def multiplicity_histogram(side: SideHashes) -> tuple[np.ndarray, np.ndarray]:
-    """``(multiplicity, how_many)``: each multiplicity ``c >= 1`` that a distinct hash of the side
-    has, increasing, and the number of distinct hashes with it (int64 arrays; ``sum(c * how_many)
-    == n``)."""
+    """Histogram of the side's multiplicities, for
+    :func:`synthproof.stats.duplicates.expected_duplicate_rate` (``weights=how_many``).
+
+    Returns
+    -------
+    multiplicity : ndarray of int64, shape (k,)
+        Each count ``c >= 1`` that some distinct hash has, increasing.
+    how_many : ndarray of int64, shape (k,)
+        Distinct hashes with that count; ``sum(multiplicity * how_many) == side.n``.
+    """
     acc: dict[int, int] = {}
     for h, _ in side.parts():
         c, k = np.unique(np.unique(h, return_counts=True)[1], return_counts=True)
@@ -131,7 +148,8 @@ def multiplicity_histogram(side: SideHashes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def repeated_rows(side: SideHashes) -> int:
-    """Rows whose hash occurs more than once on the side."""
+    """Rows whose hash occurs more than once on the side: int in [0, side.n] (``/ n`` is the
+    leave-one-out copy rate of :func:`synthproof.checks.duplication._rows.leave_one_out_copy_rate`)."""
     total = 0
     for h, _ in side.parts():
         _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
@@ -140,8 +158,18 @@ def repeated_rows(side: SideHashes) -> int:
 
 
 def top_repeats(side: SideHashes, k: int) -> np.ndarray:
-    """The first ``k`` rows whose hash occurs more than once on the side, most repeated hash first
-    and then by row (int64, shape (<= k,))."""
+    """The first ``k`` rows whose hash occurs more than once on the side, most repeated hash first,
+    then by row number.
+
+    Parameters
+    ----------
+    side : SideHashes
+    k : int >= 0
+
+    Returns
+    -------
+    ndarray of int64, shape (min(k, repeated_rows(side)),): row numbers of the side.
+    """
     best_rows, best_counts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for h, rows in side.parts():
         _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
@@ -163,6 +191,11 @@ def copied_rows(query: SideHashes, ref: SideHashes) -> tuple[np.ndarray, int]:
     mask : ndarray of bool, shape (query.n,)
     records : int
         Distinct hashes among the copying rows (the distinct ``ref`` records reproduced).
+
+    Raises
+    ------
+    ValueError
+        If one side is spilled and the other is not (their partitions would not pair up).
     """
     if query.spilled != ref.spilled:
         raise ValueError("both sides must be in memory or both spilled (their partitions pair up)")

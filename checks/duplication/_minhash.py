@@ -254,8 +254,17 @@ def cross_pairs(sig_a: np.ndarray, sig_b: np.ndarray, threshold: float,
 
 
 def live_rows(sig: np.ndarray) -> np.ndarray:
-    """``ndarray of bool, shape (n,)``: rows that are not an empty set's signature (all
-    ``0xFFFFFFFF``), read in row blocks (a mapped matrix's pages dropped after each)."""
+    """Rows that are not an empty set's signature (all ``0xFFFFFFFF``), read in row blocks (a
+    mapped matrix's pages dropped after each).
+
+    Parameters
+    ----------
+    sig : ndarray of uint32, shape (n, num_perm); may be memory-mapped
+
+    Returns
+    -------
+    ndarray of bool, shape (n,): True where the row has at least one shingle.
+    """
     out = np.empty(sig.shape[0], dtype=bool)
     for lo in range(0, sig.shape[0], _ROW_BLOCK):
         out[lo:lo + _ROW_BLOCK] = ~(np.asarray(sig[lo:lo + _ROW_BLOCK]) == EMPTY).all(axis=1)
@@ -326,7 +335,7 @@ def near_graph(sig: np.ndarray, threshold: float, bands: tuple[int, int] | None 
     # banding on the representatives' rows, gathered band by band (no copy of their matrix)
     pairs = _candidates(lambda lo, hi: _row_keys(sig[reps, lo:hi]), lambda idx: sig[reps[idx]],
                         np.ones(reps.size, dtype=bool), b, r, None, max_group, threshold)
-    kept, sim = _above(pairs, pair_jaccard(sig, sig, reps[pairs] if len(pairs) else pairs), threshold)
+    kept, sim = _above(pairs, pair_jaccard(sig, sig, reps[pairs]), threshold)
     return labels, kept, sim
 
 

@@ -18,13 +18,13 @@ import numpy as np
 
 from synthproof.corpus import Tap
 from synthproof.memory import track_mapping
+from synthproof.stats.rowhashes import PARTITION_SHIFT as _SHIFT
+from synthproof.stats.rowhashes import PARTITIONS
 
 from . import _minhash
 from ._text_pairs import doc_ngram_keys, shared_ngram_pairs, unique_pairs
 
 #: Spill partitions of a corpus's span keys (the top 6 bits of the 64-bit key).
-PARTITIONS = 64
-_SHIFT = np.uint64(64 - 6)
 _ids = itertools.count()
 
 
