@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from tqdm.auto import tqdm
 
-from .check import Check
+from .check import Check, time_limit
 from .context import AuditContext
 from .memory import release_memory
 from .errors import IncomputableError
@@ -85,14 +85,15 @@ def run_check(check: Check, ctx: AuditContext) -> list[Finding]:
 
     data, ctx.current = ctx.data, (check if check.needs is not None else None)
     ctx.data = WatchedData(data, ctx)
+    limit = time_limit(check.timeout_seconds, max(data.size(side) for side in ("real", "synthetic", "holdout")))
     try:
-        with _deadline(check.timeout_seconds):
+        with _deadline(limit):
             findings = check.run(ctx)
     except IncomputableError as exc:
         return [check.finding(status="skipped", reason_code=exc.reason_code, message=str(exc), **base)]
     except CheckTimeout:
         return [check.finding(status="error", reason_code="timeout",
-                              message=f"{check.id} ran past its limit of {check.timeout_seconds:g} s.", **base)]
+                              message=f"{check.id} ran past its limit of {limit:g} s (timeout_seconds).", **base)]
     except Exception as exc:  # noqa: BLE001 - a crashing check must not stop the run
         return [check.finding(status="error", reason_code="exception",
                               message=f"{check.id} failed: {_one_line(exc)}", **base)]

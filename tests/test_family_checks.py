@@ -99,6 +99,28 @@ def test_timeout_becomes_error(pair, monkeypatch):
     assert row.status == "error" and row.reason_code == "timeout"
 
 
+def test_default_time_limit_grows_with_the_data():
+    from synthproof.check import MIN_TIMEOUT, TIMEOUT_PER_MILLION_ROWS, time_limit
+
+    assert time_limit(None, 0) == time_limit(None, 1000) == MIN_TIMEOUT
+    assert time_limit(None, 3_000_000) == 3 * TIMEOUT_PER_MILLION_ROWS > MIN_TIMEOUT
+    assert time_limit(2.5, 10**9) == 2.5  # a limit the user set is kept whatever the size
+
+
+def test_runner_scales_the_default_limit_with_the_largest_side(pair, monkeypatch):
+    import contextlib
+
+    import synthproof.runner as runner
+
+    seen = []
+    monkeypatch.setattr("synthproof.check.TIMEOUT_PER_MILLION_ROWS", 1e6)
+    monkeypatch.setattr(runner, "_deadline", lambda s: seen.append(s) or contextlib.nullcontext())
+    real, syn = pair
+    synthproof.audit(real, syn, config={"suite": "listed", "checks": {"drift.ks": {}, "drift.tvd": {"timeout_seconds": 7}}})
+    n = max(len(real), len(syn))
+    assert seen == [max(600.0, 1e6 * n / 1e6), 7.0]
+
+
 def test_determinism_same_inputs_same_findings(pair):
     real, syn = pair
     a = synthproof.audit(real, syn, seed=4).findings

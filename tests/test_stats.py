@@ -29,6 +29,30 @@ def test_ks_matches_scipy(seed):
     assert D.ks_statistic(xi, yi) == pytest.approx(stats.ks_2samp(xi, yi).statistic, abs=1e-12)
 
 
+tied = arrays(np.float64, st.integers(1, 80), elements=st.sampled_from([-2.0, -0.0, 0.0, 0.5, 1.0, 3.0, 1e6]))
+
+
+@given(st.one_of(samples, tied), st.one_of(samples, tied), st.lists(st.sampled_from([np.nan, np.inf, -np.inf]),
+                                                                     max_size=3))
+def test_ks_is_scipys_value_to_the_bit(x, y, junk):
+    """Not only close: the same floats as scipy's CDF differences (asymp mode, where scipy keeps that
+    value; its exact mode re-derives it from the lattice), with non-finite values dropped."""
+    import warnings
+
+    with warnings.catch_warnings():  # scipy's p-value of tiny samples may warn; only its statistic is used
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = stats.ks_2samp(x, y, method="asymp").statistic
+    assert D.ks_statistic(np.append(x, junk), y[::-1]) == want
+
+
+def test_ks_sorted_search_equals_counts_form():
+    r = np.random.default_rng(3)
+    x, y = r.normal(size=20_000), r.normal(0.01, 1, size=17_000)
+    x[::7] = np.round(x[::7], 1)
+    p, q, _ = D.joint_counts(x, y)
+    assert D.ks_statistic(x, y) == pytest.approx(float(D.ks_from_counts(p, q)), abs=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_wasserstein_matches_scipy(seed):
     r = np.random.default_rng(seed)

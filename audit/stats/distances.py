@@ -83,8 +83,22 @@ def ks_statistic(real: np.ndarray, synthetic: np.ndarray) -> float:
     ValueError
         If either sample has no finite value.
     """
-    p, q, _ = joint_counts(real, synthetic)
-    return float(ks_from_counts(p, q))
+    r = np.asarray(real, dtype=float)
+    s = np.asarray(synthetic, dtype=float)
+    r, s = np.sort(r[np.isfinite(r)]), np.sort(s[np.isfinite(s)])
+    if r.size == 0 or s.size == 0:
+        raise ValueError("both samples need at least one finite value")
+    # scipy's form: both empirical CDFs at every observed value, max |difference|. Each sample's own
+    # CDF at its sorted values is the index past its tie group (no search); only the other's is searched.
+    d_r = np.abs(_right_ranks(r) / r.size - np.searchsorted(s, r, side="right") / s.size).max()
+    d_s = np.abs(np.searchsorted(r, s, side="right") / r.size - _right_ranks(s) / s.size).max()
+    return float(max(d_r, d_s))
+
+
+def _right_ranks(a: np.ndarray) -> np.ndarray:
+    """``searchsorted(a, a, side="right")`` of a sorted array: per value, the index past its ties."""
+    ends = np.append(np.flatnonzero(a[1:] != a[:-1]) + 1, a.size)  # one past each tie group
+    return np.repeat(ends, np.diff(np.concatenate([[0], ends])))
 
 
 def total_variation_distance(real: np.ndarray, synthetic: np.ndarray) -> float:
