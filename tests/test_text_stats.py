@@ -176,9 +176,41 @@ def test_pair_rates_against_brute_force():
 @given(st.lists(WORDS, min_size=1, max_size=6), st.lists(WORDS, min_size=1, max_size=6), st.integers(1, 3))
 def test_shared_ngram_pairs_against_brute_force(q, r, n):
     cq, cr = tokens.encode_corpora(q, r)
-    got = P.shared_ngram_pairs(P.doc_ngram_keys(cq, n), P.doc_ngram_keys(cr, n))
     expected = {(i, j) for i, a in enumerate(q) for j, b in enumerate(r) if set(T.ngrams(a, n)) & set(T.ngrams(b, n))}
-    assert set(map(tuple, got.tolist())) == expected
+    within = {(i, j) for i, a in enumerate(r) for j, b in enumerate(r) if i < j and set(T.ngrams(a, n)) & set(T.ngrams(b, n))}
+    for prefilter in (False, True):
+        got = P.shared_ngram_pairs(P.doc_ngram_keys(cq, n), P.doc_ngram_keys(cr, n), prefilter=prefilter)
+        assert set(map(tuple, got.tolist())) == expected
+        kr = P.doc_ngram_keys(cr, n)
+        got = P.shared_ngram_pairs(kr, kr, same=True, prefilter=prefilter)
+        assert set(map(tuple, got.tolist())) == within
+
+
+@pytest.mark.parametrize("same", [False, True])
+def test_shared_ngram_pairs_prefilter_equals_direct_join(same):
+    """Many keys, few shared (some past the fan-out limit): the sorted prefilter gives the direct join's pairs."""
+    rng = np.random.default_rng(3)
+    rk = rng.integers(0, 2**63, 200_000, dtype=np.int64).astype(np.uint64)
+    rd = rng.integers(0, 5_000, rk.size)
+    shared = rk[rng.integers(0, rk.size, 3_000)]
+    rk = np.concatenate([rk, shared, np.repeat(shared[:5], 40)])  # five boilerplate keys in 41+ documents
+    rd = np.concatenate([rd, rng.integers(0, 5_000, shared.size + 200)])
+    qk = rk if same else np.concatenate([rng.integers(0, 2**63, 150_000, dtype=np.int64).astype(np.uint64), shared])
+    qd = rd if same else rng.integers(0, 4_000, qk.size)
+    direct = P.shared_ngram_pairs((qk, qd), (rk, rd), same=same, max_fanout=30, prefilter=False)
+    fast = P.shared_ngram_pairs((qk, qd), (rk, rd), same=same, max_fanout=30, prefilter=True)
+    assert len(direct) > 1_000 and np.array_equal(fast, direct)
+
+
+def test_common_keys_and_in_sorted():
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 2**63, 50_000, dtype=np.int64).astype(np.uint64)
+    b = np.concatenate([rng.integers(0, 2**63, 50_000, dtype=np.int64).astype(np.uint64), a[:700], a[:10]])
+    common = P.common_keys(a, b)
+    assert np.array_equal(common, np.intersect1d(a, b))
+    assert np.array_equal(P.common_keys(b, b, same=True), np.unique(a[:10]))
+    assert np.array_equal(P.in_sorted(b, common), np.isin(b, common))
+    assert not P.in_sorted(b, common[:0]).any()
 
 
 def test_clusters_and_centroid_shift():
