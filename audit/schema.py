@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .sampling import sample_rows
 
@@ -190,6 +191,28 @@ def categorical_from_codes(codes: np.ndarray, uniques: list) -> pd.Categorical:
     return pd.Categorical.from_codes(new_codes, categories=pd.Index(labels, dtype=object))
 
 
+def arrow_canonical(col: pa.ChunkedArray, role: str) -> tuple[object, int] | None:
+    """The canonical form :func:`convert_column` gives, computed in Arrow for the common typed
+    cases (numbers as numeric; strings, booleans and integers as categories, by Arrow's dictionary
+    encoding: no pandas strings, no hash factorisation), with the count of non-finite values;
+    ``None`` when the slow path must decide. Shared by :func:`prepare` and the out-of-core reader."""
+    t = col.type
+    if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
+        x = col.cast(pa.float64(), safe=False).to_numpy()  # nulls -> NaN; |ints| > 2^53 round, as pandas
+        bad = ~np.isfinite(x) & ~np.isnan(x)
+        n_bad = int(bad.sum())
+        if n_bad:
+            x = np.where(bad, np.nan, x)
+        return x, n_bad
+    if role in ("categorical", "boolean") and (pa.types.is_string(t) or pa.types.is_large_string(t)
+                                               or pa.types.is_boolean(t) or pa.types.is_integer(t)):
+        enc = pc.dictionary_encode(col).combine_chunks()
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int64)
+        return categorical_from_codes(codes, enc.dictionary.to_pylist()), 0
+    return None
+
+
 def _canonical_one(v: object) -> object:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
         return None
@@ -246,20 +269,39 @@ def convert_column(col: str, side: str, s: pd.Series, role: str) -> tuple[object
         if non_finite:
             found.append(SchemaIssue(col, side, "non_finite", non_finite, n,
                                      f"{non_finite} of {n} values are infinite; read as missing"))
-        valid = arr[~np.isnan(arr)]
     elif role in ("categorical", "boolean"):
         if _mixed_python_types(s):
             found.append(SchemaIssue(col, side, "mixed_types", int(s.notna().sum()), n,
                                      "values of several types; compared as text"))
         arr = canonical_category(s)
-        valid = arr.codes[arr.codes >= 0]
     else:
         return s.to_numpy(), found
+    return arr, found + _value_issues(col, side, arr)
+
+
+def _value_issues(col: str, side: str, arr) -> list[SchemaIssue]:
+    """``all_null`` / ``constant`` of a canonical numeric array or ``Categorical``."""
+    n = len(arr)
+    valid = arr.codes[arr.codes >= 0] if isinstance(arr, pd.Categorical) else arr[~np.isnan(arr)]
     if valid.size == 0:
-        found.append(SchemaIssue(col, side, "all_null", n, n, "every value is missing"))
-    elif n > 1 and not np.any(valid != valid[0]):
-        found.append(SchemaIssue(col, side, "constant", n, n, "a single distinct value"))
-    return arr, found
+        return [SchemaIssue(col, side, "all_null", n, n, "every value is missing")]
+    if n > 1 and not np.any(valid != valid[0]):
+        return [SchemaIssue(col, side, "constant", n, n, "a single distinct value")]
+    return []
+
+
+def convert_table_column(col: str, side: str, table: pa.Table, role: str) -> tuple[object, list[SchemaIssue]]:
+    """:func:`convert_column` of column ``col`` of an Arrow table, in Arrow where
+    :func:`arrow_canonical` can (the same values and issues), else through pandas (the table's
+    pandas metadata applied, as ``table.to_pandas()`` would)."""
+    fast = arrow_canonical(table.column(col), role)
+    if fast is None:
+        return convert_column(col, side, table.select([table.column_names.index(col)]).to_pandas()[col], role)
+    arr, non_finite = fast
+    n = table.num_rows
+    found = [SchemaIssue(col, side, "non_finite", non_finite, n,
+                         f"{non_finite} of {n} values are infinite; read as missing")] if non_finite else []
+    return arr, found + _value_issues(col, side, arr)
 
 
 def _frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
@@ -296,17 +338,18 @@ def prepare(
     roles = dict(roles or {})
     include_set = set(include) if include else None
     exclude_set = set(exclude or ())
-    real_df = real.to_pandas()
-    syn_df = synthetic.to_pandas()
-    hold_df = holdout.to_pandas() if holdout is not None else None
+    syn_names = set(synthetic.column_names)
+    hold_names = set(holdout.column_names) if holdout is not None else set()
     out_roles: dict[str, str] = {}
     inferred: dict[str, bool] = {}
     issues: list[SchemaIssue] = []
     cols_r, cols_s, cols_h = {}, {}, {}
-    # A bottom-k sample keyed by row id (seed 0: roles do not depend on the run's seed).
-    sample_idx = sample_rows(len(real_df), _INFER_SAMPLE, 0, "real", "role_inference")
+    # A bottom-k sample keyed by row id (seed 0: roles do not depend on the run's seed); only these
+    # rows go through pandas for role inference.
+    sample_idx = sample_rows(real.num_rows, _INFER_SAMPLE, 0, "real", "role_inference")
+    sample = real.take(pa.array(sample_idx, type=pa.int64())).to_pandas() if real.num_columns else None
     jobs: list[tuple] = []
-    for col in real_df.columns:
+    for col in real.column_names:
         if include_set is not None and col not in include_set:
             continue
         if col in exclude_set:
@@ -314,22 +357,22 @@ def prepare(
         elif col in roles:
             role, was_inferred = roles[col], False
         else:
-            role, was_inferred = infer_role(col, real_df[col].iloc[sample_idx]), True
-        if col not in syn_df.columns:
+            role, was_inferred = infer_role(col, sample[col].reset_index(drop=True)), True
+        if col not in syn_names:
             if role in FEATURE_ROLES or role == "text":
-                issues.append(SchemaIssue(col, "synthetic", "missing_column", len(syn_df), len(syn_df),
+                issues.append(SchemaIssue(col, "synthetic", "missing_column", synthetic.num_rows, synthetic.num_rows,
                                           "present in real, absent from synthetic"))
             out_roles[col], inferred[col] = role, was_inferred
             continue
         out_roles[col], inferred[col] = role, was_inferred
-        sides = [("real", real_df, cols_r), ("synthetic", syn_df, cols_s)]
-        if hold_df is not None and col in hold_df.columns:
-            sides.append(("holdout", hold_df, cols_h))
-        jobs.extend((col, side, df[col], role, store) for side, df, store in sides)
+        sides = [("real", real, cols_r), ("synthetic", synthetic, cols_s)]
+        if col in hold_names:
+            sides.append(("holdout", holdout, cols_h))
+        jobs.extend((col, side, table, role, store) for side, table, store in sides)
     # Column conversions are independent and mostly GIL-free (pyarrow, numpy): run them on threads,
     # collecting results in job order so the output never depends on scheduling.
     with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        results = list(pool.map(lambda job: convert_column(*job[:4]), jobs))
+        results = list(pool.map(lambda job: convert_table_column(*job[:4]), jobs))
     for (col, _, _, _, store), (arr, found) in zip(jobs, results):
         store[col] = arr
         issues.extend(found)
@@ -345,8 +388,9 @@ def prepare(
             if how and fld.name in out_roles:
                 issues.append(SchemaIssue(fld.name, side, "converted", table.num_rows, table.num_rows,
                                           f"Arrow type converted to be audited ({how.decode(errors='replace')})"))
-    real_out = _frame(cols_r, len(real_df))
-    syn_out = _frame(cols_s, len(syn_df))
-    hold_out = _frame(cols_h, len(hold_df)) if hold_df is not None else None
-    synthetic_only = [c for c in syn_df.columns if c not in real_df.columns]
+    real_out = _frame(cols_r, real.num_rows)
+    syn_out = _frame(cols_s, synthetic.num_rows)
+    hold_out = _frame(cols_h, holdout.num_rows) if holdout is not None else None
+    real_names = set(real.column_names)
+    synthetic_only = [c for c in synthetic.column_names if c not in real_names]
     return Prepared(real_out, syn_out, hold_out, out_roles, inferred, issues, synthetic_only)

@@ -289,31 +289,6 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
                          encoding, delimiter, rows_per_batch, bytes_per_batch)
 
 
-def _fast_canonical(col: pa.ChunkedArray, role: str):
-    """The canonical form :func:`synthproof.schema.convert_column` gives, computed in Arrow for the
-    common typed cases (numbers as numeric; strings, booleans and integers as categories), with the
-    count of non-finite values; ``None`` when the slow path must decide."""
-    import pyarrow.compute as pc
-
-    from synthproof.schema import categorical_from_codes
-
-    t = col.type
-    if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
-        x = col.cast(pa.float64(), safe=False).to_numpy()  # nulls -> NaN; |ints| > 2^53 round, as pandas
-        bad = ~np.isfinite(x) & ~np.isnan(x)
-        n_bad = int(bad.sum())
-        if n_bad:
-            x = np.where(bad, np.nan, x)
-        return x, n_bad
-    if role in ("categorical", "boolean") and (pa.types.is_string(t) or pa.types.is_large_string(t)
-                                               or pa.types.is_boolean(t) or pa.types.is_integer(t)):
-        enc = pc.dictionary_encode(col).combine_chunks()
-        codes = enc.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(enc.indices.is_null().to_numpy(zero_copy_only=False), -1, codes).astype(np.int64)
-        return categorical_from_codes(codes, enc.dictionary.to_pylist()), 0
-    return None
-
-
 def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], columns: list[str],
                   issues: dict | None = None, hashes: dict | None = None):
     """A :data:`~synthproof.plan.columns.Chunks` factory over the real and synthetic inputs: each
@@ -323,7 +298,7 @@ def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], colum
     side, the rows' canonical hashes over ``columns`` (:func:`synthproof.stats.hashing.canonical_hashes`)."""
     import pandas as pd
 
-    from synthproof.schema import convert_column
+    from synthproof.schema import arrow_canonical, convert_column
     from synthproof.stats.hashing import canonical_hashes
 
     state = {"passes": 0}
@@ -337,7 +312,7 @@ def stream_chunks(inputs: dict[str, StreamedInput], roles: dict[str, str], colum
             for row0, table in inp.batches(cols):
                 out = {}
                 for c in cols:
-                    fast = _fast_canonical(table.column(c), roles[c])
+                    fast = arrow_canonical(table.column(c), roles[c])
                     if fast is not None:
                         out[c], n_bad = fast
                         if record and n_bad:
