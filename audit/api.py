@@ -134,7 +134,7 @@ def audit(
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         pick = {"real": None, "synthetic": keep_synthetic, "holdout": keep}
-        jobs = [pool.submit(io.load, src, name, pick[name], encoding, delimiter) for src, name in
+        jobs = [pool.submit(io.load, src, name, pick[name], encoding, delimiter, True) for src, name in
                 ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if src is not None]
         loaded = [job.result() for job in jobs]
     (real_t, real_fp), (syn_t, syn_fp) = loaded[0], loaded[1]
@@ -145,7 +145,7 @@ def audit(
                    exclude=cfg.columns.exclude)
     data.synthetic_only = [c for c in syn_fp.column_names if c not in real_fp.column_names]
     extra = [c for c in syn_t.column_names if c in tags and c not in real_t.column_names]
-    data.synthetic_extra = syn_t.select(extra).to_pandas() if extra else None
+    data.synthetic_extra = io.plain_strings(syn_t.select(extra)).to_pandas() if extra else None
     ctx = _context(cfg, data, started, synthetic, progress)
     from .plan.run import in_memory_artefacts
     from .plan.text import corpus_plan

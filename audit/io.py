@@ -221,34 +221,86 @@ def _read_jsonl(data: str | pa.Buffer, shard: Shard, name: str, encoding: str | 
     return _frame_to_table(frame)
 
 
-def _read_parquet(data: str | pa.Buffer, columns) -> pa.Table:
-    pf = pq.ParquetFile(data, memory_map=True) if isinstance(data, str) else pq.ParquetFile(pa.BufferReader(data))
+def _read_parquet(data: str | pa.Buffer, columns, dictionary: bool = False) -> pa.Table:
+    source = data if isinstance(data, str) else pa.BufferReader(data)
+    pf = pq.ParquetFile(source, memory_map=isinstance(data, str))
+    strings = [f.name for f in pf.schema_arrow if (columns is None or f.name in columns)
+               and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+               and _small_dictionaries(pf.metadata, f.name)] if dictionary else []
+    was = {n: str(pf.schema_arrow.field(n).type).encode() for n in strings}
+    if strings:  # decoded straight into dictionary arrays: Parquet stores them so, no string materialised
+        pf = pq.ParquetFile(source if isinstance(data, str) else pa.BufferReader(data), memory_map=isinstance(data, str),
+                            read_dictionary=strings)
     # One batch per row group, as pyarrow.parquet.read_table chunks its columns.
     size = max([pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)] + [1])
     batches = list(pf.iter_batches(batch_size=size, columns=columns))
-    if batches:
-        return pa.Table.from_batches(batches)
-    empty = pf.schema_arrow.empty_table()
-    return empty.select(columns) if columns is not None else empty
+    if not batches:
+        empty = pf.schema_arrow.empty_table()
+        return empty.select(columns) if columns is not None else empty
+    table = pa.Table.from_batches(batches)
+    for name in strings:
+        i = table.schema.get_field_index(name)
+        fld = table.schema.field(i)
+        table = table.set_column(i, fld.with_metadata({**(fld.metadata or {}), DICTIONARY_READ_KEY: was[name]}),
+                                 table.column(i))
+    return table
+
+
+def _small_dictionaries(meta, name: str) -> bool:
+    """Every row group stores column ``name`` with a dictionary page under 64 KiB (compressed): few distinct
+    values (a free-text or id column overflows the writers' 1 MiB dictionary limit and falls back to
+    plain pages; decoding those into a dictionary would only cost a hash table)."""
+    try:
+        i = meta.schema.names.index(name)
+    except ValueError:  # nested columns: the leaf names differ
+        return False
+    for g in range(meta.num_row_groups):
+        c = meta.row_group(g).column(i)
+        if not c.has_dictionary_page or not c.dictionary_page_offset or \
+                c.data_page_offset - c.dictionary_page_offset > 1 << 16:
+            return False
+    return meta.num_row_groups > 0
+
+
+#: Field-metadata key of a string column that :func:`load` read dictionary-encoded
+#: (``dictionary_strings=True``): still a string column; :func:`plain_strings` decodes it.
+DICTIONARY_READ_KEY = b"synthproof.dictionary_read"
+
+
+def read_as_dictionary(field: pa.Field) -> bool:
+    """Whether ``field`` is a string column that :func:`load` read dictionary-encoded."""
+    return pa.types.is_dictionary(field.type) and DICTIONARY_READ_KEY in (field.metadata or {})
+
+
+def plain_strings(table: pa.Table) -> pa.Table:
+    """``table`` with the columns :func:`load` read dictionary-encoded decoded back to strings (the
+    table ``dictionary_strings=False`` would have given)."""
+    for i, fld in enumerate(table.schema):
+        if read_as_dictionary(fld):
+            meta = {k: v for k, v in (fld.metadata or {}).items() if k != DICTIONARY_READ_KEY}
+            table = table.set_column(i, pa.field(fld.name, pa.string(), nullable=True, metadata=meta or None),
+                                     table.column(i).cast(pa.string()))
+    return table
 
 
 def _read_one(src: Source, shard: Shard, data: str | pa.Buffer, name: str, columns, encoding,
-              delimiter) -> pa.Table:
+              delimiter, dictionary: bool = False) -> pa.Table:
     if src.format == "parquet":
-        return _read_parquet(data, columns)
+        return _read_parquet(data, columns, dictionary)
     if src.format == "csv":
         return _read_csv(data, shard, name, columns, encoding, delimiter)
     table = _read_jsonl(data, shard, name, encoding)
     return table.select([c for c in columns if c in table.column_names]) if columns is not None else table
 
 
-def _read_shard(src: Source, shard: Shard, name: str, columns, encoding, delimiter, hasher) -> pa.Table:
+def _read_shard(src: Source, shard: Shard, name: str, columns, encoding, delimiter, hasher,
+                dictionary: bool = False) -> pa.Table:
     """One shard read whole: a local file in place, a remote object streamed into memory (and into
     ``hasher``) then parsed."""
     where = f"shard {shard.label} of {src.label}" if src.folder else shard.label
     try:
         data = sources.read_bytes(src, shard, name, hasher) if src.remote else shard.path
-        return _read_one(src, shard, data, name, columns, encoding, delimiter)
+        return _read_one(src, shard, data, name, columns, encoding, delimiter, dictionary)
     except InputError as exc:
         if src.folder and not src.remote:
             raise InputError(f"{exc} (shard {shard.rel} of {src.label})") from None
@@ -261,12 +313,13 @@ def _read_shard(src: Source, shard: Shard, name: str, columns, encoding, delimit
         raise InputError(f"{name}: cannot read {where}: {_first_line(exc)}") from None
 
 
-def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=None, hasher=None) -> pa.Table:
+def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=None, hasher=None,
+                 dictionary: bool = False) -> pa.Table:
     """All shards of a source, read in order, checked to share their columns and types, concatenated."""
     tables: list[pa.Table] = []
     first: tuple[Shard, pa.Table] | None = None
     for shard in src.shards:
-        t = _read_shard(src, shard, name, columns, encoding, delimiter, hasher)
+        t = _read_shard(src, shard, name, columns, encoding, delimiter, hasher, dictionary)
         _check_unique(t.column_names, name, shard.label)
         if first is None:
             first = (shard, t)
@@ -386,6 +439,13 @@ def normalise(table: pa.Table) -> pa.Table:
     strings strings, binary values the hex SHA-256 of their bytes (never the bytes), durations and
     times of day float seconds, dates timestamps, half floats float64, all-null columns strings."""
     for i, field in enumerate(table.schema):
+        if read_as_dictionary(field):  # a string column, dictionary-encoded by load(): kept so
+            meta = dict(field.metadata)
+            if meta[DICTIONARY_READ_KEY] != b"string":  # the note the plain read would get (large_string->string)
+                meta[CONVERTED_KEY] = meta[DICTIONARY_READ_KEY] + b"->string"
+            typ = pa.dictionary(field.type.index_type, pa.string())
+            table = table.set_column(i, pa.field(field.name, typ, nullable=True, metadata=meta), table.column(i).cast(typ))
+            continue
         new, note = _normalise_column(table.column(i), field.type)
         if note is not None:
             meta = dict(field.metadata or {})
@@ -398,6 +458,9 @@ def _repair_utf8(table: pa.Table) -> pa.Table:
     """String columns holding invalid UTF-8 (pyarrow's JSON and Parquet readers do not check) get
     it replaced by U+FFFD, so every later step sees valid text; the text checks count U+FFFD."""
     for i, field in enumerate(table.schema):
+        if read_as_dictionary(field):
+            table = table.set_column(i, field, _repair_dictionaries(table.column(i)))
+            continue
         if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
         col = table.column(i)
@@ -409,6 +472,20 @@ def _repair_utf8(table: pa.Table) -> pa.Table:
                              type=field.type)
             table = table.set_column(i, field, fixed)
     return table
+
+
+def _repair_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """:func:`_repair_utf8` of a dictionary-encoded string column: only the dictionaries are checked."""
+    chunks = []
+    for c in col.chunks:
+        try:
+            c.dictionary.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = c.dictionary.cast(pa.binary()).to_pylist()
+            fixed = pa.array([None if v is None else v.decode("utf-8", errors="replace") for v in raw], type=pa.string())
+            c = pa.DictionaryArray.from_arrays(c.indices, fixed)
+        chunks.append(c)
+    return pa.chunked_array(chunks, type=col.type)
 
 
 def read_jsonl_lines(path: pathlib.Path, name: str, encoding: str = "utf-8") -> pd.DataFrame:
@@ -487,7 +564,7 @@ def _missing(v: object) -> bool:
 
 
 def load(source: Any, name: str, keep=None, encoding: str | None = None,
-         delimiter: str | None = None) -> tuple[pa.Table, Fingerprint]:
+         delimiter: str | None = None, dictionary_strings: bool = False) -> tuple[pa.Table, Fingerprint]:
     """Read one input into an Arrow table.
 
     Parameters
@@ -507,6 +584,10 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
         is not valid UTF-8 is an error asking for this].
     delimiter : str, optional
         CSV field delimiter [default: sniffed from the first 64 KiB among ``, ; TAB |``].
+    dictionary_strings : bool, default False
+        Read the string columns of Parquet files dictionary-encoded, as Parquet stores them (several
+        times faster than materialising every string); they are marked
+        (:func:`read_as_dictionary`) and :func:`plain_strings` gives the plain table back.
 
     Returns
     -------
@@ -547,7 +628,7 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
         _check_unique(source.columns, name, "<pandas.DataFrame>")
         table, label = _frame_to_table(source), "<pandas.DataFrame>"
     elif src is not None:
-        table, label = _read_source(src, name, columns, encoding, delimiter, hasher), src.label
+        table, label = _read_source(src, name, columns, encoding, delimiter, hasher, dictionary_strings), src.label
     else:
         raise InputError(f"{name}: expected a path, pandas.DataFrame or pyarrow.Table, got {type(source).__name__}")
     _check_unique(table.column_names, name, label)

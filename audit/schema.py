@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .io import plain_strings
 from .sampling import sample_rows
 
 FEATURE_ROLES = ("numeric", "categorical", "boolean", "datetime")
@@ -197,6 +198,16 @@ def arrow_canonical(col: pa.ChunkedArray, role: str) -> tuple[object, int] | Non
     encoding: no pandas strings, no hash factorisation), with the count of non-finite values;
     ``None`` when the slow path must decide. Shared by :func:`prepare` and the out-of-core reader."""
     t = col.type
+    if role in ("categorical", "boolean") and pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
+        enc = col.unify_dictionaries().combine_chunks() if col.num_chunks else pa.array([], t)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        labels = enc.dictionary.to_pylist()
+        used = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
+        if not used.all():  # values no row holds (a row group's dictionary) are no categories
+            remap = np.cumsum(used) - 1
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+            labels = [v for v, u in zip(labels, used.tolist()) if u]
+        return categorical_from_codes(codes, labels), 0
     if role == "numeric" and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)):
         x = col.cast(pa.float64(), safe=False).to_numpy()  # nulls -> NaN; |ints| > 2^53 round, as pandas
         bad = ~np.isfinite(x) & ~np.isnan(x)
@@ -296,7 +307,8 @@ def convert_table_column(col: str, side: str, table: pa.Table, role: str) -> tup
     pandas metadata applied, as ``table.to_pandas()`` would)."""
     fast = arrow_canonical(table.column(col), role)
     if fast is None:
-        return convert_column(col, side, table.select([table.column_names.index(col)]).to_pandas()[col], role)
+        one = plain_strings(table.select([table.column_names.index(col)]))
+        return convert_column(col, side, one.to_pandas()[col], role)
     arr, non_finite = fast
     n = table.num_rows
     found = [SchemaIssue(col, side, "non_finite", non_finite, n,
@@ -306,10 +318,11 @@ def convert_table_column(col: str, side: str, table: pa.Table, role: str) -> tup
 
 def _frame(columns: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """A DataFrame that keeps object arrays as object dtype (pandas 3 would make them Arrow strings,
-    and every later ``to_numpy`` would convert them back)."""
+    and every later ``to_numpy`` would convert them back), one block per column (``copy=False``:
+    no consolidation copying the float columns into one 2-D block)."""
     return pd.DataFrame({c: (pd.Series(a, copy=False) if isinstance(a, pd.Categorical) else
                              pd.Series(a, dtype=a.dtype if a.dtype != object else object, copy=False))
-                         for c, a in columns.items()}, index=pd.RangeIndex(n))
+                         for c, a in columns.items()}, index=pd.RangeIndex(n), copy=False)
 
 
 def prepare(
@@ -347,7 +360,7 @@ def prepare(
     # A bottom-k sample keyed by row id (seed 0: roles do not depend on the run's seed); only these
     # rows go through pandas for role inference.
     sample_idx = sample_rows(real.num_rows, _INFER_SAMPLE, 0, "real", "role_inference")
-    sample = real.take(pa.array(sample_idx, type=pa.int64())).to_pandas() if real.num_columns else None
+    sample = plain_strings(real.take(pa.array(sample_idx, type=pa.int64()))).to_pandas() if real.num_columns else None
     jobs: list[tuple] = []
     for col in real.column_names:
         if include_set is not None and col not in include_set:

@@ -91,3 +91,32 @@ def test_coarse_from_fine_matches_coarse_edges_on_exact_support():
     ref_r, ref_s, k_ref = pair_codes(x, y, "numeric")
     assert k == k_ref
     assert np.array_equal(cr, ref_r) and np.array_equal(cs, ref_s)
+
+
+def test_pair_tables_from_triples_equal_one_bincount_per_pair():
+    """The three-way tables' margins give every pair table exactly (each pair claimed once), also
+    with a column too wide for any triple (its pairs counted alone) and with threads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import combinations
+    from types import SimpleNamespace
+
+    from synthproof.plan.columns import TRIPLE_CELLS, _add_tables, triple_cover
+
+    rng = np.random.default_rng(5)
+    sizes = {f"c{i}": int(k) for i, k in enumerate(rng.integers(2, 18, 11))}
+    sizes["wide"] = TRIPLE_CELLS // 4 + 1  # no triple with it fits
+    cols = list(sizes)
+    pairs = list(combinations(cols, 2))
+    jobs = triple_cover(pairs, sizes)
+    claimed = [p for _, c in jobs for p in c]
+    assert sorted(claimed) == sorted(pairs) and len(claimed) == len(set(claimed))
+    assert sum(len(j) == 3 for j, _ in jobs) <= len(pairs) // 2 and all(len(j) == 2 for j, _ in jobs if "wide" in j)
+    n = 20_000
+    codes = {c: rng.integers(0, k, n) for c, k in sizes.items()}
+    maps = {c: SimpleNamespace(n_coarse=k) for c, k in sizes.items()}
+    for pool in (None, ThreadPoolExecutor(2)):
+        tables = {p: np.zeros((2, sizes[p[0]], sizes[p[1]]), np.int64) for p in pairs}
+        _add_tables(tables, codes, maps, pairs, 1, pool, 10**9)
+        for a, b in pairs:
+            want = np.bincount(codes[a] * sizes[b] + codes[b], minlength=sizes[a] * sizes[b]).reshape(sizes[a], -1)
+            assert np.array_equal(tables[(a, b)][1], want) and not tables[(a, b)][0].any()

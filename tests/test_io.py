@@ -109,3 +109,28 @@ def test_synthetic_only_columns_are_listed_not_decoded(tmp_path, adult):
     with pytest.raises(InputError, match="share no column"):
         pd.DataFrame({"zzz": [1, 2]}).to_parquet(tmp_path / "z.parquet")
         synthproof.audit(tmp_path / "r.parquet", tmp_path / "z.parquet")
+
+
+def test_dictionary_strings_read_equals_the_plain_read(tmp_path):
+    """load(dictionary_strings=True) reads low-cardinality Parquet strings as dictionaries: decoded
+    back, the table (types, values, nulls, conversion notes) is the plain read's; invalid UTF-8 in a
+    dictionary is repaired as in a plain column; free text (a dictionary page past 64 KiB) stays plain."""
+    rng = __import__("numpy").random.default_rng(0)
+    bad = pa.array([b"caf\xe9", b"ok"], pa.binary()).view(pa.string())  # not UTF-8, unchecked
+    n = 20_000
+    t = pa.table({
+        "cat": pa.array(rng.choice(["a", "b", None, "c"], n).tolist(), pa.large_string()),
+        "small": pa.array(rng.choice(["x", "y"], n).tolist(), pa.string()),
+        "bad": pa.chunked_array([bad.take(pa.array(rng.integers(0, 2, n)))]),
+        "free": pa.array([rng.bytes(32).hex() for _ in range(n)], pa.string()),  # ids, hashes, text
+        "num": pa.array(rng.normal(size=n)),
+    })
+    pq.write_table(t, tmp_path / "t.parquet", row_group_size=7_000)
+    plain, fp1 = io.load(tmp_path / "t.parquet", "real")
+    dic, fp2 = io.load(tmp_path / "t.parquet", "real", dictionary_strings=True)
+    kinds = {f.name: io.read_as_dictionary(f) for f in dic.schema}
+    assert kinds == {"cat": True, "small": True, "bad": True, "free": False, "num": False}
+    back = io.plain_strings(dic)
+    assert back.schema == plain.schema and back.equals(plain)
+    assert [f.metadata for f in back.schema] == [f.metadata for f in plain.schema]  # large_string->string note
+    assert set(back.column("bad").to_pylist()) == {"caf\ufffd", "ok"} and fp1 == fp2
