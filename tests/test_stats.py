@@ -45,7 +45,7 @@ def test_ks_is_scipys_value_to_the_bit(x, y, junk):
     assert D.ks_statistic(np.append(x, junk), y[::-1]) == want
 
 
-def test_ks_sorted_search_equals_counts_form():
+def test_ks_merge_equals_counts_form():
     r = np.random.default_rng(3)
     x, y = r.normal(size=20_000), r.normal(0.01, 1, size=17_000)
     x[::7] = np.round(x[::7], 1)

@@ -88,17 +88,17 @@ def ks_statistic(real: np.ndarray, synthetic: np.ndarray) -> float:
     r, s = np.sort(r[np.isfinite(r)]), np.sort(s[np.isfinite(s)])
     if r.size == 0 or s.size == 0:
         raise ValueError("both samples need at least one finite value")
-    # scipy's form: both empirical CDFs at every observed value, max |difference|. Each sample's own
-    # CDF at its sorted values is the index past its tie group (no search); only the other's is searched.
-    d_r = np.abs(_right_ranks(r) / r.size - np.searchsorted(s, r, side="right") / s.size).max()
-    d_s = np.abs(np.searchsorted(r, s, side="right") / r.size - _right_ranks(s) / s.size).max()
-    return float(max(d_r, d_s))
-
-
-def _right_ranks(a: np.ndarray) -> np.ndarray:
-    """``searchsorted(a, a, side="right")`` of a sorted array: per value, the index past its ties."""
-    ends = np.append(np.flatnonzero(a[1:] != a[:-1]) + 1, a.size)  # one past each tie group
-    return np.repeat(ends, np.diff(np.concatenate([[0], ends])))
+    # scipy's form: both empirical CDFs at every observed value, max |difference|. The two sorted
+    # samples are merged (a stable sort of two sorted runs is one linear merge); at the last value
+    # of each tie group the running count of real values is searchsorted(r, v, "right"), the rest
+    # are synthetic: the same integer counts and divisions as scipy, so the same floats.
+    merged = np.concatenate([r, s])
+    order = np.argsort(merged, kind="stable")
+    v = merged[order]
+    last = np.append(np.flatnonzero(v[1:] != v[:-1]), v.size - 1)  # -0.0 ties 0.0, as in searchsorted
+    count_r = np.cumsum(order < r.size)[last]
+    count_s = last + 1 - count_r
+    return float(np.abs(count_r / r.size - count_s / s.size).max())
 
 
 def total_variation_distance(real: np.ndarray, synthetic: np.ndarray) -> float:

@@ -158,7 +158,7 @@ def _min_effect(default: float, doc: str) -> Param:
 @register
 class KSDrift(CountDriftCheck):
     id = "drift.ks"
-    version = "2"  # a binned column's exact value by sorted search: scipy's floats to the bit (was within 1e-15)
+    version = "2"  # a binned column's exact value by merging the sorted samples: scipy's floats to the bit (was within 1e-15)
     needs = ("column_counts",)
     in_memory_extras = ("rows",)  # the exact full-data value of a binned column
     summary = "Two-sample Kolmogorov–Smirnov statistic per numeric/datetime column."
