@@ -120,3 +120,24 @@ def test_pair_tables_from_triples_equal_one_bincount_per_pair():
         for a, b in pairs:
             want = np.bincount(codes[a] * sizes[b] + codes[b], minlength=sizes[a] * sizes[b]).reshape(sizes[a], -1)
             assert np.array_equal(tables[(a, b)][1], want) and not tables[(a, b)][0].any()
+
+
+def test_distinct_value_shortcut_gives_the_full_scan_outcome():
+    """_numeric_scan gives up exact bins when its first values alone hold more than MAX_BINS
+    distinct values; a column with few distinct values at first and many later, one with exactly
+    MAX_BINS and one continuous get the outcome of counting every distinct value."""
+    import pandas as pd
+
+    from synthproof.encode import MAX_BINS
+    from synthproof.plan.columns import _HEAD, build_columns, frame_chunks
+
+    rng = np.random.default_rng(2)
+    n = 3 * _HEAD
+    late = np.concatenate([np.zeros(_HEAD + 10), rng.integers(0, 5_000, n - _HEAD - 10)]).astype(float)
+    few = rng.permutation(np.arange(n) % MAX_BINS).astype(float)
+    frames = {s: pd.DataFrame({"late": late, "few": few, "many": rng.normal(size=n)}) for s in ("real", "synthetic")}
+    roles = dict.fromkeys(frames["real"].columns, "numeric")
+    art = build_columns(frame_chunks(frames, list(roles)), roles, list(roles), 0)
+    assert art.counts["few"].exact and np.array_equal(art.counts["few"].support, np.unique(few))
+    assert np.array_equal(art.counts["few"].real[:-1], np.bincount(few.astype(int)))
+    assert not art.counts["late"].exact and not art.counts["many"].exact

@@ -114,6 +114,9 @@ class CodeMap:
         return lookup[cat.codes].astype(np.int64)
 
 
+_HEAD = 1 << 15  # values looked at first for the distinct-value shortcut of _numeric_scan
+
+
 def _numeric_scan(state: _Numeric, x: np.ndarray, side: int, row0: int, pri: np.ndarray) -> None:
     ok = ~np.isnan(x)
     state.finite += int(ok.sum())
@@ -121,6 +124,14 @@ def _numeric_scan(state: _Numeric, x: np.ndarray, side: int, row0: int, pri: np.
         fin = x[ok]
         state.bounds[side] = [min(state.bounds[side, 0], fin.min()), max(state.bounds[side, 1], fin.max())]
     uniq = None
+    if (state.distinct is not None or (side == 0 and state.rsmall is not None)) and ok.sum() > _HEAD:
+        # Too many distinct values already among the first finite values: so among all (the same
+        # outcome as the full np.unique below, without sorting every value).
+        head = np.unique(fin[:_HEAD]).size
+        if head > MAX_BINS:
+            state.distinct = state.rcounts = None
+        if side == 0 and head > MAX_VALUE_GROUPS:  # the real distinct values (subgroup bins)
+            state.rsmall = None
     if state.distinct is not None:
         uniq, cnt = np.unique(x[ok], return_counts=True)
         merged = np.union1d(state.distinct, uniq)
