@@ -200,6 +200,9 @@ def test_shared_ngram_pairs_prefilter_equals_direct_join(same):
     direct = P.shared_ngram_pairs((qk, qd), (rk, rd), same=same, max_fanout=30, prefilter=False)
     fast = P.shared_ngram_pairs((qk, qd), (rk, rd), same=same, max_fanout=30, prefilter=True)
     assert len(direct) > 1_000 and np.array_equal(fast, direct)
+    with pytest.MonkeyPatch.context() as mp:  # the expansion deduplicated in blocks of 97 rows
+        mp.setattr(P, "_JOIN_BLOCK", 97)
+        assert np.array_equal(P.shared_ngram_pairs((qk, qd), (rk, rd), same=same, max_fanout=30), direct)
 
 
 def test_common_keys_and_in_sorted():

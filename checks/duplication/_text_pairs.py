@@ -163,9 +163,22 @@ def shared_ngram_pairs(query: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarr
     if not ok.any():
         return np.zeros((0, 2), dtype=np.int64)
     lo, cnt, qd = lo[ok], cnt[ok], qd[ok]
-    left = np.repeat(qd, cnt)
-    right = rd[np.repeat(lo, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
-    left, right = left.astype(np.int64), right.astype(np.int64)
+    ends = np.cumsum(cnt)
+    # The (query row, reference row) expansion is deduplicated in blocks of about _JOIN_BLOCK rows:
+    # n-grams that many documents share make it quadratic, and memory follows the distinct pairs.
+    cuts = np.searchsorted(ends, np.arange(_JOIN_BLOCK, int(ends[-1]), _JOIN_BLOCK), side="left") + 1
+    bounds = np.unique(np.concatenate([[0], cuts, [cnt.size]]))
+    blocks = [_expand(qd[a:b], lo[a:b], cnt[a:b], rd, same) for a, b in zip(bounds[:-1], bounds[1:])]
+    return blocks[0] if len(blocks) == 1 else unique_pairs(np.concatenate(blocks))
+
+
+_JOIN_BLOCK = 1 << 22
+
+
+def _expand(qd: np.ndarray, lo: np.ndarray, cnt: np.ndarray, rd: np.ndarray, same: bool) -> np.ndarray:
+    """Unique ``(qd[i], rd[lo[i] + t])`` pairs for ``t < cnt[i]`` (``same``: ordered, no self pairs)."""
+    left = np.repeat(qd, cnt).astype(np.int64)
+    right = rd[np.repeat(lo, cnt) + (np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt))].astype(np.int64)
     if same:
         left, right = np.minimum(left, right), np.maximum(left, right)
         keep = left != right
