@@ -272,11 +272,12 @@ def read_as_dictionary(field: pa.Field) -> bool:
     return pa.types.is_dictionary(field.type) and DICTIONARY_READ_KEY in (field.metadata or {})
 
 
-def plain_strings(table: pa.Table) -> pa.Table:
-    """``table`` with the columns :func:`load` read dictionary-encoded decoded back to strings (the
-    table ``dictionary_strings=False`` would have given)."""
+def plain_strings(table: pa.Table, columns=None) -> pa.Table:
+    """``table`` with the columns :func:`load` read dictionary-encoded (those of them in
+    ``columns`` when given) decoded back to strings (the table ``dictionary_strings=False`` would
+    have given)."""
     for i, fld in enumerate(table.schema):
-        if read_as_dictionary(fld):
+        if read_as_dictionary(fld) and (columns is None or fld.name in columns):
             meta = {k: v for k, v in (fld.metadata or {}).items() if k != DICTIONARY_READ_KEY}
             table = table.set_column(i, pa.field(fld.name, pa.string(), nullable=True, metadata=meta or None),
                                      table.column(i).cast(pa.string()))
@@ -331,6 +332,10 @@ def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=
         tables.append(t)
     if len(tables) == 1:
         return tables[0]
+    if dictionary:  # a column read dictionary-encoded in some shards only is read as strings in all
+        mixed = {f.name for t in tables for f in t.schema if read_as_dictionary(f)
+                 and not all(read_as_dictionary(u.schema.field(f.name)) for u in tables)}
+        tables = [plain_strings(t, mixed) for t in tables] if mixed else tables
     schema = tables[0].schema
     for shard, t in zip(src.shards[1:], tables[1:]):
         try:

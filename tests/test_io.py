@@ -134,3 +134,20 @@ def test_dictionary_strings_read_equals_the_plain_read(tmp_path):
     assert back.schema == plain.schema and back.equals(plain)
     assert [f.metadata for f in back.schema] == [f.metadata for f in plain.schema]  # large_string->string note
     assert set(back.column("bad").to_pylist()) == {"caf\ufffd", "ok"} and fp1 == fp2
+
+
+def test_dictionary_strings_across_shards_of_mixed_cardinality(tmp_path):
+    """A column with few distinct values in one shard and many in the next is read as strings in
+    both (no false 'shards do not match'); the other columns stay dictionary-encoded."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": ["a", "b"] * 5000, "k": ["u", "v"] * 5000}), folder / "part-0.parquet")
+    pq.write_table(pa.table({"x": [rng.bytes(32).hex() for _ in range(10000)], "k": ["v", "w"] * 5000}),
+                   folder / "part-1.parquet")
+    plain, _ = io.load(folder, "real")
+    dic, _ = io.load(folder, "real", dictionary_strings=True)
+    assert not io.read_as_dictionary(dic.schema.field("x")) and io.read_as_dictionary(dic.schema.field("k"))
+    assert io.plain_strings(dic).equals(plain)
