@@ -25,6 +25,8 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from . import sources
+from .dictread import (DICTIONARY_READ_KEY, plain_strings, read_as_dictionary,  # noqa: F401
+                       repair_dictionaries, small_dictionaries)
 from .errors import InputError
 from .sources import (CSV_SUFFIXES, DELIMITERS, JSONL_SUFFIXES, PARQUET_SUFFIXES, Shard, Source,  # noqa: F401
                       is_remote, iter_batches, resolve)
@@ -226,7 +228,7 @@ def _read_parquet(data: str | pa.Buffer, columns, dictionary: bool = False) -> p
     pf = pq.ParquetFile(source, memory_map=isinstance(data, str))
     strings = [f.name for f in pf.schema_arrow if (columns is None or f.name in columns)
                and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-               and _small_dictionaries(pf.metadata, f.name)] if dictionary else []
+               and small_dictionaries(pf.metadata, f.name)] if dictionary else []
     was = {n: str(pf.schema_arrow.field(n).type).encode() for n in strings}
     if strings:  # decoded straight into dictionary arrays: Parquet stores them so, no string materialised
         pf = pq.ParquetFile(source if isinstance(data, str) else pa.BufferReader(data), memory_map=isinstance(data, str),
@@ -243,44 +245,6 @@ def _read_parquet(data: str | pa.Buffer, columns, dictionary: bool = False) -> p
         fld = table.schema.field(i)
         table = table.set_column(i, fld.with_metadata({**(fld.metadata or {}), DICTIONARY_READ_KEY: was[name]}),
                                  table.column(i))
-    return table
-
-
-def _small_dictionaries(meta, name: str) -> bool:
-    """Every row group stores column ``name`` with a dictionary page under 64 KiB (compressed): few distinct
-    values (a free-text or id column overflows the writers' 1 MiB dictionary limit and falls back to
-    plain pages; decoding those into a dictionary would only cost a hash table)."""
-    try:
-        i = meta.schema.names.index(name)
-    except ValueError:  # nested columns: the leaf names differ
-        return False
-    for g in range(meta.num_row_groups):
-        c = meta.row_group(g).column(i)
-        if not c.has_dictionary_page or not c.dictionary_page_offset or \
-                c.data_page_offset - c.dictionary_page_offset > 1 << 16:
-            return False
-    return meta.num_row_groups > 0
-
-
-#: Field-metadata key of a string column that :func:`load` read dictionary-encoded
-#: (``dictionary_strings=True``): still a string column; :func:`plain_strings` decodes it.
-DICTIONARY_READ_KEY = b"synthproof.dictionary_read"
-
-
-def read_as_dictionary(field: pa.Field) -> bool:
-    """Whether ``field`` is a string column that :func:`load` read dictionary-encoded."""
-    return pa.types.is_dictionary(field.type) and DICTIONARY_READ_KEY in (field.metadata or {})
-
-
-def plain_strings(table: pa.Table, columns=None) -> pa.Table:
-    """``table`` with the columns :func:`load` read dictionary-encoded (those of them in
-    ``columns`` when given) decoded back to strings (the table ``dictionary_strings=False`` would
-    have given)."""
-    for i, fld in enumerate(table.schema):
-        if read_as_dictionary(fld) and (columns is None or fld.name in columns):
-            meta = {k: v for k, v in (fld.metadata or {}).items() if k != DICTIONARY_READ_KEY}
-            table = table.set_column(i, pa.field(fld.name, pa.string(), nullable=True, metadata=meta or None),
-                                     table.column(i).cast(pa.string()))
     return table
 
 
@@ -464,7 +428,7 @@ def _repair_utf8(table: pa.Table) -> pa.Table:
     it replaced by U+FFFD, so every later step sees valid text; the text checks count U+FFFD."""
     for i, field in enumerate(table.schema):
         if read_as_dictionary(field):
-            table = table.set_column(i, field, _repair_dictionaries(table.column(i)))
+            table = table.set_column(i, field, repair_dictionaries(table.column(i)))
             continue
         if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
@@ -477,20 +441,6 @@ def _repair_utf8(table: pa.Table) -> pa.Table:
                              type=field.type)
             table = table.set_column(i, field, fixed)
     return table
-
-
-def _repair_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """:func:`_repair_utf8` of a dictionary-encoded string column: only the dictionaries are checked."""
-    chunks = []
-    for c in col.chunks:
-        try:
-            c.dictionary.validate(full=True)
-        except pa.ArrowInvalid:
-            raw = c.dictionary.cast(pa.binary()).to_pylist()
-            fixed = pa.array([None if v is None else v.decode("utf-8", errors="replace") for v in raw], type=pa.string())
-            c = pa.DictionaryArray.from_arrays(c.indices, fixed)
-        chunks.append(c)
-    return pa.chunked_array(chunks, type=col.type)
 
 
 def read_jsonl_lines(path: pathlib.Path, name: str, encoding: str = "utf-8") -> pd.DataFrame:

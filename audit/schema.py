@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .io import plain_strings
+from .dictread import plain_strings
 from .sampling import sample_rows
 
 FEATURE_ROLES = ("numeric", "categorical", "boolean", "datetime")

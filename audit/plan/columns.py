@@ -29,6 +29,7 @@ A chunk is ``(side, row0, columns)``: canonical column arrays (float64 for numer
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -483,7 +484,13 @@ def _add_tables(tables: dict, codes: dict, maps: dict, pairs: list, side: int, p
         for x, y in claimed:  # each claimed pair is one of the three, in either orientation
             tables[(x, y)][side] += margins[(x, y)] if (x, y) in margins else margins[(y, x)].T
 
-    _for_columns(count, triple_cover(pairs, sizes), pool, rows)
+    _for_columns(count, _cover(tuple(pairs), tuple(sizes.items())), pool, rows)
+
+
+@functools.lru_cache(maxsize=16)
+def _cover(pairs: tuple, sizes: tuple) -> list:
+    """:func:`triple_cover`, once per pair list and sizes (not once per chunk)."""
+    return triple_cover(list(pairs), dict(sizes))
 
 
 def _pair_tables(chunks: Chunks, maps: dict, cols: list[str], wrap, pool) -> dict:
