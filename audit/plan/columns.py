@@ -46,6 +46,7 @@ from synthproof.encode import (
     deciles_of,
 )
 from synthproof.sampling import priorities, sample_key
+from synthproof.stats.bins import EdgeTable
 from synthproof.stats.scale import robust_scale
 from synthproof.subgroups import (
     MAX_VALUE_GROUPS,
@@ -103,12 +104,15 @@ class CodeMap:
     coarse: np.ndarray | None = None
     n_coarse: int = 0
 
+    @functools.cached_property
+    def _table(self) -> EdgeTable:
+        return EdgeTable(self.edges)
+
     def fine(self, values) -> np.ndarray:
-        """Fine codes (int64) of canonical values."""
+        """Fine codes (int64) of canonical values: numeric ones by
+        ``clip(searchsorted(edges, x, "right") - 1, 0, k - 1)`` (:class:`~synthproof.stats.bins.EdgeTable`)."""
         if self.kind == "numeric":
-            x = np.asarray(values, dtype=np.float64)
-            c = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, max(self.k - 1, 0))
-            return np.where(np.isnan(x), self.k, c).astype(np.int64)
+            return self._table.codes(values)
         cat = values if isinstance(values, pd.Categorical) else pd.Categorical(values)
         lookup = pd.Index(self.labels, dtype=object).get_indexer(pd.Index(cat.categories.astype(str), dtype=object))
         lookup = np.append(np.where(lookup < 0, self.k, lookup), self.k)  # unseen label or missing -> k
@@ -183,7 +187,7 @@ def _numeric_map(state: _Numeric) -> tuple[CodeMap, np.ndarray, bool, float]:
     else:
         edges = np.unique(np.quantile(vals, np.linspace(0, 1, MAX_BINS + 1)[:-1])) if vals.size else np.zeros(0)
         k = edges.size
-        c = np.clip(np.searchsorted(edges, vals, side="right") - 1, 0, max(k - 1, 0))
+        c = CodeMap("numeric", edges, None, k).fine(vals)  # the sample's values are finite: no missing code
         sums = np.bincount(c, weights=vals, minlength=k)
         cnt = np.bincount(c, minlength=k)
         support, exact = np.where(cnt > 0, sums / np.maximum(cnt, 1), edges), False
