@@ -62,9 +62,8 @@ def merge_statistic(r: np.ndarray, s: np.ndarray, cell: tuple[np.ndarray, np.nda
     if cell is not None:
         # All values below the cell, less the ones of this selection in earlier cells (ties share a cell).
         c = np.concatenate([np.sort(cell[0]), np.sort(cell[1])])[order][last]  # cells are monotone in value
-        k = int(max(cell[0].max(initial=-1), cell[1].max(initial=-1))) + 1
-        sel_r = np.bincount(cell[0], minlength=k)
-        sel_s = np.bincount(cell[1], minlength=k)
+        k = below[0].size
+        sel_r, sel_s = np.bincount(cell[0], minlength=k), np.bincount(cell[1], minlength=k)
         count_r = count_r + (below[0] - (np.cumsum(sel_r) - sel_r))[c]
         count_s = count_s + (below[1] - (np.cumsum(sel_s) - sel_s))[c]
     return float(np.abs(count_r / n_r - count_s / n_s).max())
