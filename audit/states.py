@@ -165,7 +165,8 @@ def read_state(path: str | os.PathLike) -> tuple[StateHeader, dict[str, np.ndarr
     except (ValueError, KeyError, TypeError, AttributeError):
         raise StateError(f"state file {name} has a damaged header: write it again with synthproof sketch") from None
     if len(payload) != head.get("payload"):
-        raise StateError(f"state file {name} is truncated: write it again with synthproof sketch")
+        raise StateError(f"state file {name} is truncated (or has bytes appended): write it again with "
+                         "synthproof sketch")
     if _checksum(head, payload) != claimed:
         raise StateError(f"state file {name} fails its checksum (changed after it was written): write it again "
                          "with synthproof sketch")
