@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synthproof.sampling import row_priorities, smallest_k
+from synthproof.stats.bins import EdgeTable
 from synthproof.stats.scale import robust_scale
 
 MAX_BINS = 1024
@@ -87,13 +88,8 @@ def numeric_codes(real: np.ndarray, synthetic: np.ndarray, max_bins: int, seed: 
         exact = False
         support = None
     k = edges.size
-
-    def code(x: np.ndarray) -> np.ndarray:
-        c = np.searchsorted(edges, x, side="right") - 1
-        c = np.clip(c, 0, max(k - 1, 0))
-        return np.where(np.isnan(x), k, c)
-
-    cr, cs = code(real), code(synthetic)
+    table = EdgeTable(edges)  # clip(searchsorted(edges, x, "right") - 1, 0, k - 1), NaN -> k
+    cr, cs = table.codes(real), table.codes(synthetic)
     if support is None:
         both = np.concatenate([cr, cs])
         vals = np.nan_to_num(pooled, nan=0.0)

@@ -37,6 +37,8 @@ MAGIC = b"SYNTHPROOF-STATE\n"
 FORMAT = 1
 _KINDS = "biuf"  # bool, signed and unsigned integers, floats: no object, string or void dtypes
 _MAX_HEADER = 1 << 26
+_WORDS = {"version": "synthproof version", "config": "config", "seed": "seed", "inputs": "input listing",
+          "kind": "kind of state", "shards": "shard count"}
 
 
 class StateError(InputError):
@@ -224,6 +226,3 @@ def check_states(paths: list[str | os.PathLike]) -> list[tuple[pathlib.Path, Sta
                          "sketch for them")
     return sorted(read, key=lambda t: t[1].shard)
 
-
-_WORDS = {"version": "synthproof version", "config": "config", "seed": "seed", "inputs": "input listing",
-          "kind": "kind of state", "shards": "shard count"}

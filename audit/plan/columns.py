@@ -182,17 +182,20 @@ def _numeric_map(state: _Numeric) -> tuple[CodeMap, np.ndarray, bool, float]:
     :func:`synthproof.encode.numeric_codes`)."""
     order = np.lexsort((state.row, state.side))  # real first, then row order: sums do not depend on chunks
     vals, sides = state.val[order], state.side[order]
-    if state.distinct is not None:  # every distinct value seen, at most MAX_BINS of them
-        edges, support, exact = state.distinct, state.distinct, True
+    exact = state.distinct is not None  # every distinct value seen, at most MAX_BINS of them
+    if exact:
+        edges = state.distinct
     else:
         edges = np.unique(np.quantile(vals, np.linspace(0, 1, MAX_BINS + 1)[:-1])) if vals.size else np.zeros(0)
-        k = edges.size
-        c = CodeMap("numeric", edges, None, k).fine(vals)  # the sample's values are finite: no missing code
-        sums = np.bincount(c, weights=vals, minlength=k)
-        cnt = np.bincount(c, minlength=k)
-        support, exact = np.where(cnt > 0, sums / np.maximum(cnt, 1), edges), False
-    scale = None if exact else robust_scale(vals[sides == 0])  # exact: from the real counts, after counting
     m = CodeMap("numeric", edges, None, int(edges.size))
+    if exact:
+        support = edges
+    else:
+        c = m.fine(vals)  # the sample's values are finite: no missing code
+        sums = np.bincount(c, weights=vals, minlength=m.k)
+        cnt = np.bincount(c, minlength=m.k)
+        support = np.where(cnt > 0, sums / np.maximum(cnt, 1), edges)
+    scale = None if exact else robust_scale(vals[sides == 0])  # exact: from the real counts, after counting
     coarse, n_coarse = coarse_map(np.bincount(m.fine(vals[sides == 0]), minlength=m.k + 1), support, exact)
     bounds = np.where(np.isfinite(state.bounds), state.bounds, np.nan)
     return CodeMap("numeric", edges, None, m.k, coarse, n_coarse), support, exact, (scale, bounds)
