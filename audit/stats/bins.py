@@ -54,7 +54,19 @@ class EdgeTable:
         return t.astype(np.int64)
 
     def codes(self, x: np.ndarray) -> np.ndarray:
-        """Codes ``0..k-1`` of ``x`` (float64, any shape (n,)), ``k`` for NaN; int64, shape (n,)."""
+        """Fine codes of ``x``.
+
+        Parameters
+        ----------
+        x : array-like of float, shape (n,)
+            Values in the edges' unit; NaN is missing, +-inf fall in the last and first bin.
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+            ``clip(searchsorted(edges, x, "right") - 1, 0, k - 1)`` in ``0..k-1``, ``k`` for NaN
+            (reference: ``numpy.searchsorted``); ``x`` is not modified.
+        """
         x = np.asarray(x, dtype=np.float64)
         if not self.usable:
             c = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, max(self.k - 1, 0))
