@@ -327,6 +327,19 @@ class _Accumulator:
             self.target = regrid(self.target)
         self.keys = keys
 
+    def merge(self, other: _Accumulator) -> None:
+        """Add ``other``'s tables (the same partition counted over other rows)."""
+        if other.keys.size == 0:
+            return
+        if not np.isin(other.keys, self.keys, assume_unique=True).all():
+            self._grow(other.keys)
+        at = np.searchsorted(self.keys, other.keys)
+        self.counts[:, at] += other.counts
+        for c in self.widths:
+            self.tables[c][:, at] += other.tables[c]
+        if self.target is not None:
+            self.target[:, at] += other.target
+
     def add(self, side: int, gid: np.ndarray, coarse: dict, target: np.ndarray | None) -> None:
         ok = gid >= 0
         local, inv = np.unique(gid[ok], return_inverse=True)
@@ -375,6 +388,11 @@ class SubgroupBuilder:
                 c, k = single[col], len(self.maps[col].labels)
                 gid = c if gid is None else np.where((gid < 0) | (c < 0), -1, gid * k + c)
             acc.add(side, gid, coarse, target_fine if acc.target is not None else None)
+
+    def merge(self, other: SubgroupBuilder) -> None:
+        """Add ``other``'s tables (a builder of the same plan over other rows)."""
+        for a, b in zip(self.acc, other.acc):
+            a.merge(b)
 
     def finish(self) -> SubgroupTables:
         """The finished tables (labels decoded from the group keys)."""

@@ -291,12 +291,182 @@ def _for_columns(fn, columns: list, pool, rows: int = THREAD_MIN_ROWS) -> None:
         list(pool.map(fn, columns))
 
 
+class ColumnScan:
+    """The scan pass's state (see module docstring): per numeric column a :class:`_Numeric`, per
+    categorical column the ``label -> [real, synthetic]`` counts, per column the missing counts.
+    :meth:`add` one chunk at a time, :meth:`merge` the states of other chunks (shards) in any
+    order: the result is the same as one scan over all their chunks."""
+
+    def __init__(self, roles: dict[str, str], columns: list[str], seed: int) -> None:
+        self.columns = list(columns)
+        self.numeric = [c for c in columns if roles[c] in _NUMERIC]
+        self.categorical = [c for c in columns if c not in self.numeric]
+        self.scans = {c: _Numeric() for c in self.numeric}
+        self.labels: dict[str, dict] = {c: {} for c in self.categorical}
+        self.missing = {c: [0, 0] for c in columns}
+        self.keys = {s: sample_key(seed, s, "bin_edges") for s in SIDES}
+
+    def add(self, ch: Chunk, pool=None) -> None:
+        side = SIDES.index(ch.side)
+        pri = priorities(np.arange(ch.row0, ch.row0 + ch.n, dtype=np.int64), self.keys[ch.side])
+
+        def scan(c):
+            if c in self.scans:
+                x = np.asarray(ch.columns[c], dtype=np.float64)
+                _numeric_scan(self.scans[c], x, side, ch.row0, pri)
+                self.missing[c][side] += int(np.isnan(x).sum())
+            else:
+                self.missing[c][side] += _category_scan(self.labels[c], ch.columns[c], side)
+
+        _for_columns(scan, self.columns, pool, ch.n)
+
+    def merge(self, other: ColumnScan) -> None:
+        """Add ``other``'s rows (states of disjoint rows of the same columns)."""
+        for c in self.numeric:
+            _merge_numeric(self.scans[c], other.scans[c])
+        for c in self.categorical:
+            for label, (r, s) in other.labels[c].items():
+                got = self.labels[c].setdefault(label, [0, 0])
+                got[0] += r
+                got[1] += s
+        for c in self.columns:
+            self.missing[c] = [a + b for a, b in zip(self.missing[c], other.missing[c])]
+
+    def plan(self, roles: dict[str, str], pair_columns: list[str] | None = None,
+             subgroups: SubgroupSpec | None = None) -> ColumnCount:
+        """The code maps fixed by the finished scan, as the counting pass's empty state."""
+        out = ColumnArtefacts()
+        extra: dict[str, tuple] = {}
+        for c in self.numeric:
+            _canonical_order(self.scans[c])
+            out.maps[c], support, exact, (scale, bounds) = _numeric_map(self.scans[c])
+            extra[c] = (support, exact, scale, bounds)
+        fine = {c: np.zeros((2, 1), np.int64) for c in self.columns}
+        for c in self.categorical:
+            m = _category_map(self.labels[c])
+            fine[c] = np.zeros((2, m.k + 1), np.int64)
+            for j, lab in enumerate(m.labels.tolist()):
+                fine[c][:, j] = self.labels[c][lab]
+            fine[c][:, m.k] = self.missing[c]
+            coarse, n_coarse = category_coarse_map(fine[c][0])
+            out.maps[c] = CodeMap(m.kind, m.edges, m.labels, m.k, coarse, n_coarse)
+        builder = None if subgroups is None else _subgroup_builder(subgroups, self.scans, self.labels, roles,
+                                                                   self.columns, out.maps)
+        for c in self.numeric:
+            fine[c] = np.zeros((2, out.maps[c].k + 1), np.int64)
+        return ColumnCount(self.columns, out, extra, fine, pair_columns, builder)
+
+
+def _merge_numeric(a: _Numeric, b: _Numeric) -> None:
+    """``a`` becomes the scan of ``a``'s and ``b``'s rows (as one scan over both)."""
+    a.finite += b.finite
+    a.bounds = np.array([[min(a.bounds[s, 0], b.bounds[s, 0]), max(a.bounds[s, 1], b.bounds[s, 1])]
+                         for s in range(2)])
+    if a.distinct is None or b.distinct is None:
+        a.distinct = a.rcounts = None
+    else:
+        merged = np.union1d(a.distinct, b.distinct)
+        if merged.size > MAX_BINS:
+            a.distinct = a.rcounts = None
+        else:
+            rc = np.zeros(merged.size, np.int64)
+            rc[np.searchsorted(merged, a.distinct)] += a.rcounts
+            rc[np.searchsorted(merged, b.distinct)] += b.rcounts
+            a.distinct, a.rcounts = merged, rc
+    if a.rsmall is None or b.rsmall is None:
+        a.rsmall = None
+    else:
+        a.rsmall = np.union1d(a.rsmall, b.rsmall)
+        if a.rsmall.size > MAX_VALUE_GROUPS:
+            a.rsmall = None
+    p, s = np.concatenate([a.pri, b.pri]), np.concatenate([a.side, b.side])
+    r, v = np.concatenate([a.row, b.row]), np.concatenate([a.val, b.val])
+    if p.size > EDGE_SAMPLE:
+        keep = np.argpartition(p, EDGE_SAMPLE - 1)[:EDGE_SAMPLE]
+        p, s, r, v = p[keep], s[keep], r[keep], v[keep]
+    a.pri, a.side, a.row, a.val = p, s, r, v
+
+
+def _canonical_order(state: _Numeric) -> None:
+    """The edge sample in (side, row) order: what is read from it never depends on the order the
+    chunks or shards came in."""
+    order = np.lexsort((state.row, state.side))
+    state.pri, state.side, state.row, state.val = (state.pri[order], state.side[order], state.row[order],
+                                                   state.val[order])
+
+
+class ColumnCount:
+    """The counting pass's state: fine counts of the numeric columns, pair tables and subgroup
+    tables on the code maps of a finished :class:`ColumnScan`; :meth:`merge` adds another shard's."""
+
+    def __init__(self, columns: list[str], out: ColumnArtefacts, extra: dict, fine: dict,
+                 pair_columns: list[str] | None, builder: SubgroupBuilder | None) -> None:
+        self.columns, self.out, self.extra, self.fine, self.builder = columns, out, extra, fine, builder
+        pair_cols = list(pair_columns or ()) if pair_columns and len(pair_columns) >= 2 else []
+        self.pairs = list(itertools.combinations(pair_cols, 2))
+        maps = out.maps
+        self.tables = {p: np.zeros((2, maps[p[0]].n_coarse, maps[p[1]].n_coarse), np.int64) for p in self.pairs}
+        self.coded = set(pair_cols) | set(builder.coarse_columns if builder is not None else ())
+        self.target = builder.target if builder is not None else None
+
+    @property
+    def needed(self) -> bool:
+        """Whether the counting pass reads anything (numeric columns, pairs or subgroups)."""
+        return bool(self.extra or self.pairs or self.coded)
+
+    def add(self, ch: Chunk, pool=None) -> None:
+        side = SIDES.index(ch.side)
+        codes: dict[str, np.ndarray] = {}
+        target_fine: list = []
+        maps = self.out.maps
+
+        def count(c):
+            m = maps[c]
+            f = m.fine(ch.columns[c])
+            if c in self.extra:
+                self.fine[c][side] += np.bincount(f, minlength=m.k + 1)
+            if c in self.coded:
+                codes[c] = m.coarse[f]
+            if c == self.target:
+                target_fine.append(f)
+
+        _for_columns(count, [c for c in self.columns if c in self.extra or c in self.coded], pool, ch.n)
+        if self.pairs:
+            _add_tables(self.tables, codes, maps, self.pairs, side, pool, ch.n)
+        if self.builder is not None and self.builder.combos:
+            self.builder.add(side, ch.columns, codes, target_fine[0] if target_fine else None)
+
+    def merge(self, other: ColumnCount) -> None:
+        """Add ``other``'s counts (a state planned from the same scan, over other rows)."""
+        for c in self.extra:
+            self.fine[c] += other.fine[c]
+        for p in self.pairs:
+            self.tables[p] += other.tables[p]
+        if self.builder is not None:
+            self.builder.merge(other.builder)
+
+    def finish(self) -> ColumnArtefacts:
+        out = self.out
+        for c in self.columns:
+            m, (rc, sc) = out.maps[c], self.fine[c]
+            if c in self.extra:
+                support, exact, scale, bounds = self.extra[c]
+                scale = scale_from_counts(support, rc) if scale is None else scale
+                out.counts[c] = ColumnCounts("numeric", support, rc, sc, deciles_of(rc), scale, exact, bounds)
+            else:
+                out.counts[c] = ColumnCounts("categorical", m.labels.astype(object), rc, sc,
+                                             np.zeros(m.k, dtype=np.int64), 1.0, True)
+        out.pairs = {p: (t[0], t[1]) for p, t in self.tables.items()}
+        out.subgroups = None if self.builder is None else self.builder.finish()
+        return out
+
+
 def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], seed: int,
                   pair_columns: list[str] | None = None, threads: int | None = None,
                   progress: Callable[[str], Iterable] | None = None,
                   subgroups: SubgroupSpec | None = None) -> ColumnArtefacts:
     """Build :class:`ColumnArtefacts` in two passes over ``chunks`` (one when there is no numeric
-    column and no pair).
+    column and no pair): a :class:`ColumnScan`, then a :class:`ColumnCount` on its code maps.
 
     Parameters
     ----------
@@ -324,195 +494,20 @@ def build_columns(chunks: Chunks, roles: dict[str, str], columns: list[str], see
         Identical for any cut of the same rows into chunks.
     """
     wrap = progress or (lambda name, it: it)
-    numeric = [c for c in columns if roles[c] in _NUMERIC]
-    categorical = [c for c in columns if c not in numeric]
-    scans = {c: _Numeric() for c in numeric}
-    labels: dict[str, dict] = {c: {} for c in categorical}
-    missing = {c: [0, 0] for c in columns}
-    keys = {s: sample_key(seed, s, "bin_edges") for s in SIDES}
     pool = _pool(threads) if len(columns) > 1 else None
     try:
+        scan = ColumnScan(roles, columns, seed)
         for ch in wrap("scan", chunks()):
-            side = SIDES.index(ch.side)
-            pri = priorities(np.arange(ch.row0, ch.row0 + ch.n, dtype=np.int64), keys[ch.side])
-
-            def scan(c, ch=ch, side=side, pri=pri):
-                if c in scans:
-                    x = np.asarray(ch.columns[c], dtype=np.float64)
-                    _numeric_scan(scans[c], x, side, ch.row0, pri)
-                    missing[c][side] += int(np.isnan(x).sum())
-                else:
-                    missing[c][side] += _category_scan(labels[c], ch.columns[c], side)
-
-            _for_columns(scan, columns, pool, ch.n)
-        out = ColumnArtefacts()
-        extra: dict[str, tuple] = {}
-        for c in numeric:
-            out.maps[c], support, exact, (scale, bounds) = _numeric_map(scans[c])
-            extra[c] = (support, exact, scale, bounds)
-        fine = {c: np.zeros((2, 1), np.int64) for c in columns}
-        for c in categorical:
-            m = _category_map(labels[c])
-            fine[c] = np.zeros((2, m.k + 1), np.int64)
-            for j, lab in enumerate(m.labels.tolist()):
-                fine[c][:, j] = labels[c][lab]
-            fine[c][:, m.k] = missing[c]
-            coarse, n_coarse = category_coarse_map(fine[c][0])
-            out.maps[c] = CodeMap(m.kind, m.edges, m.labels, m.k, coarse, n_coarse)
-        builder = None if subgroups is None else _subgroup_builder(subgroups, scans, labels, roles, columns, out.maps)
-        scans.clear()
-        for c in numeric:
-            fine[c] = np.zeros((2, out.maps[c].k + 1), np.int64)
-        # One more pass: the numeric columns' fine counts and, when asked, the pair tables.
-        pair_cols = list(pair_columns or ()) if pair_columns and len(pair_columns) >= 2 else []
-        pairs = list(itertools.combinations(pair_cols, 2))
-        tables = {p: np.zeros((2, out.maps[p[0]].n_coarse, out.maps[p[1]].n_coarse), np.int64) for p in pairs}
-        coded = set(pair_cols) | set(builder.coarse_columns if builder is not None else ())
-        target = builder.target if builder is not None else None
-        if numeric or pairs or coded:
+            scan.add(ch, pool)
+        count = scan.plan(roles, pair_columns, subgroups)
+        del scan
+        if count.needed:
             for ch in wrap("count", chunks()):
-                side = SIDES.index(ch.side)
-                codes: dict[str, np.ndarray] = {}
-                target_fine: list = []
-
-                def count(c, ch=ch, side=side):
-                    m = out.maps[c]
-                    f = m.fine(ch.columns[c])
-                    if c in extra:
-                        fine[c][side] += np.bincount(f, minlength=m.k + 1)
-                    if c in coded:
-                        codes[c] = m.coarse[f]
-                    if c == target:
-                        target_fine.append(f)
-
-                _for_columns(count, [c for c in columns if c in extra or c in coded], pool, ch.n)
-                if pairs:
-                    _add_tables(tables, codes, out.maps, pairs, side, pool, ch.n)
-                if builder is not None and builder.combos:
-                    builder.add(side, ch.columns, codes, target_fine[0] if target_fine else None)
-        for c in columns:
-            m, (rc, sc) = out.maps[c], fine[c]
-            if c in extra:
-                support, exact, scale, bounds = extra[c]
-                scale = scale_from_counts(support, rc) if scale is None else scale
-                out.counts[c] = ColumnCounts("numeric", support, rc, sc, deciles_of(rc), scale, exact, bounds)
-            else:
-                out.counts[c] = ColumnCounts("categorical", m.labels.astype(object), rc, sc,
-                                             np.zeros(m.k, dtype=np.int64), 1.0, True)
-        out.pairs = {p: (t[0], t[1]) for p, t in tables.items()}
-        out.subgroups = None if builder is None else builder.finish()
-        return out
+                count.add(ch, pool)
+        return count.finish()
     finally:
         if pool is not None:
             pool.shutdown()
-
-
-def pair_tables(chunks: Chunks, maps: dict, columns: list[str], threads: int | None = None,
-                progress: Callable[[str], Iterable] | None = None) -> dict:
-    """Real and synthetic coarse contingency tables of every pair of ``columns`` (one pass).
-
-    Parameters
-    ----------
-    chunks : callable
-        As for :func:`build_columns`.
-    maps : dict of str -> CodeMap
-        Finished code maps (:attr:`ColumnArtefacts.maps`).
-    columns : list of str
-
-    Returns
-    -------
-    dict of (str, str) -> (ndarray, ndarray)
-        For each pair ``a < b`` in ``columns`` order: int64 tables of shape ``(k_a, k_b)``.
-    """
-    if len(columns) < 2:
-        return {}
-    pool = _pool(threads)
-    try:
-        return _pair_tables(chunks, maps, columns, progress or (lambda name, it: it), pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
-#: Most cells of one three-way table counted by :func:`_add_tables` (else its pairs are counted one by one).
-TRIPLE_CELLS = 1 << 15
-
-
-def triple_cover(pairs: list[tuple], sizes: dict) -> list[tuple[tuple, list[tuple]]]:
-    """Jobs that count the tables of ``pairs``: ``(columns, claimed)`` with ``columns`` a triple
-    whose three-way table holds the ``claimed`` pairs' tables as margins, or a pair counted alone
-    (no third column keeps the three-way table within :data:`TRIPLE_CELLS` cells). Every pair is
-    claimed by exactly one job.
-
-    Greedy and deterministic (``pairs`` order): each triple extends the first unclaimed pair
-    ``(a, b)`` with the column that claims the most other unclaimed pairs, so about a third of the
-    bincounts are needed (15 columns: 105 pairs in 35-40 triples).
-    """
-    todo = dict.fromkeys(pairs)
-    cols = list(dict.fromkeys(c for p in pairs for c in p))
-    jobs: list[tuple[tuple, list[tuple]]] = []
-    while todo:
-        a, b = next(iter(todo))
-        del todo[(a, b)]
-        best, gain = None, 0
-        for c in cols:
-            if c in (a, b) or sizes[a] * sizes[b] * sizes[c] > TRIPLE_CELLS:
-                continue
-            g = sum(q in todo for q in ((a, c), (c, a), (b, c), (c, b)))
-            if g > gain:
-                best, gain = c, g
-        if best is None:
-            jobs.append(((a, b), [(a, b)]))
-            continue
-        claimed = [(a, b)] + [q for q in ((a, best), (best, a), (b, best), (best, b)) if q in todo]
-        for q in claimed[1:]:
-            del todo[q]
-        jobs.append(((a, b, best), claimed))
-    return jobs
-
-
-def _add_tables(tables: dict, codes: dict, maps: dict, pairs: list, side: int, pool, rows: int) -> None:
-    """Add one chunk's coarse pair tables: the three-way tables of :func:`triple_cover`'s triples
-    (one bincount per up to three pairs), each claimed pair's margin added; integer counts, so the
-    tables are exactly those of one bincount per pair."""
-    sizes = {c: maps[c].n_coarse for p in pairs for c in p}
-
-    def count(job):
-        cols, claimed = job
-        if len(cols) == 2:
-            a, b = cols
-            kb = sizes[b]
-            tables[cols][side] += np.bincount(codes[a] * kb + codes[b], minlength=sizes[a] * kb).reshape(-1, kb)
-            return
-        a, b, c = cols
-        cube = np.bincount((codes[a] * sizes[b] + codes[b]) * sizes[c] + codes[c],
-                           minlength=sizes[a] * sizes[b] * sizes[c]).reshape(sizes[a], sizes[b], sizes[c])
-        margins = {(a, b): cube.sum(axis=2), (a, c): cube.sum(axis=1), (b, c): cube.sum(axis=0)}
-        for x, y in claimed:  # each claimed pair is one of the three, in either orientation
-            tables[(x, y)][side] += margins[(x, y)] if (x, y) in margins else margins[(y, x)].T
-
-    _for_columns(count, _cover(tuple(pairs), tuple(sizes.items())), pool, rows)
-
-
-@functools.lru_cache(maxsize=16)
-def _cover(pairs: tuple, sizes: tuple) -> list:
-    """:func:`triple_cover`, once per pair list and sizes (not once per chunk)."""
-    return triple_cover(list(pairs), dict(sizes))
-
-
-def _pair_tables(chunks: Chunks, maps: dict, cols: list[str], wrap, pool) -> dict:
-    pairs = list(itertools.combinations(cols, 2))
-    tables = {p: np.zeros((2, maps[p[0]].n_coarse, maps[p[1]].n_coarse), np.int64) for p in pairs}
-    for ch in wrap("pairs", chunks()):
-        side = SIDES.index(ch.side)
-        codes: dict[str, np.ndarray] = {}
-
-        def coarse(c, ch=ch):
-            codes[c] = maps[c].coarse[maps[c].fine(ch.columns[c])]
-
-        _for_columns(coarse, cols, pool, ch.n)
-        _add_tables(tables, codes, maps, pairs, side, pool, ch.n)
-    return {p: (t[0], t[1]) for p, t in tables.items()}
 
 
 def frame_chunks(frames: dict[str, pd.DataFrame], columns: list[str], rows: int = 1 << 20) -> Chunks:
@@ -529,3 +524,11 @@ def frame_chunks(frames: dict[str, pd.DataFrame], columns: list[str], rows: int 
                 yield Chunk(side, start, {c: v[start:stop] for c, v in vals.items()}, stop - start)
 
     return gen
+
+
+# The pair tables live in their own module (they need the helpers above); re-exported here.
+from .pairs import TRIPLE_CELLS, _add_tables, pair_tables, triple_cover  # noqa: E402
+
+__all__ = ["EDGE_SAMPLE", "SIDES", "Chunk", "Chunks", "CodeMap", "ColumnArtefacts", "ColumnCount", "ColumnScan",
+           "TRIPLE_CELLS", "build_columns", "frame_chunks", "pair_tables", "scale_from_counts", "triple_cover",
+           "_add_tables"]
