@@ -59,13 +59,52 @@ def _new_hasher():
     return hashlib.blake2b(digest_size=16)
 
 
-def _hash_files(paths: list[pathlib.Path]) -> str:
+class InputDigest:
+    """The content hash of an input, file by file (:func:`compose_digest` of each file's
+    blake2b-128), so that the files of one input can be hashed apart (by shards, workers) and
+    give the same hash as one reader. ``next_file()`` before each file's bytes."""
+
+    def __init__(self) -> None:
+        self.files: list = []
+
+    def next_file(self) -> None:
+        self.files.append(_new_hasher())
+
+    def update(self, data) -> None:
+        self.files[-1].update(data)
+
+    def hexdigest(self) -> str:
+        return compose_digest([h.digest() for h in self.files]).split(":", 1)[1]
+
+
+def compose_digest(file_digests: list[bytes]) -> str:
+    """``blake2b:<hex>`` of an input from its files' blake2b-128 digests in shard order: the file's
+    own digest for one file; for several, blake2b-128 of ``b"synthproof-files-v1\\0"`` and the
+    concatenated digests (a change to any file's bytes or to their order changes it)."""
+    if len(file_digests) == 1:
+        return "blake2b:" + file_digests[0].hex()
     h = _new_hasher()
-    for p in sorted(paths):
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+    h.update(b"synthproof-files-v1\0")
+    for d in file_digests:
+        h.update(d)
     return "blake2b:" + h.hexdigest()
+
+
+def file_digest(fh) -> bytes:
+    """blake2b-128 of the bytes of an open binary file (read in 4 MiB blocks)."""
+    h = _new_hasher()
+    for chunk in iter(lambda: fh.read(1 << 22), b""):
+        h.update(chunk)
+    return h.digest()
+
+
+def _hash_files(paths: list[pathlib.Path]) -> str:
+    """:func:`compose_digest` of local files in the order given (the source's shard order)."""
+    digests = []
+    for p in paths:
+        with open(p, "rb") as fh:
+            digests.append(file_digest(fh))
+    return compose_digest(digests)
 
 
 def _hash_table(table: pa.Table) -> str:
@@ -283,6 +322,8 @@ def _read_source(src: Source, name: str, columns=None, encoding=None, delimiter=
     tables: list[pa.Table] = []
     first: tuple[Shard, pa.Table] | None = None
     for shard in src.shards:
+        if hasher is not None:
+            hasher.next_file()
         t = _read_shard(src, shard, name, columns, encoding, delimiter, hasher, dictionary)
         _check_unique(t.column_names, name, shard.label)
         if first is None:
@@ -457,7 +498,7 @@ def load(source: Any, name: str, keep=None, encoding: str | None = None,
     if all_names is not None:
         _check_unique(all_names, name, str(source) if src is None or not src.remote else src.label)
     columns = keep(all_names) if (keep is not None and all_names is not None) else None
-    hasher = _new_hasher() if src is not None and src.remote else None
+    hasher = InputDigest() if src is not None and src.remote else None
     if isinstance(source, pa.Table):
         _check_unique(source.column_names, name, "<pyarrow.Table>")
         table, label = source, "<pyarrow.Table>"

@@ -232,14 +232,41 @@ class StreamedInput:
     delimiter: str | None
     batch_rows: int
     batch_bytes: int | None = None
+    span: tuple[int, int] | None = None  # a shard's rows only (synthproof.plan.shards)
+    offsets: list[int] | None = None  # with span: each file's first row id, then the total
 
     def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.Table]]:
-        """``(row0, table)`` of every batch, types normalised, projected on ``columns``."""
+        """``(row0, table)`` of every batch (of :attr:`span` only, when set), types normalised,
+        projected on ``columns``."""
         from synthproof.sources import iter_batches
 
         for _, row0, batch in iter_batches(self.source, self.name, columns, self.batch_rows, self.encoding,
-                                           self.delimiter, self.batch_bytes):
+                                           self.delimiter, self.batch_bytes, self.span, self.offsets):
             yield row0, _prepared_table(batch, self.name, self.label)
+
+
+@dataclass
+class FirstPass:
+    """What the first pass over (a span of) an input keeps: the role-inference and pool bottom-k
+    states, the rows read, the first batch's schema. Mergeable (:meth:`merge`) across spans."""
+
+    keep: _BottomK
+    pool: _BottomK
+    rows: int
+    schema: pa.Schema | None
+
+    def merge(self, other: FirstPass) -> None:
+        """Add a later span's state (``other`` holds rows after this one's)."""
+        for mine, theirs in ((self.keep, other.keep), (self.pool, other.pool)):
+            mine.pri += theirs.pri
+            mine.ids += theirs.ids
+            mine.parts += theirs.parts
+            mine.held += theirs.held
+            mine.held_bytes += theirs.held_bytes
+            if mine.held > mine.k:
+                mine._compact()
+        self.rows += other.rows
+        self.schema = self.schema if self.schema is not None else other.schema
 
 
 def first_pass(source, name: str, columns: list[str] | None, memory: int, encoding=None, delimiter=None,
@@ -255,11 +282,22 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
     InputError
         Unreadable input or shard (named), or zero rows.
     """
-    from synthproof.sources import first_line, iter_batches, resolve
+    from synthproof.sources import resolve
 
     src = resolve(source, name)
     rows_per_batch = batch_rows(memory, len(columns) if columns else n_columns)
     bytes_per_batch = batch_bytes(memory)
+    state = first_pass_state(source, name, columns, memory, encoding, delimiter, progress, seed, rows_per_batch,
+                             bytes_per_batch)
+    return finish_first_pass(state, source, name, src.label, encoding, delimiter, rows_per_batch, bytes_per_batch)
+
+
+def first_pass_state(source, name: str, columns: list[str] | None, memory: int, encoding, delimiter, progress,
+                     seed: int, rows_per_batch: int, bytes_per_batch: int, span=None, offsets=None) -> FirstPass:
+    """The :class:`FirstPass` state of an input (of rows ``span`` only, when given)."""
+    from synthproof.sources import first_line, iter_batches, resolve
+
+    src = resolve(source, name)
     keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
     # Wide rows: the held candidates are compacted past an eighth of the budget, not only at 2k rows.
     pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"), max_bytes=memory // 8)
@@ -267,25 +305,44 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
 
     def gen():  # chunks without columns: the progress lines count rows and bytes
         nonlocal n, schema
-        for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter, bytes_per_batch):
+        for _, row0, batch in iter_batches(source, name, columns, rows_per_batch, encoding, delimiter, bytes_per_batch,
+                                           span, offsets):
             table = _prepared_table(batch, name, src.label)
             schema = table.schema if schema is None else schema
             keep.add(row0, table)
             pool.add(row0, table)
-            n = row0 + table.num_rows
+            n += table.num_rows
             yield Chunk(name, row0, {}, table.num_rows, batch.nbytes)
 
     try:
         for _ in (progress(f"read {name}", gen()) if progress else gen()):
             pass
-        if n == 0 or schema is None:
-            raise InputError(f"{name}: zero rows in {src.label}")
-        pool_table = whole_table(pool.result(schema), name, src.label)
-        sample_table = whole_table(keep.result(schema), name, src.label)
     except pa.ArrowException as exc:  # e.g. batches whose types cannot be joined
         raise InputError(f"{name}: cannot join the batches of {src.label}: {first_line(exc)}") from None
-    pool_ids = np.sort(pool.ids[0]) if pool.ids else np.empty(0, np.int64)
-    return StreamedInput(source, name, src.label, list(schema.names), n, sample_table, pool_table, pool_ids,
+    return FirstPass(keep, pool, n, schema)
+
+
+def finish_first_pass(state: FirstPass, source, name: str, label: str, encoding, delimiter, rows_per_batch: int,
+                      bytes_per_batch: int) -> StreamedInput:
+    """The :class:`StreamedInput` of a finished (merged) first pass.
+
+    Raises
+    ------
+    InputError
+        Zero rows, or batches whose types cannot be joined.
+    """
+    from synthproof.sources import first_line
+
+    n, schema = state.rows, state.schema
+    if n == 0 or schema is None:
+        raise InputError(f"{name}: zero rows in {label}")
+    try:
+        pool_table = whole_table(state.pool.result(schema), name, label)
+        sample_table = whole_table(state.keep.result(schema), name, label)
+    except pa.ArrowException as exc:
+        raise InputError(f"{name}: cannot join the batches of {label}: {first_line(exc)}") from None
+    pool_ids = np.sort(state.pool.ids[0]) if state.pool.ids else np.empty(0, np.int64)
+    return StreamedInput(source, name, label, list(schema.names), n, sample_table, pool_table, pool_ids,
                          encoding, delimiter, rows_per_batch, bytes_per_batch)
 
 

@@ -4,7 +4,7 @@ few passes as they allow (:mod:`synthproof.plan.outofcore`)."""
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,20 +25,18 @@ def runs_out_of_core(check) -> bool:
 
 
 def _digest(source, name: str) -> str:
-    """blake2b of the input's bytes in shard order (as :class:`synthproof.io.Fingerprint`), streamed."""
+    """The input's content hash (:func:`synthproof.io.compose_digest` of its files' digests in shard
+    order, as :class:`synthproof.io.Fingerprint`), streamed."""
+    from synthproof.io import compose_digest, file_digest
     from synthproof.sources import resolve
     from synthproof.sources.stream import open_stream
 
     src = resolve(source, name)
-    h = hashlib.blake2b(digest_size=16)
+    digests = []
     for shard in src.shards:
         with open_stream(src, shard, name, decompress=False) as fh:
-            while True:
-                block = fh.read(1 << 22)
-                if not block:
-                    break
-                h.update(block)
-    return "blake2b:" + h.hexdigest()
+            digests.append(file_digest(fh))
+    return compose_digest(digests)
 
 
 def _issues(data, streamed: dict, art, n_rows: dict) -> list:
@@ -108,6 +106,87 @@ def in_memory_artefacts(checks: list, data, cfg):
     return art, ({tuple(pairs): art.pairs} if len(pairs) >= 2 else {})
 
 
+def input_columns(sources: list, encoding, delimiter) -> tuple[dict, dict]:
+    """Per input: the columns the first pass reads (``None``: all; the other sides read only the
+    real columns) and the count to size batches by (the header's, else 32).
+
+    Raises
+    ------
+    InputError
+        Duplicate column names, an unreadable header.
+    """
+    from synthproof import io
+
+    real_names = io.column_names(sources[0][0], encoding, delimiter)
+    cols, widths = {}, {}
+    for source, name in sources:
+        names = io.column_names(source, encoding, delimiter)
+        if names is not None:
+            io._check_unique(names, name, str(source))
+        cols[name] = None if name == "real" or real_names is None or names is None else \
+            [c for c in names if c in real_names]
+        widths[name] = (list(names) if names is not None else None)
+    return cols, widths
+
+
+def prepared_from(cfg, inputs: dict, all_names: dict):
+    """The :class:`~synthproof.schema.Prepared` of streamed inputs whose first pass is done: roles on
+    the role-inference samples (as in memory), frames holding the row pools, text trimmed to the
+    text sample. The inputs' Arrow samples are dropped.
+
+    Raises
+    ------
+    InputError
+        Real and synthetic share no column.
+    """
+    from synthproof.schema import prepare
+
+    if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
+        raise InputError("real and synthetic share no column name")
+    hold = inputs.get("holdout")
+    # Roles from the role-inference sample (the in-memory path's rows), frames from the row pools.
+    sampled = prepare(inputs["real"].sample, inputs["synthetic"].sample, hold.sample if hold is not None else None,
+                      roles=cfg.columns.roles, include=cfg.columns.include, exclude=cfg.columns.exclude)
+    data = prepare(inputs["real"].pool, inputs["synthetic"].pool, hold.pool if hold is not None else None,
+                   roles=sampled.roles, include=cfg.columns.include)
+    data.inferred, data.issues = sampled.inferred, sampled.issues
+    data.row_ids = {name: inp.pool_ids for name, inp in inputs.items()}
+    # As in memory: every synthetic column the real data lacks (tags included), though not read here.
+    data.synthetic_only = [c for c in all_names["synthetic"] if c not in all_names["real"]]
+    for inp in inputs.values():  # the kept rows live on in the frames; drop the Arrow copies
+        inp.sample = inp.pool = None
+    _trim_text(data, cfg)
+    release_memory()
+    return data
+
+
+@dataclass
+class Plan:
+    """What the passes after the first build, decided from the prepared data alone (the same on
+    every shard: :mod:`synthproof.plan.shards`)."""
+
+    runnable: list
+    features: list
+    pair_columns: list
+    columns: bool  # whether the column artefacts are built
+    subgroups: object  # SubgroupSpec or None
+    hashes: bool  # whether the row hashes are taken
+    corpus: bool  # whether the corpus pass runs
+    taps: list  # the corpus plan
+
+
+def plan_passes(cfg, checks: list, data) -> Plan:
+    """The :class:`Plan` of the runnable checks on ``data``."""
+    runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
+    feats = data.features
+    cols = any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in runnable) or not runnable
+    hashes = bool(feats) and any("row_hashes" in (c.needs or ()) and c.severity != "off" for c in checks)
+    return Plan(runnable, feats, pair_columns(runnable, data), cols,
+                _subgroup_spec(cfg, runnable, data) if cols else None, hashes,
+                bool(data.by_role("text")) and any("corpus" in c.needs for c in runnable),
+                corpus_plan(runnable, data, cfg))
+
+
 def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool):
     """Read ``sources`` (``[(source, name), ...]``) out of core.
 
@@ -130,77 +209,40 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
         column shared by real and synthetic.
     """
     from synthproof import io
-    from synthproof.schema import prepare
 
-    real = sources[0][0]
-    real_names = io.column_names(real, encoding, delimiter)
     bar = PassProgress(progress)
+    cols, names = input_columns(sources, encoding, delimiter)
     inputs, all_names = {}, {}
     for source, name in sources:
-        names = io.column_names(source, encoding, delimiter)
-        if names is not None:
-            io._check_unique(names, name, str(source))
-        cols = None if name == "real" or real_names is None or names is None else \
-            [c for c in names if c in real_names]
-        inputs[name] = first_pass(source, name, cols, memory, encoding, delimiter, progress=bar, seed=cfg.seed,
-                                  n_columns=len(names) if names is not None else 32)
+        inputs[name] = first_pass(source, name, cols[name], memory, encoding, delimiter, progress=bar, seed=cfg.seed,
+                                  n_columns=len(names[name]) if names[name] is not None else 32)
         release_memory()
-        all_names[name] = list(names) if names is not None else inputs[name].columns
-    if not set(inputs["real"].columns) & set(inputs["synthetic"].columns):
-        raise InputError("real and synthetic share no column name")
-    hold = inputs.get("holdout")
-    # Roles from the role-inference sample (the in-memory path's rows), frames from the row pools.
-    sampled = prepare(inputs["real"].sample, inputs["synthetic"].sample, hold.sample if hold is not None else None,
-                      roles=cfg.columns.roles, include=cfg.columns.include, exclude=cfg.columns.exclude)
-    data = prepare(inputs["real"].pool, inputs["synthetic"].pool, hold.pool if hold is not None else None,
-                   roles=sampled.roles, include=cfg.columns.include)
-    data.inferred, data.issues = sampled.inferred, sampled.issues
-    data.row_ids = {name: inp.pool_ids for name, inp in inputs.items()}
-    # As in memory: every synthetic column the real data lacks (tags included), though not read here.
-    data.synthetic_only = [c for c in all_names["synthetic"] if c not in all_names["real"]]
-    for inp in inputs.values():  # the kept rows live on in the frames; drop the Arrow copies
-        inp.sample = inp.pool = None
-    _trim_text(data, cfg)
-    release_memory()
+        all_names[name] = names[name] if names[name] is not None else inputs[name].columns
+    data = prepared_from(cfg, inputs, all_names)
     n_rows = {name: inp.rows for name, inp in inputs.items()}
-    runnable = [c for c in checks if runs_out_of_core(c) and c.severity != "off" and c.applicable(data)]
-    feats = data.features
-    pair_cols = pair_columns(runnable, data)
+    plan = plan_passes(cfg, checks, data)
     streamed: dict = {}
     bar.total = n_rows["real"] + n_rows["synthetic"]
     res = Resources(memory)
     hashes = None
     try:
-        hashes = _row_hashes(checks, feats, n_rows, res)
-        chunks = stream_chunks(inputs, data.roles, feats, streamed, hashes)
+        hashes = _row_hashes(plan, n_rows, res)
+        chunks = stream_chunks(inputs, data.roles, plan.features, streamed, hashes)
         # The column counts are cheap beside reading the data, and validity's schema issues come from
         # them: built whenever a runnable check reads anything beyond the row pool's samples.
-        built = {"row_sample", "row_pool"}
-        if any(set(c.needs) & {"column_counts", "pair_tables", "subgroup_tables"} for c in runnable) or not runnable:
-            spec = _subgroup_spec(cfg, runnable, data)
-            art = build_columns(chunks, data.roles, feats, cfg.seed, pair_columns=pair_cols, threads=cfg.threads,
-                                progress=bar, subgroups=spec)
-            data.issues = _issues(data, streamed, art, n_rows)
-            built |= {"column_counts", "pair_tables"} | ({"subgroup_tables"} if spec is not None else set())
-        else:
-            art = None
-            data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
-            if hashes is not None:
-                for _ in bar("hash", chunks()):
-                    pass
+        art = None
+        if plan.columns:
+            art = build_columns(chunks, data.roles, plan.features, cfg.seed, pair_columns=plan.pair_columns,
+                                threads=cfg.threads, progress=bar, subgroups=plan.subgroups)
+        elif hashes is not None:
+            for _ in bar("hash", chunks()):
+                pass
         if hashes is not None:
             for side in hashes.values():
                 side.finish()
-            built.add("row_hashes")
-        # Text: the corpus pass (every document, the runnable checks' taps); the text sample, its
-        # tokens and embeddings come from the row pool.
-        built |= {"text_sample", "tokens", "embeddings", "minhash"}
-        plan = corpus_plan(runnable, data, cfg)
-        corpora = None
-        if data.by_role("text") and any("corpus" in c.needs for c in runnable):
-            corpora, text_issues = streamed_corpora(inputs, data, plan, cfg, res, bar)
-            data.issues = data.issues + text_issues
-            built.add("corpus")
+        corpora = text_issues = None
+        if plan.corpus:
+            corpora, text_issues = streamed_corpora(inputs, data, plan.taps, cfg, res, bar)
         fps = [io.Fingerprint(name, inp.label, _digest(inp.source, name), inp.rows, len(all_names[name]),
                               tuple(all_names[name])) for name, inp in inputs.items()]
     except BaseException:
@@ -208,23 +250,41 @@ def streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, del
             side.finish()  # their files go with the spill folder
         res.close()
         raise
+    return finish_streamed(data, inputs, n_rows, plan, streamed, art, hashes, corpora, text_issues, res, fps)
+
+
+def finish_streamed(data, inputs: dict, n_rows: dict, plan: Plan, streamed: dict, art, hashes, corpora,
+                    text_issues, res, fps) -> tuple:
+    """:func:`streamed_inputs`' result from the finished passes (also of merged shard states)."""
+    built = {"row_sample", "row_pool", "text_sample", "tokens", "embeddings", "minhash"}
+    if art is not None:
+        data.issues = _issues(data, streamed, art, n_rows)
+        built |= {"column_counts", "pair_tables"} | ({"subgroup_tables"} if plan.subgroups is not None else set())
+    else:
+        data.issues = [i for i in data.issues if i.reason_code == "missing_column"]
+    if hashes is not None:
+        built.add("row_hashes")
+    if corpora is not None:
+        data.issues = data.issues + text_issues
+        built.add("corpus")
     data.n_rows = n_rows
+    pair_cols = plan.pair_columns
     pairs = {tuple(pair_cols): art.pairs} if art is not None and len(pair_cols) >= 2 else {}
     data.fetch = lambda side, column, rows: fetch_values(inputs[side], column, rows)
     seeded = {"row_hashes": {"features": (hashes["real"], hashes["synthetic"])}} if hashes is not None else {}
     if corpora is not None:
         seeded["corpus"] = corpora
-    return data, fps, (art, pairs, built, seeded, (plan, res))
+    return data, fps, (art, pairs, built, seeded, (plan.taps, res))
 
 
-def _row_hashes(checks: list, feats: list[str], n_rows: dict, res: Resources) -> dict | None:
+def _row_hashes(plan: Plan, n_rows: dict, res: Resources) -> dict | None:
     """Where the row hashes of the scan pass go (:class:`synthproof.stats.rowhashes.SideHashes` per
     side; ``None`` when no check reads them): in memory while they take at most a sixteenth of the
     budget (the duplicate counts on them take a few times their size for a moment), else spilled
     to partition files in the run's spill folder (each partition pair then takes a 64th of that)."""
     from synthproof.stats.rowhashes import SideHashes
 
-    if not feats or not any("row_hashes" in (c.needs or ()) and c.severity != "off" for c in checks):
+    if not plan.hashes:
         return None
     spill = res.spill_dir() if 8 * (n_rows["real"] + n_rows["synthetic"]) > res.memory // 16 else None
     return {side: SideHashes(n_rows[side], spill) for side in ("real", "synthetic")}

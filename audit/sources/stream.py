@@ -403,7 +403,8 @@ def _align(batch: pa.RecordBatch, ref: pa.Schema, shard: Shard, first: Shard, na
 
 
 def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None = None, batch_rows: int = 65536,
-                 encoding: str | None = None, delimiter: str | None = None, batch_bytes: int | None = None
+                 encoding: str | None = None, delimiter: str | None = None, batch_bytes: int | None = None,
+                 span: tuple[int, int] | None = None, offsets: list[int] | None = None
                  ) -> Iterator[tuple[int, int, pa.RecordBatch]]:
     """Stream the rows of a file, folder, glob or URL as Arrow record batches.
 
@@ -431,6 +432,12 @@ def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None
         Text encoding of CSV and JSON Lines shards [default: UTF-8].
     delimiter : str, optional
         CSV field delimiter [default: sniffed from each shard's first 64 KiB].
+    span : (int, int), optional
+        Only the rows ``lo <= row < hi`` (global positions): shards outside it are not opened, a
+        shard is read no further than ``hi``, and batches are cut to it. Needs ``offsets``.
+    offsets : list of int, optional
+        The global position of each shard's first row, and the total rows last (``len(shards) + 1``
+        values, from a counting pass: :mod:`synthproof.plan.shards`).
 
     Yields
     ------
@@ -455,9 +462,15 @@ def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None
         raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
     encoding = check_encoding(encoding)
     src = resolve(source, name)
+    if span is not None and (offsets is None or len(offsets) != len(src.shards) + 1):
+        raise ValueError("span needs the offsets of every shard (and the total) of the source")
     ref: pa.Schema | None = None
     row0 = 0
     for i, shard in enumerate(src.shards):
+        if span is not None:
+            if offsets[i + 1] <= span[0] or offsets[i] >= span[1]:
+                continue
+            row0 = offsets[i]
         for batch in shard_batches(src, shard, name, columns, batch_rows, encoding, delimiter, batch_bytes):
             if ref is None:
                 ref = batch.schema
@@ -465,5 +478,14 @@ def iter_batches(source: str | os.PathLike, name: str, columns: list[str] | None
                 batch = _align(batch, ref, shard, src.shards[0], name, src.format == "jsonl")
                 ref = pa.schema([f if f.type == t else f.with_type(t) for f, t in zip(ref, batch.schema.types)],
                                 metadata=ref.metadata)
+            n = batch.num_rows
+            if span is not None:
+                a, b = max(span[0] - row0, 0), min(span[1] - row0, n)
+                if b > a:
+                    yield i, row0 + a, (batch if (a, b) == (0, n) else batch.slice(a, b - a))
+                row0 += n
+                if row0 >= span[1]:
+                    break
+                continue
             yield i, row0, batch
-            row0 += batch.num_rows
+            row0 += n
