@@ -53,6 +53,7 @@ def audit(
     encoding: str | None = None,
     delimiter: str | None = None,
     memory: str | int | None = None,
+    states: str | os.PathLike | None = None,
 ) -> AuditResult:
     """Audit synthetic data against real data and return the findings and the gate verdict.
 
@@ -79,6 +80,10 @@ def audit(
         Memory budget (``"4GiB"``, bytes), overriding ``resources.memory`` [default:
         :func:`synthproof.plan.outofcore.default_memory`]. Inputs that would not fit stream out of
         core (``resources.out_of_core``; :mod:`synthproof.plan.outofcore`).
+    states : path, optional
+        A folder of shard states written by :func:`sketch` (``synthproof sketch``): merge them and
+        judge, with the findings of one out-of-core run over the inputs they were sketched from
+        (those inputs by default; ``real``/``synthetic`` given must be the same files).
 
     Returns
     -------
@@ -99,6 +104,8 @@ def audit(
             raise ConfigError(f"fail_on must be 'fail' or 'warn', got {fail_on!r}", path="gate.fail_on")
         cfg = cfg.model_copy(update={"gate": cfg.gate.model_copy(update={"fail_on": fail_on})})
     checks = cfg.build_checks()
+    if states is not None:
+        return _audit_states(cfg, checks, states, real, synthetic, holdout, memory, progress)
     real = real if real is not None else cfg.real
     synthetic = synthetic if synthetic is not None else cfg.synthetic
     holdout = holdout if holdout is not None else cfg.holdout
@@ -153,6 +160,85 @@ def audit(
     ctx.columns, ctx.pairs = in_memory_artefacts(checks, data, cfg)
     ctx.corpus_plan = corpus_plan(checks, data, cfg)
     return _finish(cfg, checks, ctx, [real_fp, syn_fp, hold_fp], started, real, progress)
+
+
+def _budget(cfg: AuditConfig, memory) -> int:
+    return parse_memory(memory if memory is not None else cfg.resources.memory) \
+        if (memory is not None or cfg.resources.memory is not None) else default_memory()
+
+
+def _audit_states(cfg: AuditConfig, checks, states, real, synthetic, holdout, memory, progress) -> AuditResult:
+    from .plan.sketch import recorded_sources, streamed_from_states
+
+    given = [(str(s), n) for s, n in ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if s is not None]
+    started = _now()
+    sources = given or recorded_sources(states)[0]
+    data, fps, artefacts = streamed_from_states(cfg, checks, states, _budget(cfg, memory), sources)
+    source = {n: s for s, n in sources}
+    ctx = _context(cfg, data, started, source["synthetic"], progress is True)
+    ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
+    ctx._artefacts.update(seeded)
+    return _finish(cfg, checks, ctx, fps, started, source["real"], progress is True)
+
+
+def sketch(
+    real: Any = None,
+    synthetic: Any = None,
+    holdout: Any = None,
+    shard: str | tuple[int, int] = "0/1",
+    out: str | os.PathLike = "synthproof-states",
+    config: AuditConfig | dict | str | os.PathLike | None = None,
+    seed: int | None = None,
+    progress: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    memory: str | int | None = None,
+):
+    """Write the next phase's state of one shard of the inputs (``synthproof sketch``).
+
+    Run it for every shard ``0 .. N-1``, once per phase (four phases: rows, sample, scan, count;
+    :mod:`synthproof.plan.shards`), then :func:`audit` with ``states=out``.
+
+    Parameters
+    ----------
+    real, synthetic, holdout : path
+        The inputs (files, folders, globs or URLs; not in-memory frames).
+    shard : str or (int, int)
+        ``"I/N"``: shard ``I`` of ``N`` (``0 <= I < N``).
+    out : path
+        The state folder (shared by every shard).
+    config, seed, encoding, delimiter, memory
+        As for :func:`audit`; the same config and seed for every shard and for the audit.
+
+    Returns
+    -------
+    (phase, path) : (str or None, pathlib.Path or None)
+        The phase written and its file; ``(None, None)`` when this shard has every phase.
+
+    Raises
+    ------
+    InputError
+        Unreadable input; a bad shard; the states of an earlier phase missing or of another run.
+    """
+    from .plan.shards import parse_shard
+    from .plan.sketch import sketch as run_sketch
+
+    cfg = resolve_config(config)
+    if seed is not None:
+        cfg = cfg.model_copy(update={"seed": int(seed)})
+    real = real if real is not None else cfg.real
+    synthetic = synthetic if synthetic is not None else cfg.synthetic
+    holdout = holdout if holdout is not None else cfg.holdout
+    if real is None or synthetic is None:
+        raise ConfigError("both real and synthetic data are required (arguments or config keys)")
+    sources = [(real, "real"), (synthetic, "synthetic")] + ([(holdout, "holdout")] if holdout is not None else [])
+    if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
+        raise InputError("sketch reads files, folders or URLs: write in-memory frames to Parquet first")
+    sources = [(str(s), n) for s, n in sources]
+    where = shard if isinstance(shard, tuple) else parse_shard(shard)
+    return run_sketch(cfg, cfg.build_checks(), sources, where, out, _budget(cfg, memory),
+                      encoding if encoding is not None else cfg.encoding,
+                      delimiter if delimiter is not None else cfg.delimiter, None)
 
 
 def _context(cfg: AuditConfig, data, started: str, synthetic, progress: bool) -> AuditContext:

@@ -90,7 +90,11 @@ def cli() -> None:
 @click.option("--memory", type=str, default=None,
               help="Memory budget, e.g. 4GiB; inputs that would not fit stream out of core "
                    "[default: resources.memory, else half the machine's memory, at most 8 GiB].")
-def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory) -> None:
+@click.option("--states", type=str, default=None,
+              help="Merge the shard states that synthproof sketch wrote into this folder and judge them "
+                   "(the inputs default to those the states were sketched from).")
+def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory,
+          states) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
@@ -106,10 +110,49 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
         progress = True if sys.stderr.isatty() else "lines"
     with _claimed_out(out or cfg.out or "synthproof-report") as out_dir:
         result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress,
-                           encoding=encoding, delimiter=delimiter, memory=memory)
+                           encoding=encoding, delimiter=delimiter, memory=memory, states=states)
         result.write(out_dir)
     _print_summary(result, out_dir)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+@cli.command()
+@click.option("--real", type=str, help="Real data: Parquet file or folder, CSV or JSONL.")
+@click.option("--synthetic", type=str, help="Synthetic data, same formats.")
+@click.option("--holdout", type=str, help="Real rows the generator never saw (optional).")
+@click.option("--config", "config_path", type=str, help="YAML config (the same for every shard and the audit).")
+@click.option("--shard", type=str, required=True, help="I/N: this task is shard I of N (0 <= I < N).")
+@click.option("--out", type=str, required=True, help="State folder, shared by every shard (e.g. on shared storage).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Random seed [default: 0].")
+@click.option("--encoding", type=str, default=None, help="Text encoding of CSV/JSONL inputs [default: utf-8].")
+@click.option("--delimiter", type=str, default=None, help="CSV field delimiter [default: sniffed].")
+@click.option("--memory", type=str, default=None, help="Memory budget of this task, e.g. 4GiB.")
+def sketch(real, synthetic, holdout, config_path, shard, out, seed, encoding, delimiter, memory) -> None:
+    """Write the next phase's state of shard I of N into OUT (four phases: rows, sample, scan, count).
+
+    Run every shard once per phase (a Slurm array or Kubernetes indexed Job per phase), then
+    `synthproof audit --states OUT`. See docs/scale.md."""
+    from .api import sketch as run_sketch
+    from .plan.shards import PHASES, parse_shard
+
+    where = parse_shard(shard)
+    _refuse_remote_out(out)
+    if memory is not None:
+        from .plan.outofcore import parse_memory
+
+        parse_memory(memory)
+    phase, path = run_sketch(real, synthetic, holdout, shard=where, out=out, config=config_path, seed=seed,
+                             encoding=encoding, delimiter=delimiter, memory=memory)
+    i, n = where
+    if phase is None:
+        click.echo(f"shard {i}/{n}: every phase is written ({len(PHASES)} of {len(PHASES)}); next: "
+                   f"synthproof audit --states {_shown(out)}")
+    else:
+        k = PHASES.index(phase) + 1
+        nxt = ("run the next phase for every shard" if k < len(PHASES)
+               else f"when every shard is done: synthproof audit --states {_shown(out)}")
+        click.echo(f"shard {i}/{n}: wrote phase {k} of {len(PHASES)} ({phase}): {_shown(path)}; {nxt}")
+    sys.exit(EXIT_PASS)
 
 
 @cli.command()

@@ -1,0 +1,359 @@
+"""Shard states: ``synthproof sketch --shard I/N --out DIR`` computes the mergeable states of shard
+``I`` of ``N`` of the inputs; ``synthproof audit --states DIR`` merges them in shard order and
+judges, with findings identical to one out-of-core run over the whole inputs.
+
+A shard is a fixed range of row ids of each input: shard ``I`` of ``N`` holds rows
+``floor(I n / N) .. floor((I + 1) n / N) - 1`` of an input of ``n`` rows (file by file in path
+order; files outside the range are not opened). Nothing depends on an engine's partitions, so
+any scheduler — a Slurm array, a Kubernetes indexed Job, a shell loop — gets the same findings.
+
+The passes of an out-of-core run depend on what the passes before them found (the bin edges come
+from the whole inputs' bottom-k sample, the roles from the role-inference sample), so a sketch
+runs in four **phases**, each an array of ``N`` tasks whose states the next phase merges:
+
+1. ``rows``: each file's row count, column names and content hash (file ``j`` by shard
+   ``j mod N``): the row ids' offsets and the inputs' fingerprints.
+2. ``sample``: the bottom-k role-inference sample and row pool of the shard's rows
+   (:class:`~synthproof.plan.outofcore.FirstPass`); merged, they fix the roles and the plan.
+3. ``scan``: the column scan (:class:`~synthproof.plan.columns.ColumnScan`), the conversion
+   issues and the row hashes of the shard's rows.
+4. ``count``: the fine-bin counts, pair and subgroup tables on the merged scan's code maps
+   (:class:`~synthproof.plan.columns.ColumnCount`).
+
+``sketch`` runs the first phase this shard has no state for (after checking that every shard's
+states of the phases before it are there and agree); run the array once per phase. State files
+(:mod:`synthproof.states`) are checksummed and carry the synthproof version, the config digest,
+the seed and each input's listing digest (every file's path and size), and are refused by
+``audit --states`` (exit 2, the file named) when any of them differs, a shard is missing or
+present twice. Text columns are not yet sketched (their corpus states are the next step): a
+sketch of inputs with text columns that a check would read exits 2 saying so.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import pathlib
+import re
+
+import numpy as np
+
+from synthproof.errors import InputError
+from synthproof.states import StateError, StateHeader, check_states, write_state
+
+from . import codec
+from .columns import ColumnCount, ColumnScan, _Numeric, _pool
+from .outofcore import FirstPass, _BottomK, batch_bytes, batch_rows, finish_first_pass, first_pass_state
+
+PHASES = ("rows", "sample", "scan", "count")
+codec.register(_Numeric)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``(i, n)`` of a shard given as ``I/N``.
+
+    Raises
+    ------
+    InputError
+        Not ``I/N`` with ``0 <= I < N``.
+    """
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+    if m is None or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise InputError(f"--shard must be I/N with 0 <= I < N (e.g. 0/4 for the first of four), got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def span_of(i: int, n: int, rows: int) -> tuple[int, int]:
+    """The row ids of shard ``i`` of ``n`` of an input of ``rows`` rows."""
+    return i * rows // n, (i + 1) * rows // n
+
+
+def listing(source, name: str) -> str:
+    """Digest of an input's listing: every file's path below the source and its size, in path order."""
+    from synthproof.sources import resolve
+
+    src = resolve(source, name)
+    h = hashlib.blake2b(digest_size=16)
+    for shard in src.shards:
+        size = shard.size
+        if size is None:
+            size = src.filesystem.get_file_info(shard.path).size
+        h.update(json.dumps([shard.rel, int(size) if size is not None else None]).encode() + b"\n")
+    return "blake2b:" + h.hexdigest()
+
+
+class ShardRun:
+    """One sketch or merge of a run's states in ``folder`` (see the module docstring)."""
+
+    def __init__(self, cfg, checks: list, sources: list, memory: int, encoding, delimiter, folder,
+                 shards: int, progress=None) -> None:
+        self.cfg, self.checks, self.sources = cfg, checks, sources
+        self.memory, self.encoding, self.delimiter = memory, encoding, delimiter
+        self.folder, self.shards, self.progress = pathlib.Path(folder), int(shards), progress
+        self.inputs_id = {name: listing(source, name) for source, name in sources}
+
+    def header(self, phase: str, shard: int) -> StateHeader:
+        meta = {"sources": {name: str(source) for source, name in self.sources},
+                "encoding": self.encoding, "delimiter": self.delimiter}
+        return StateHeader(shard, self.shards, self.cfg.digest(), self.cfg.seed, self.inputs_id, phase, meta=meta)
+
+    def path(self, phase: str, shard: int) -> pathlib.Path:
+        return self.folder / f"{PHASES.index(phase) + 1}-{phase}-{shard:05d}-of-{self.shards:05d}.state"
+
+    def load(self, phase: str) -> list:
+        """The decoded states of every shard of ``phase``, in shard order, checked (see
+        :func:`synthproof.states.check_states`) and matched against this run's identity."""
+        paths = sorted(self.folder.glob(f"{PHASES.index(phase) + 1}-{phase}-*.state"))
+        if not paths:
+            raise StateError(f"no {phase} states in {self.folder} (phase {PHASES.index(phase) + 1} of "
+                             f"{len(PHASES)}): run synthproof sketch for every shard first")
+        read = check_states(paths)
+        want = self.header(phase, 0).identity()
+        for path, header, _ in read[:1]:
+            got = header.identity()
+            for key, word in (("shards", "shard count"), ("config", "config"), ("seed", "seed"),
+                              ("inputs", "input listing (files or sizes changed)"), ("kind", "kind of state")):
+                if got[key] != want[key]:
+                    raise StateError(f"state file {path.name} was made with another {word} than this run: "
+                                     "write the states again with the same inputs, config and seed")
+        out = []
+        for path, header, arrays in read:
+            try:
+                out.append(codec.decode(header.meta["tree"], arrays))
+            except (codec.CodecError, KeyError, TypeError, ValueError):
+                raise StateError(f"state file {path.name} holds a state this version cannot read: write it "
+                                 "again with synthproof sketch") from None
+        return out
+
+    def write(self, phase: str, shard: int, state) -> pathlib.Path:
+        tree, arrays = codec.encode(state)
+        header = self.header(phase, shard)
+        header.meta["tree"] = tree
+        path = self.path(phase, shard)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_state(path, header, arrays)
+        return path
+
+    # --- phase 1: rows -------------------------------------------------------------------------
+    def rows_state(self, shard: int) -> dict:
+        from synthproof.io import file_digest
+        from synthproof.sources import resolve, shard_batches
+        from synthproof.sources.stream import open_stream
+
+        out = {}
+        for source, name in self.sources:
+            src = resolve(source, name)
+            files = []
+            for j, f in enumerate(src.shards):
+                if j % self.shards != shard:
+                    continue
+                n, names = 0, None
+                for b in shard_batches(src, f, name, None, batch_rows(self.memory, 32), self.encoding,
+                                       self.delimiter, batch_bytes(self.memory)):
+                    names = list(b.schema.names) if names is None else names
+                    n += b.num_rows
+                with open_stream(src, f, name, decompress=False) as fh:
+                    digest = file_digest(fh)
+                files.append([j, n, np.frombuffer(digest, dtype=np.uint8).copy(), names])
+            out[name] = files
+        return out
+
+    def offsets(self) -> dict:
+        """Per input: each file's first row id and the total (merged ``rows`` states), the file
+        digests in order; a file whose columns differ from the first file's is refused."""
+        from synthproof.sources import column_mismatch, resolve
+
+        parts = self.load("rows")
+        out = {}
+        for source, name in self.sources:
+            src = resolve(source, name)
+            files = sorted((f for p in parts for f in p[name]), key=lambda f: f[0])
+            if [f[0] for f in files] != list(range(len(src.shards))):
+                raise StateError(f"the rows states do not cover every file of {name}: write them again")
+            first = next((f for f in files if f[3] is not None), None)
+            for f in files if src.format != "jsonl" else ():  # JSON Lines: keys are checked as read
+                if first is not None and f[3] is not None and set(f[3]) != set(first[3]):
+                    raise column_mismatch(name, src.shards[f[0]].label, src.shards[first[0]].rel, f[3], first[3])
+            offsets = np.concatenate([[0], np.cumsum([f[1] for f in files])]).astype(np.int64).tolist()
+            out[name] = (offsets, [bytes(f[2].tobytes()) for f in files], src.label)
+        return out
+
+    # --- phase 2: sample -----------------------------------------------------------------------
+    def columns(self):
+        from .run import input_columns
+
+        return input_columns(self.sources, self.encoding, self.delimiter)
+
+    def sample_state(self, shard: int, offsets: dict) -> dict:
+        cols, names = self.columns()
+        out = {}
+        for source, name in self.sources:
+            off = offsets[name][0]
+            width = len(names[name]) if names[name] is not None else 32
+            st = first_pass_state(source, name, cols[name], self.memory, self.encoding, self.delimiter,
+                                  self.progress, self.cfg.seed, batch_rows(self.memory, len(cols[name] or []) or width),
+                                  batch_bytes(self.memory), span_of(shard, self.shards, off[-1]), off)
+            out[name] = _first_pass_tree(st)
+        return out
+
+    def prepared(self, offsets: dict):
+        """The inputs (whole, from the merged ``sample`` states) and the prepared data and plan."""
+        from .run import plan_passes, prepared_from
+
+        cols, names = self.columns()
+        parts = self.load("sample")
+        inputs, all_names = {}, {}
+        for source, name in self.sources:
+            merged = None
+            for p in parts:
+                st = _first_pass_of(p[name])
+                if merged is None:
+                    merged = st
+                else:
+                    merged.merge(st)
+            width = len(names[name]) if names[name] is not None else 32
+            off, _, label = offsets[name]
+            if merged.rows != off[-1]:
+                raise StateError(f"the sample states of {name} hold {merged.rows} rows, its files {off[-1]}: the "
+                                 "input changed between phases; write every phase again")
+            inp = finish_first_pass(merged, source, name, label, self.encoding, self.delimiter,
+                                    batch_rows(self.memory, len(cols[name] or []) or width), batch_bytes(self.memory))
+            inp.offsets = off
+            inputs[name] = inp
+            all_names[name] = names[name] if names[name] is not None else inp.columns
+        data = prepared_from(self.cfg, inputs, all_names)
+        plan = plan_passes(self.cfg, self.checks, data)
+        if plan.corpus:
+            raise InputError("synthproof sketch does not yet sketch text columns (their corpus states): audit inputs "
+                             "with text columns in one run (synthproof audit, out of core), or exclude them with "
+                             "columns.exclude")
+        return inputs, all_names, data, plan
+
+    # --- phases 3 and 4: scan, count -----------------------------------------------------------
+    def _chunks(self, inputs: dict, shard: int, data, plan, streamed: dict, hashes):
+        from .outofcore import stream_chunks
+
+        spans = {}
+        for name, inp in inputs.items():
+            part = copy.copy(inp)
+            part.span = span_of(shard, self.shards, inp.rows)
+            spans[name] = part
+        return stream_chunks(spans, data.roles, plan.features, streamed, hashes), spans
+
+    def scan_state(self, shard: int, inputs: dict, data, plan) -> dict:
+        streamed: dict = {}
+        hashes = {side: _SpanHashes(span_of(shard, self.shards, inputs[side].rows)) for side in ("real", "synthetic")} \
+            if plan.hashes else None
+        chunks, _ = self._chunks(inputs, shard, data, plan, streamed, hashes)
+        scan = None
+        pool = _pool(self.cfg.threads) if len(plan.features) > 1 else None
+        try:
+            if plan.columns:
+                scan = ColumnScan(data.roles, plan.features, self.cfg.seed)
+                for ch in _wrap(self.progress, "scan", chunks()):
+                    scan.add(ch, pool)
+            elif hashes is not None:
+                for _ in _wrap(self.progress, "hash", chunks()):
+                    pass
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        return {"scan": None if scan is None else {"scans": scan.scans, "labels": scan.labels, "missing": scan.missing},
+                "issues": [[c, side, reason, n] for (c, side, reason), n in streamed.items()],
+                "hashes": None if hashes is None else {side: h.array for side, h in hashes.items()}}
+
+    def merged_scan(self, data, plan, parts: list | None = None) -> ColumnCount | None:
+        """The counting pass's empty state planned from every shard's merged scan."""
+        parts = self.load("scan") if parts is None else parts
+        if not plan.columns:
+            return None
+        scan = None
+        for p in parts:
+            one = ColumnScan(data.roles, plan.features, self.cfg.seed)
+            one.scans, one.labels, one.missing = p["scan"]["scans"], p["scan"]["labels"], p["scan"]["missing"]
+            if scan is None:
+                scan = one
+            else:
+                scan.merge(one)
+        return scan.plan(data.roles, plan.pair_columns, plan.subgroups)
+
+    def count_state(self, shard: int, inputs: dict, data, plan) -> dict:
+        count = self.merged_scan(data, plan)
+        if count is None or not count.needed:
+            return {}
+        chunks, _ = self._chunks(inputs, shard, data, plan, None, None)
+        pool = _pool(self.cfg.threads) if len(plan.features) > 1 else None
+        try:
+            for ch in _wrap(self.progress, "count", chunks()):
+                count.add(ch, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        return _count_tree(count)
+
+
+class _SpanHashes:
+    """The row hashes of one shard's span of a side (``put`` as :class:`SideHashes`)."""
+
+    def __init__(self, span: tuple[int, int]) -> None:
+        self.lo = span[0]
+        self.array = np.zeros(span[1] - span[0], dtype=np.uint64)
+
+    def put(self, row0: int, hashes: np.ndarray) -> None:
+        self.array[row0 - self.lo:row0 - self.lo + len(hashes)] = hashes
+
+
+def _wrap(progress, name, it):
+    return progress(name, it) if progress is not None else it
+
+
+def _first_pass_tree(st: FirstPass) -> dict:
+    out = {"rows": st.rows, "schema": None if st.schema is None else st.schema.empty_table()}
+    for key, b in (("keep", st.keep), ("pool", st.pool)):
+        if b.held > b.k or len(b.parts) > 1:
+            b._compact()
+        out[key] = {"k": b.k, "key": b.key, "pri": b.pri[0] if b.pri else np.zeros(0, np.uint64),
+                    "ids": b.ids[0] if b.ids else np.zeros(0, np.int64), "table": b.parts[0] if b.parts else None}
+    return out
+
+
+def _first_pass_of(tree: dict) -> FirstPass:
+    parts = []
+    for key in ("keep", "pool"):
+        t = tree[key]
+        b = _BottomK(int(t["k"]), int(t["key"]))
+        if t["table"] is not None:
+            b.pri, b.ids, b.parts = [t["pri"]], [t["ids"]], [t["table"]]
+            b.held, b.held_bytes = int(t["table"].num_rows), int(t["table"].nbytes)
+        parts.append(b)
+    schema = tree["schema"].schema if tree["schema"] is not None else None
+    return FirstPass(parts[0], parts[1], int(tree["rows"]), schema)
+
+
+def _count_tree(count: ColumnCount) -> dict:
+    acc = []
+    if count.builder is not None:
+        acc = [{"keys": a.keys, "counts": a.counts, "tables": a.tables, "target": a.target} for a in count.builder.acc]
+    return {"fine": {c: count.fine[c] for c in count.extra}, "tables": [[p[0], p[1], t] for p, t in count.tables.items()],
+            "acc": acc}
+
+
+class _Counts:
+    """A decoded accumulator (what :meth:`synthproof.subgroups._Accumulator.merge` reads)."""
+
+    def __init__(self, tree: dict) -> None:
+        self.keys, self.counts, self.tables, self.target = tree["keys"], tree["counts"], tree["tables"], tree["target"]
+
+
+def add_counts(count: ColumnCount, tree: dict) -> None:
+    """Add one shard's ``count`` state to ``count`` (planned from the same merged scan)."""
+    if not tree:
+        return
+    for c, a in tree["fine"].items():
+        count.fine[c] += a
+    for a, b, t in tree["tables"]:
+        count.tables[(a, b)] += t
+    if count.builder is not None:
+        for acc, t in zip(count.builder.acc, tree["acc"]):
+            acc.merge(_Counts(t))

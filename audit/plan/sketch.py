@@ -1,0 +1,129 @@
+"""``synthproof sketch`` and ``synthproof audit --states``: the drivers of shard states
+(:mod:`synthproof.plan.shards`)."""
+
+from __future__ import annotations
+
+import pathlib
+
+from synthproof.errors import InputError
+from synthproof.states import StateError
+
+from .shards import PHASES, ShardRun, add_counts
+
+
+def sketch(cfg, checks: list, sources: list, shard: tuple[int, int], out, memory: int, encoding=None,
+           delimiter=None, progress=None) -> tuple[str | None, pathlib.Path | None]:
+    """Write the state of the first phase that shard ``shard = (i, n)`` has none for.
+
+    Returns
+    -------
+    phase : str or None
+        The phase written (:data:`~synthproof.plan.shards.PHASES`), ``None`` when every phase
+        of this shard is there already.
+    path : pathlib.Path or None
+        The state file written.
+
+    Raises
+    ------
+    StateError
+        The states of an earlier phase are missing (the shards listed), damaged or of another run.
+    InputError
+        An input cannot be read (named); text columns that a check would read.
+    """
+    i, n = shard
+    run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, out, n, progress)
+    todo = next((p for p in PHASES if not run.path(p, i).exists()), None)
+    if todo is None:
+        return None, None
+    if todo == "rows":
+        return todo, run.write(todo, i, run.rows_state(i))
+    offsets = run.offsets()
+    if todo == "sample":
+        return todo, run.write(todo, i, run.sample_state(i, offsets))
+    inputs, _, data, plan = run.prepared(offsets)
+    if todo == "scan":
+        return todo, run.write(todo, i, run.scan_state(i, inputs, data, plan))
+    return todo, run.write(todo, i, run.count_state(i, inputs, data, plan))
+
+
+def recorded_sources(folder) -> tuple[list, dict]:
+    """The inputs ``[(source, name), ...]`` and reading options a state folder was sketched from.
+
+    Raises
+    ------
+    StateError
+        No state file in ``folder``, or one that cannot be read.
+    """
+    from synthproof.states import read_state
+
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise StateError(f"--states {folder}: no such folder: pass the folder that synthproof sketch wrote into")
+    paths = sorted(folder.glob("1-rows-*.state"))
+    if not paths:
+        raise StateError(f"--states {folder}: no rows states (1-rows-*.state): run synthproof sketch first")
+    header, _ = read_state(paths[0])
+    src = header.meta.get("sources", {})
+    order = [name for name in ("real", "synthetic", "holdout") if name in src]
+    if "real" not in src or "synthetic" not in src:
+        raise StateError(f"state file {paths[0].name} names no real and synthetic input: write it again")
+    return [(src[name], name) for name in order], {"encoding": header.meta.get("encoding"),
+                                                   "delimiter": header.meta.get("delimiter"),
+                                                   "shards": header.shards}
+
+
+def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list | None = None) -> tuple:
+    """What :func:`synthproof.plan.run.streamed_inputs` returns, from the merged states in ``folder``.
+
+    ``sources`` (``[(source, name), ...]``) default to the ones the states record; given, their
+    listings must match the states'.
+
+    Raises
+    ------
+    StateError
+        A phase's states missing, damaged, duplicated or of another run (the file named).
+    """
+    from synthproof import io
+    from synthproof.corpus import Resources
+
+    from .run import _row_hashes, finish_streamed
+
+    recorded, opts = recorded_sources(folder)
+    sources = sources or recorded
+    if [n for _, n in sources] != [n for _, n in recorded]:
+        raise StateError(f"--states {folder} holds states of the inputs {', '.join(n for _, n in recorded)}, not "
+                         f"{', '.join(n for _, n in sources)}: pass the same inputs as to synthproof sketch")
+    try:
+        run = ShardRun(cfg, checks, sources, memory, opts["encoding"], opts["delimiter"], folder, opts["shards"])
+    except InputError as exc:
+        raise StateError(f"--states {folder}: the inputs the states were sketched from cannot be listed ({exc}); "
+                         "audit where they can be read") from None
+    offsets = run.offsets()
+    inputs, all_names, data, plan = run.prepared(offsets)
+    for name, inp in inputs.items():
+        inp.offsets = None  # audit reads whole inputs (row fetches)
+    n_rows = {name: inp.rows for name, inp in inputs.items()}
+    scans = run.load("scan")
+    counts = run.load("count")
+    streamed: dict = {}
+    for p in scans:
+        for c, side, reason, k in p["issues"]:
+            streamed[(c, side, reason)] = streamed.get((c, side, reason), 0) + int(k)
+    art = None
+    count = run.merged_scan(data, plan, scans)
+    if count is not None:
+        for p in counts:
+            add_counts(count, p)
+        art = count.finish()
+    res = Resources(memory)
+    hashes = _row_hashes(plan, n_rows, res)
+    if hashes is not None:
+        from .shards import span_of
+
+        for side, h in hashes.items():
+            for i, p in enumerate(scans):
+                h.put(span_of(i, run.shards, n_rows[side])[0], p["hashes"][side])
+            h.finish()
+    fps = [io.Fingerprint(name, inp.label, io.compose_digest(offsets[name][1]), inp.rows, len(all_names[name]),
+                          tuple(all_names[name])) for name, inp in inputs.items()]
+    return finish_streamed(data, inputs, n_rows, plan, streamed, art, hashes, None, None, res, fps)
