@@ -96,6 +96,17 @@ class Tap:
     def finish(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @classmethod
+    def to_state(cls, output):
+        """``output`` of :meth:`finish` in a form :mod:`synthproof.plan.codec` stores (default: as is)."""
+        return output
+
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]):
+        """The output of one tap over consecutive corpora (shards in order) from each one's output;
+        ``doc_offsets[i]``: the documents before part ``i``. Default: per-document arrays, joined."""
+        return np.concatenate(outputs) if outputs else outputs
+
 
 @dataclass
 class CorpusStats:
@@ -188,13 +199,14 @@ class CorpusBuilder:
         The rows to come (an upper bound of the documents), handed to the taps.
     """
 
-    def __init__(self, taps: list[Tap] | None = None, max_chars: int = MAX_CHARS, capacity: int | None = None) -> None:
+    def __init__(self, taps: list[Tap] | None = None, max_chars: int = MAX_CHARS, capacity: int | None = None,
+                 start: int = 0) -> None:
         self.taps = list(taps or [])
         for t in self.taps:
             t.capacity = capacity
         self.max_chars = max_chars
         self.counts = {"missing": 0, "non_string": 0, "empty_text": 0, "invalid_utf8": 0, "truncated": 0}
-        self.n_rows = 0
+        self.start = self.n_rows = int(start)  # a shard's corpus starts at its first row id
         self._parts: dict[str, list[np.ndarray]] = {k: [] for k in ("rows", "hashes", "n_chars", "n_words", "ttr",
                                                                      "non_alpha")}
         self._docs = 0
@@ -243,9 +255,25 @@ class CorpusBuilder:
         def cat(name, dtype):
             return np.concatenate(p[name]) if p[name] else np.zeros(0, dtype=dtype)
 
-        return CorpusStats(self.n_rows, dict(self.counts), cat("rows", np.int64), cat("hashes", "S16"),
+        return CorpusStats(self.n_rows - self.start, dict(self.counts), cat("rows", np.int64), cat("hashes", "S16"),
                            cat("n_chars", np.float64), cat("n_words", np.float64), cat("ttr", np.float64),
                            cat("non_alpha", np.float64), {t.key: t.finish() for t in self.taps})
+
+
+def merge_corpora(parts: list[CorpusStats | None], taps: dict) -> CorpusStats | None:
+    """One corpus from the corpora of consecutive row spans (shards, in order): counts summed,
+    per-document arrays joined, each tap's output merged by its class (``taps``: key -> Tap
+    subclass) with the documents before each part as offsets."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    cat = np.concatenate
+    counts = {k: sum(p.counts[k] for p in parts) for k in parts[0].counts}
+    offsets = np.concatenate([[0], np.cumsum([p.n_docs for p in parts])[:-1]]).astype(np.int64).tolist()
+    merged_taps = {key: taps[key].merge([p.taps[key] for p in parts], offsets) for key in parts[0].taps}
+    return CorpusStats(sum(p.n_rows for p in parts), counts, cat([p.rows for p in parts]),
+                       cat([p.hashes for p in parts]), cat([p.n_chars for p in parts]), cat([p.n_words for p in parts]),
+                       cat([p.type_token_ratio for p in parts]), cat([p.non_alpha_share for p in parts]), merged_taps)
 
 
 def sample_docs(values, ids: np.ndarray, seed: int, side: str, max_chars: int = MAX_CHARS,

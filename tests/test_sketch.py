@@ -197,15 +197,46 @@ def test_sketch_refuses_a_phase_before_the_last_is_complete(inputs, tmp_path, ca
     assert "--shard must be I/N with 0 <= I < N" in capsys.readouterr().err
 
 
-def test_states_of_text_columns_refused(tmp_path, fortunes, capsys):
-    fortunes.iloc[:400].to_parquet(tmp_path / "r.parquet")
-    fortunes.iloc[400:800].to_parquet(tmp_path / "s.parquet")
-    args = ["sketch", "--real", str(tmp_path / "r.parquet"), "--synthetic", str(tmp_path / "s.parquet"),
-            "--shard", "0/1", "--out", str(tmp_path / "st")]
-    assert _cli(*args) == 0 and _cli(*args) == 0
-    capsys.readouterr()
-    assert _cli(*args) == 2
-    assert "does not yet sketch text columns" in capsys.readouterr().err
+#: The text checks that read the corpus pass (every corpus tap: MinHash, spans, seq-rep, eval hits,
+#: hidden markers, KGW scores), without the embedding checks (their sample comes from the pool).
+TEXT = {"resources": {"out_of_core": "on"}, "suite": "listed", "checks": {
+    c: {} for c in ("duplication.text_exact_duplicates", "duplication.text_near_duplicates",
+                    "duplication.text_memorisation", "duplication.contamination", "diversity.text_repetition",
+                    "diversity.text_distinct_n", "drift.text_descriptors", "provenance.hidden_markers",
+                    "provenance.kgw_watermark", "validity.column_quality")}}
+
+
+def test_text_states_equal_one_run(tmp_path):
+    """Debian fortunes against SmolLM2's texts (JSON Lines in two files), with planted copies and an
+    eval set drawn from the real texts: every tap's output merges to the one run's."""
+    import pandas as pd
+
+    from synthproof import datasets
+
+    real = datasets.load("fortunes")
+    syn = datasets.load("fortunes_smollm2")
+    syn = pd.concat([syn, real.iloc[:40][syn.columns.intersection(real.columns)]], ignore_index=True)
+    real.to_parquet(tmp_path / "real.parquet")
+    (tmp_path / "syn").mkdir()
+    half = len(syn) // 2
+    syn.iloc[:half].to_json(tmp_path / "syn" / "a.jsonl", orient="records", lines=True)
+    syn.iloc[half:].to_json(tmp_path / "syn" / "b.jsonl", orient="records", lines=True)
+    real.iloc[:25][["text"]].to_json(tmp_path / "eval.jsonl", orient="records", lines=True)
+    cfg = {**TEXT, "text": {"eval_sets": [str(tmp_path / "eval.jsonl")]}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn"))
+    one = api.audit(*src, config=tmp_path / "c.yaml")
+    for phase in PHASES:
+        for i in range(4):
+            assert api.sketch(*src, shard=f"{i}/4", out=tmp_path / "st", config=tmp_path / "c.yaml")[0] == phase
+    got = api.audit(config=tmp_path / "c.yaml", states=tmp_path / "st")
+    assert findings_bytes(got) == findings_bytes(one)
+    judged = {f.check_id for f in got.finding_list if f.status in ("pass", "warn", "fail")}
+    assert set(TEXT["checks"]) - {"validity.column_quality"} <= judged
+    copied = [f for f in got.finding_list if f.check_id == "duplication.text_memorisation" and f.scope == "row"]
+    assert len(copied) == 20  # the planted real texts, named up to report.max_row_findings
+    hits = [f for f in got.finding_list if f.check_id == "duplication.contamination" and f.scope == "column"]
+    assert hits and hits[0].status == "fail"  # the eval items are among the planted copies
 
 
 def test_hash_seed_does_not_change_the_findings(inputs, states, local, tmp_path):

@@ -27,6 +27,18 @@ def register(cls: type) -> type:
     return cls
 
 
+def _errors() -> dict[str, type]:
+    from synthproof import errors
+
+    known = [ValueError, TypeError, KeyError, OSError, RuntimeError, LookupError, UnicodeError]
+    known += [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, Exception)]
+    return {f"{c.__module__}.{c.__qualname__}": c for c in known}
+
+
+#: Exception classes a kept error may come back as (others come back as RuntimeError, same message).
+ERRORS: dict[str, type] = _errors()
+
+
 class CodecError(ValueError):
     """A state tree names a form or class this version does not know (a damaged or foreign state)."""
 
@@ -86,6 +98,8 @@ def encode(obj) -> tuple[object, dict[str, np.ndarray]]:
         if isinstance(x, dict):
             return {"$k": [[enc(k), enc(v)] for k, v in x.items()]}
         name = f"{type(x).__module__}.{type(x).__qualname__}"
+        if isinstance(x, BaseException):  # a tap's kept error: its class (when known) and message
+            return {"$e": name, "m": str(x)}
         if name in TYPES:
             fields = ({f.name: getattr(x, f.name) for f in dataclasses.fields(x)} if dataclasses.is_dataclass(x)
                       else dict(vars(x)))
@@ -142,6 +156,11 @@ def decode(tree, arrays: dict[str, np.ndarray]):
             for k, v in x["$k"]:
                 out[dec(k)] = dec(v)
             return out
+        if "$e" in x:
+            try:
+                return ERRORS.get(x["$e"], RuntimeError)(x["m"])
+            except TypeError:  # a class that takes more than a message
+                return RuntimeError(x["m"])
         if "$o" in x:
             cls = TYPES.get(x["$o"])
             if cls is None:

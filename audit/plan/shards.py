@@ -92,6 +92,7 @@ class ShardRun:
         self.memory, self.encoding, self.delimiter = memory, encoding, delimiter
         self.folder, self.shards, self.progress = pathlib.Path(folder), int(shards), progress
         self.inputs_id = {name: listing(source, name) for source, name in sources}
+        register_states()
 
     def header(self, phase: str, shard: int) -> StateHeader:
         meta = {"sources": {name: str(source) for source, name in self.sources},
@@ -224,10 +225,6 @@ class ShardRun:
             all_names[name] = names[name] if names[name] is not None else inp.columns
         data = prepared_from(self.cfg, inputs, all_names)
         plan = plan_passes(self.cfg, self.checks, data)
-        if plan.corpus:
-            raise InputError("synthproof sketch does not yet sketch text columns (their corpus states): audit inputs "
-                             "with text columns in one run (synthproof audit, out of core), or exclude them with "
-                             "columns.exclude")
         return inputs, all_names, data, plan
 
     # --- phases 3 and 4: scan, count -----------------------------------------------------------
@@ -259,9 +256,31 @@ class ShardRun:
         finally:
             if pool is not None:
                 pool.shutdown()
+        corpora = stray = None
+        if plan.corpus:
+            corpora, stray = self._corpora(inputs, shard, data, plan)
         return {"scan": None if scan is None else {"scans": scan.scans, "labels": scan.labels, "missing": scan.missing},
                 "issues": [[c, side, reason, n] for (c, side, reason), n in streamed.items()],
-                "hashes": None if hashes is None else {side: h.array for side, h in hashes.items()}}
+                "hashes": None if hashes is None else {side: h.array for side, h in hashes.items()},
+                "corpora": corpora, "stray": stray}
+
+    def _corpora(self, inputs: dict, shard: int, data, plan) -> tuple[dict, dict]:
+        """The corpora of the shard's span (each tap's output as it is stored), the non-string counts."""
+        from synthproof.corpus import Resources
+
+        from .text import corpus_states
+
+        _, spans = self._chunks(inputs, shard, data, plan, None, None)
+        taps = tap_classes(plan)
+        res = Resources(self.memory)
+        try:
+            corpora, stray = corpus_states(spans, data, plan.taps, self.cfg, res, self.progress)
+            for stats in corpora.values():
+                if stats is not None:  # in memory before the spill folder goes
+                    stats.taps = {k: _materialised(taps[k].to_state(v)) for k, v in stats.taps.items()}
+        finally:
+            res.close()
+        return corpora, stray
 
     def merged_scan(self, data, plan, parts: list | None = None) -> ColumnCount | None:
         """The counting pass's empty state planned from every shard's merged scan."""
@@ -291,6 +310,32 @@ class ShardRun:
             if pool is not None:
                 pool.shutdown()
         return _count_tree(count)
+
+
+def tap_classes(plan) -> dict:
+    """Tap key -> Tap subclass of a plan's corpus taps."""
+    return {tap.key_of(**params): tap for tap, params, _ in plan.taps}
+
+
+def _materialised(x):
+    """``x`` with every memory-mapped array read into memory."""
+    if isinstance(x, np.memmap):
+        return np.array(x)
+    if isinstance(x, tuple):
+        return tuple(_materialised(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _materialised(v) for k, v in x.items()}
+    return x
+
+
+def register_states() -> None:
+    """Allow the state classes of the corpus taps in states (imported late: checks import plan)."""
+    from synthproof.checks.duplication._taps import SpanKeys
+    from synthproof.corpus import CorpusStats
+
+    for cls in (CorpusStats, SpanKeys):
+        if f"{cls.__module__}.{cls.__qualname__}" not in codec.TYPES:
+            codec.register(cls)
 
 
 class _SpanHashes:

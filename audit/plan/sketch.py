@@ -109,6 +109,17 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
     for p in scans:
         for c, side, reason, k in p["issues"]:
             streamed[(c, side, reason)] = streamed.get((c, side, reason), 0) + int(k)
+    corpora = text_issues = None
+    if plan.corpus:
+        from synthproof.corpus import merge_corpora
+
+        from .shards import tap_classes
+        from .text import stray_issues
+
+        taps = tap_classes(plan)
+        corpora = {key: merge_corpora([p["corpora"][key] for p in scans], taps) for key in scans[0]["corpora"]}
+        stray = {key: sum(p["stray"].get(key, 0) for p in scans) for key in scans[0]["stray"]}
+        text_issues = stray_issues(corpora, stray)
     art = None
     count = run.merged_scan(data, plan, scans)
     if count is not None:
@@ -126,4 +137,4 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
             h.finish()
     fps = [io.Fingerprint(name, inp.label, io.compose_digest(offsets[name][1]), inp.rows, len(all_names[name]),
                           tuple(all_names[name])) for name, inp in inputs.items()]
-    return finish_streamed(data, inputs, n_rows, plan, streamed, art, hashes, None, None, res, fps)
+    return finish_streamed(data, inputs, n_rows, plan, streamed, art, hashes, corpora, text_issues, res, fps)

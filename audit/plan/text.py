@@ -26,6 +26,8 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
     Parameters
     ----------
     inputs : dict of str -> StreamedInput
+        Whole inputs, or each a shard's span (:attr:`StreamedInput.span`): the corpora then hold
+        the span's rows (:func:`merge_corpora` joins the shards').
     data : Prepared
         Roles (the text columns) and the audited text columns (``text.columns``).
     plan : list
@@ -40,22 +42,28 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
     issues : list of SchemaIssue
         ``non_string`` issues of the reader (values set aside as not strings), summed over batches.
     """
+    corpora, stray = corpus_states(inputs, data, plan, cfg, res, progress)
+    return corpora, stray_issues(corpora, stray)
+
+
+def corpus_states(inputs: dict, data, plan: list[tuple], cfg, res, progress=None) -> tuple[dict, dict]:
+    """:func:`streamed_corpora`'s corpora and the count of non-string values per ``"<column>:<side>"``."""
     from synthproof.corpus import CorpusBuilder
     from synthproof.memory import release_memory
-    from synthproof.schema import SchemaIssue
 
     from .columns import Chunk
 
     declared = cfg.text.columns
     cols = [c for c in data.by_role("text") if declared is None or c in declared]
     corpora: dict = {f"{c}:{side}": None for c in cols for side in ("real", "synthetic", "holdout")}
-    issues: list = []
+    stray_all: dict = {}
     for side, inp in inputs.items():
         have = [c for c in cols if c in inp.columns]
         if not have:
             continue
+        lo, hi = inp.span if inp.span is not None else (0, inp.rows)
         builders = {c: CorpusBuilder([tap(res, **params) for tap, params, sides in plan if side in sides],
-                                     cfg.text.max_chars, capacity=inp.rows) for c in have}
+                                     cfg.text.max_chars, capacity=hi - lo, start=lo) for c in have}
         stray = dict.fromkeys(have, 0)
 
         def batches():
@@ -70,11 +78,21 @@ def streamed_corpora(inputs: dict, data, plan: list[tuple], cfg, res, progress=N
             pass
         for c in have:
             corpora[f"{c}:{side}"] = builders[c].finish()
-            if stray[c]:
-                n = corpora[f"{c}:{side}"].n_rows
-                issues.append(SchemaIssue(c, side, "non_string", stray[c], n,
-                                          f"{stray[c]} of {n} values are not strings; read as missing"))
+            stray_all[f"{c}:{side}"] = stray[c]
         release_memory()
     res.shared.clear()  # the taps' caches: every corpus is built
     release_memory()
-    return corpora, issues
+    return corpora, stray_all
+
+
+def stray_issues(corpora: dict, stray: dict) -> list:
+    """``non_string`` issues from the counts of :func:`corpus_states` (in its order)."""
+    from synthproof.schema import SchemaIssue
+
+    issues = []
+    for key, k in stray.items():
+        if k:
+            c, side = key.rsplit(":", 1)
+            n = corpora[key].n_rows
+            issues.append(SchemaIssue(c, side, "non_string", k, n, f"{k} of {n} values are not strings; read as missing"))
+    return issues

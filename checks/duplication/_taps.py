@@ -96,6 +96,13 @@ class SpanKeys:
     def spilled(self) -> bool:
         return self.paths is not None
 
+    def in_memory(self) -> SpanKeys:
+        """The same rows in memory (the partitions read back in order)."""
+        if self.paths is None:
+            return self
+        parts = [self.partition(p) for p in range(PARTITIONS)]
+        return SpanKeys(np.concatenate([k for k, _ in parts]), np.concatenate([d for _, d in parts]))
+
     def partition(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         """The rows of partition ``p`` (keys whose top 6 bits are ``p``)."""
         if self.paths is not None:
@@ -108,6 +115,16 @@ class SpanKeys:
 class SpanTap(Tap):
     """:class:`SpanKeys` of every document's word ``n``-grams (``doc_ngram_keys`` per chunk, the
     documents renumbered in corpus order), spilled past a thirty-second of the memory budget."""
+
+    @classmethod
+    def to_state(cls, output: SpanKeys) -> SpanKeys:
+        return output.in_memory()
+
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]) -> SpanKeys:
+        parts = [o.in_memory() for o in outputs]
+        return SpanKeys(np.concatenate([p.keys for p in parts]),
+                        np.concatenate([p.docs + off for p, off in zip(parts, doc_offsets)]))
 
     def start(self, n: int) -> None:
         self.n = n

@@ -84,6 +84,13 @@ class EvalTap(Tap):
         pairs = unique_pairs(np.vstack(self.pairs)) if self.pairs else np.zeros((0, 2), dtype=np.int64)
         return pairs, self.n_items, self.too_short, self.error
 
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]):
+        pairs = [np.column_stack([o[0][:, 0] + off, o[0][:, 1]]) for o, off in zip(outputs, doc_offsets) if len(o[0])]
+        merged = unique_pairs(np.vstack(pairs)) if pairs else np.zeros((0, 2), dtype=np.int64)
+        _, n_items, too_short, error = outputs[0]
+        return merged, n_items, too_short, error
+
 
 @register
 class BenchmarkContamination(TextCheck):

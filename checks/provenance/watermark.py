@@ -75,6 +75,13 @@ class WatermarkTap(Tap):
         except ValueError as exc:
             return {}, exc
 
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]):
+        error = next((e for _, e in outputs if e is not None), None)
+        if error is not None:
+            return {}, error
+        return {k: np.concatenate([o[k] for o, _ in outputs]) for k in outputs[0][0]}, None
+
 
 @register
 class KGWWatermark(TextCheck):
