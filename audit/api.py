@@ -54,6 +54,8 @@ def audit(
     delimiter: str | None = None,
     memory: str | int | None = None,
     states: str | os.PathLike | None = None,
+    executor: str | None = None,
+    address: str | None = None,
 ) -> AuditResult:
     """Audit synthetic data against real data and return the findings and the gate verdict.
 
@@ -84,6 +86,12 @@ def audit(
         A folder of shard states written by :func:`sketch` (``synthproof sketch``): merge them and
         judge, with the findings of one out-of-core run over the inputs they were sketched from
         (those inputs by default; ``real``/``synthetic`` given must be the same files).
+    executor : {"local", "ray"}, optional
+        Overrides ``executor.kind``: ``ray`` runs the passes over the inputs as Ray tasks
+        (:mod:`synthproof.plan.distributed`; the inputs stream out of core), with the findings of
+        a local out-of-core run.
+    address : str, optional
+        Overrides ``executor.address`` (the Ray cluster; default ``RAY_ADDRESS``, else a local one).
 
     Returns
     -------
@@ -103,6 +111,11 @@ def audit(
         if fail_on not in ("fail", "warn"):
             raise ConfigError(f"fail_on must be 'fail' or 'warn', got {fail_on!r}", path="gate.fail_on")
         cfg = cfg.model_copy(update={"gate": cfg.gate.model_copy(update={"fail_on": fail_on})})
+    if executor is not None or address is not None:
+        ex = cfg.executor.model_copy(update={k: v for k, v in (("kind", executor), ("address", address)) if v is not None})
+        if ex.kind not in ("local", "ray"):
+            raise ConfigError(f"executor must be local or ray, got {ex.kind!r}", path="executor.kind")
+        cfg = cfg.model_copy(update={"executor": ex})
     checks = cfg.build_checks()
     if states is not None:
         return _audit_states(cfg, checks, states, real, synthetic, holdout, memory, progress)
@@ -117,9 +130,12 @@ def audit(
         if (memory is not None or cfg.resources.memory is not None) else default_memory()
     started = _now()
     sources = [(real, "real"), (synthetic, "synthetic")] + ([(holdout, "holdout")] if holdout is not None else [])
-    if should_stream(cfg.resources.out_of_core, budget, sources):
+    distributed = cfg.executor.kind == "ray"
+    if distributed or should_stream(cfg.resources.out_of_core, budget, sources):
         from .plan.run import streamed_inputs
 
+        if distributed:
+            from .plan.distributed import ray_streamed_inputs as streamed_inputs  # noqa: F811
         data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
         ctx = _context(cfg, data, started, synthetic, progress is True)
         ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts

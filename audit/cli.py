@@ -17,7 +17,7 @@ from collections import defaultdict
 import click
 
 from ._version import __version__
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, MissingDependencyError
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -93,8 +93,13 @@ def cli() -> None:
 @click.option("--states", type=str, default=None,
               help="Merge the shard states that synthproof sketch wrote into this folder and judge them "
                    "(the inputs default to those the states were sketched from).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Where the passes over streamed inputs run: this process, or Ray tasks "
+                   "(pip install 'synthproof[ray]') [default: executor.kind, else local].")
+@click.option("--address", type=str, default=None,
+              help="Ray cluster address [default: executor.address, else RAY_ADDRESS, else a local cluster].")
 def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory,
-          states) -> None:
+          states, executor, address) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
@@ -110,7 +115,8 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
         progress = True if sys.stderr.isatty() else "lines"
     with _claimed_out(out or cfg.out or "synthproof-report") as out_dir:
         result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress,
-                           encoding=encoding, delimiter=delimiter, memory=memory, states=states)
+                           encoding=encoding, delimiter=delimiter, memory=memory, states=states,
+                           executor=executor, address=address)
         result.write(out_dir)
     _print_summary(result, out_dir)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
@@ -411,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: maps errors to the contract's exit codes with one line on stderr."""
     try:
         cli.main(args=argv, prog_name="synthproof", standalone_mode=False)
-    except (InputError, ConfigError) as exc:
+    except (InputError, ConfigError, MissingDependencyError) as exc:
         click.echo(f"synthproof: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except click.exceptions.Exit as exc:

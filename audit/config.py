@@ -9,6 +9,7 @@ Example::
     seed: 0
     threads: 2                           # BLAS/OpenMP threads per check (default: all cores)
     resources: {memory: 4GiB, out_of_core: auto}   # stream inputs that would not fit in the budget
+    executor: {kind: local}              # or ray: the streamed passes as Ray tasks (docs/scale.md)
     columns:
       exclude: [customer_id]
       roles: {zip: categorical}
@@ -31,7 +32,7 @@ import pathlib
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .check import Check, get_check
 from .errors import ConfigError
@@ -166,6 +167,21 @@ class ResourcesConfig(_Strict):
         return v
 
 
+class ExecutorConfig(_Strict):
+    """Where the passes over streamed inputs run (:mod:`synthproof.plan.distributed`): ``local``
+    (this process) or ``ray`` (tasks on a Ray cluster; the same findings)."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = None  # ray: the cluster (ray://host:10001, auto); default RAY_ADDRESS, else a local one
+    workers: int | None = Field(None, ge=1, le=100_000)  # ray: tasks at once (a local cluster's CPUs) [default: all]
+    shards: int | None = Field(None, ge=1, le=1_000_000)  # ray: row spans per input [default: 2 x workers]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_alone(cls, v):
+        return {"kind": v} if isinstance(v, str) else v
+
+
 class AuditConfig(_Strict):
     """The validated config. See the module docstring for the YAML form."""
 
@@ -179,6 +195,7 @@ class AuditConfig(_Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1)
     threads: int | None = Field(None, ge=1, le=1024)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     suite: Literal["default", "listed"] = "default"
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
@@ -222,6 +239,13 @@ class AuditConfig(_Strict):
         """Stable hash of the config as run (of :meth:`public_dump`, so it reveals no secret)."""
         blob = json.dumps(self.public_dump(), sort_keys=True).encode()
         return "blake2b:" + hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def judging_digest(self) -> str:
+        """:meth:`digest` of what decides the findings: without where or how the run executes
+        (``executor``, ``resources``, ``threads``, ``out``), so shard states made on machines of
+        other sizes merge."""
+        data = {k: v for k, v in self.public_dump().items() if k not in ("executor", "resources", "threads", "out")}
+        return "blake2b:" + hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 
 def _known_keys(loc: tuple) -> list[str]:

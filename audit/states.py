@@ -151,6 +151,11 @@ def read_state(path: str | os.PathLike) -> tuple[StateHeader, dict[str, np.ndarr
         data = path.read_bytes()
     except OSError as exc:
         raise StateError(f"state file {name}: cannot read it ({exc.strerror or exc})") from None
+    return read_state_bytes(data, name)
+
+
+def read_state_bytes(data: bytes, name: str) -> tuple[StateHeader, dict[str, np.ndarray]]:
+    """:func:`read_state` of a state's bytes (e.g. a Ray task's result); ``name`` for messages."""
     if not data.startswith(MAGIC):
         raise StateError(f"state file {name} is not a synthproof state file (no {MAGIC[:-1].decode()} header)")
     at = len(MAGIC)

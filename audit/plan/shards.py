@@ -40,7 +40,7 @@ import re
 import numpy as np
 
 from synthproof.errors import InputError
-from synthproof.states import StateError, StateHeader, check_states, write_state
+from synthproof.states import StateError, StateHeader, check_states, read_state_bytes, state_bytes
 
 from . import codec
 from .columns import ColumnCount, ColumnScan, _Numeric, _pool
@@ -87,17 +87,19 @@ class ShardRun:
     """One sketch or merge of a run's states in ``folder`` (see the module docstring)."""
 
     def __init__(self, cfg, checks: list, sources: list, memory: int, encoding, delimiter, folder,
-                 shards: int, progress=None) -> None:
+                 shards: int, progress=None, blobs: dict | None = None) -> None:
         self.cfg, self.checks, self.sources = cfg, checks, sources
         self.memory, self.encoding, self.delimiter = memory, encoding, delimiter
-        self.folder, self.shards, self.progress = pathlib.Path(folder), int(shards), progress
+        self.folder = pathlib.Path(folder) if folder is not None else None
+        self.shards, self.progress = int(shards), progress
+        self.blobs = blobs  # phase -> state bytes (an executor's task results) instead of files
         self.inputs_id = {name: listing(source, name) for source, name in sources}
         register_states()
 
     def header(self, phase: str, shard: int) -> StateHeader:
         meta = {"sources": {name: str(source) for source, name in self.sources},
                 "encoding": self.encoding, "delimiter": self.delimiter}
-        return StateHeader(shard, self.shards, self.cfg.digest(), self.cfg.seed, self.inputs_id, phase, meta=meta)
+        return StateHeader(shard, self.shards, self.cfg.judging_digest(), self.cfg.seed, self.inputs_id, phase, meta=meta)
 
     def path(self, phase: str, shard: int) -> pathlib.Path:
         return self.folder / f"{PHASES.index(phase) + 1}-{phase}-{shard:05d}-of-{self.shards:05d}.state"
@@ -105,6 +107,8 @@ class ShardRun:
     def load(self, phase: str) -> list:
         """The decoded states of every shard of ``phase``, in shard order, checked (see
         :func:`synthproof.states.check_states`) and matched against this run's identity."""
+        if self.blobs is not None:
+            return [self.decode(*read_state_bytes(b, f"{phase} state {i}")) for i, b in enumerate(self.blobs[phase])]
         paths = sorted(self.folder.glob(f"{PHASES.index(phase) + 1}-{phase}-*.state"))
         if not paths:
             raise StateError(f"no {phase} states in {self.folder} (phase {PHASES.index(phase) + 1} of "
@@ -127,14 +131,65 @@ class ShardRun:
                                  "again with synthproof sketch") from None
         return out
 
-    def write(self, phase: str, shard: int, state) -> pathlib.Path:
+    @staticmethod
+    def decode(header: StateHeader, arrays: dict):
+        return codec.decode(header.meta["tree"], arrays)
+
+    def state(self, phase: str, shard: int, state) -> bytes:
+        """The bytes of a state file of ``state`` (:func:`synthproof.states.state_bytes`)."""
         tree, arrays = codec.encode(state)
         header = self.header(phase, shard)
         header.meta["tree"] = tree
+        return state_bytes(header, arrays)
+
+    def write(self, phase: str, shard: int, state) -> pathlib.Path:
+        from synthproof.result import atomic_write
+
+        raw = self.state(phase, shard, state)
         path = self.path(phase, shard)
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_state(path, header, arrays)
+        atomic_write(path, raw)
         return path
+
+    def compute(self, phase: str, shard: int) -> bytes:
+        """The state bytes of ``phase`` for ``shard`` (the states of the phases before it loaded)."""
+        if phase == "rows":
+            return self.state(phase, shard, self.rows_state(shard))
+        offsets = self.offsets()
+        if phase == "sample":
+            return self.state(phase, shard, self.sample_state(shard, offsets))
+        inputs, _, data, plan = self.prepared(offsets)
+        if phase == "scan":
+            return self.state(phase, shard, self.scan_state(shard, inputs, data, plan))
+        return self.state(phase, shard, self.count_state(shard, inputs, data, plan))
+
+    def merged_sample(self) -> bytes:
+        """One ``sample`` state holding every shard's merged (what later phases read: a broadcast)."""
+        parts = self.load("sample")
+        tree = {}
+        for _, name in self.sources:
+            merged = None
+            for p in parts:
+                st = _first_pass_of(p[name])
+                merged = st if merged is None else (merged.merge(st) or merged)
+            tree[name] = _first_pass_tree(merged)
+        return self.state("sample", 0, tree)
+
+    def merged_scans(self) -> bytes:
+        """One ``scan`` state holding every shard's merged scan (the hashes and corpora left out:
+        the count phase reads only the scan)."""
+        parts = self.load("scan")
+        scan = None
+        for p in parts:
+            if p["scan"] is None:
+                continue
+            one = ColumnScan({c: "numeric" for c in p["scan"]["scans"]} | {c: "categorical" for c in p["scan"]["labels"]},
+                             list(p["scan"]["missing"]), self.cfg.seed)
+            one.scans, one.labels, one.missing = p["scan"]["scans"], p["scan"]["labels"], p["scan"]["missing"]
+            scan = one if scan is None else (scan.merge(one) or scan)
+        tree = {"scan": None if scan is None else {"scans": scan.scans, "labels": scan.labels, "missing": scan.missing},
+                "issues": [], "hashes": None, "corpora": None, "stray": None}
+        return self.state("scan", 0, tree)
 
     # --- phase 1: rows -------------------------------------------------------------------------
     def rows_state(self, shard: int) -> dict:

@@ -35,15 +35,12 @@ def sketch(cfg, checks: list, sources: list, shard: tuple[int, int], out, memory
     todo = next((p for p in PHASES if not run.path(p, i).exists()), None)
     if todo is None:
         return None, None
-    if todo == "rows":
-        return todo, run.write(todo, i, run.rows_state(i))
-    offsets = run.offsets()
-    if todo == "sample":
-        return todo, run.write(todo, i, run.sample_state(i, offsets))
-    inputs, _, data, plan = run.prepared(offsets)
-    if todo == "scan":
-        return todo, run.write(todo, i, run.scan_state(i, inputs, data, plan))
-    return todo, run.write(todo, i, run.count_state(i, inputs, data, plan))
+    from synthproof.result import atomic_write
+
+    raw = run.compute(todo, i)
+    run.folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(run.path(todo, i), raw)
+    return todo, run.path(todo, i)
 
 
 def recorded_sources(folder) -> tuple[list, dict]:
@@ -83,11 +80,6 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
     StateError
         A phase's states missing, damaged, duplicated or of another run (the file named).
     """
-    from synthproof import io
-    from synthproof.corpus import Resources
-
-    from .run import _row_hashes, finish_streamed
-
     recorded, opts = recorded_sources(folder)
     sources = sources or recorded
     if [n for _, n in sources] != [n for _, n in recorded]:
@@ -98,6 +90,17 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
     except InputError as exc:
         raise StateError(f"--states {folder}: the inputs the states were sketched from cannot be listed ({exc}); "
                          "audit where they can be read") from None
+    return merged_run(run)
+
+
+def merged_run(run: ShardRun) -> tuple:
+    """:func:`streamed_from_states` of a :class:`ShardRun` whose four phases are done."""
+    from synthproof import io
+    from synthproof.corpus import Resources
+
+    from .run import _row_hashes, finish_streamed
+
+    cfg, memory = run.cfg, run.memory
     offsets = run.offsets()
     inputs, all_names, data, plan = run.prepared(offsets)
     for name, inp in inputs.items():

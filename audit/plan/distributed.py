@@ -1,0 +1,156 @@
+"""The Ray executor: the passes over streamed inputs as Ray tasks (``--executor ray``).
+
+The same four phases as shard states (:mod:`synthproof.plan.shards`), each a wave of ``N`` tasks
+(shard ``I`` of ``N`` = a fixed span of row ids of each input, never a Ray Data block): a task
+reads its shard's rows itself (local paths on shared storage, or object-store URLs) and returns
+its state's bytes (the checksummed state file format, no pickle of data); between waves the
+driver merges the states and puts the merged sample and scan in the object store once, as the
+broadcast every task of the next wave reads. The driver never collects rows: it holds the merged
+states (samples, counts, row hashes, corpus statistics) and judges them, so the findings are those
+of one local out-of-core run whatever the number of workers, shards or retries.
+
+A task whose worker process dies is retried by Ray (``max_retries``); a task that raises (an
+unreadable shard) fails the run with the shard named, and nothing is written.
+
+Needs ``pip install 'synthproof[ray]'``; the cluster is ``executor.address`` / ``--address``, else
+``RAY_ADDRESS``, else a local one started with ``executor.workers`` CPUs (default: all cores).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from synthproof.errors import InputError, MissingDependencyError
+
+from .shards import PHASES, ShardRun
+
+#: Retries of a task whose worker died (Ray's default for tasks is 3).
+MAX_RETRIES = 3
+
+
+class ExecutorError(InputError):
+    """A distributed run that cannot finish (a task failed; the shard and phase named): exit 2, nothing written."""
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError("--executor ray needs Ray: pip install 'synthproof[ray]' (or pip install ray), "
+                                     "or run with --executor local") from None
+    return ray
+
+
+def connect(address: str | None, workers: int | None):
+    """Connect to the cluster at ``address`` (else ``RAY_ADDRESS``), or start a local one with
+    ``workers`` CPUs; returns ``(ray, started_here, cpus)``."""
+    ray = _ray()
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if ray.is_initialized():
+        return ray, False, int(ray.cluster_resources().get("CPU", 1))
+    kwargs = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    try:
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise ExecutorError(f"cannot reach the Ray cluster {address or '(local)'}: {str(exc).splitlines()[0]}; "
+                            "check --address / RAY_ADDRESS, or run with --executor local") from None
+    return ray, True, int(ray.cluster_resources().get("CPU", 1))
+
+
+def _task(args: tuple, phase: str, shard: int, blobs: dict) -> bytes:
+    """One phase of one shard, on a worker (the config travels as JSON: no pickle of user data)."""
+    from synthproof.config import AuditConfig
+
+    cfg_json, sources, memory, encoding, delimiter, shards = args
+    cfg = AuditConfig.model_validate_json(cfg_json)
+    run = ShardRun(cfg, cfg.build_checks(), sources, memory, encoding, delimiter, None, shards, blobs=blobs)
+    return run.compute(phase, shard)
+
+
+def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool):
+    """What :func:`synthproof.plan.run.streamed_inputs` returns, with the passes run as Ray tasks.
+
+    Raises
+    ------
+    MissingDependencyError
+        Ray is not installed (exit 2, saying what to install).
+    ExecutorError
+        The cluster cannot be reached, or a task failed (its phase and shard named).
+    InputError
+        In-memory inputs (a task reads files), or what a task raised reading its shard.
+    """
+    if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
+        raise InputError("--executor ray reads files, folders or URLs: write in-memory frames to Parquet first")
+    sources = [(str(s), n) for s, n in sources]
+    ex = cfg.executor
+    ray, started, cpus = connect(ex.address, ex.workers)
+    workers = ex.workers or cpus
+    shards = ex.shards or 2 * workers
+    from .sketch import merged_run
+
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_task)
+    args = (cfg.model_dump_json(), sources, memory, encoding, delimiter, shards)
+    blobs: dict = {}
+    kept: dict = {}
+    timings: dict = {}
+    try:
+        for phase in PHASES:
+            t0 = time.perf_counter()
+            wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
+            kept[phase] = _wave(ray, remote, args, phase, shards, workers, wave)
+            timings[phase] = time.perf_counter() - t0
+            run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
+            if phase == "rows":
+                blobs["rows"] = kept["rows"]
+            elif phase == "sample":
+                blobs["sample"] = [run.merged_sample()]
+                kept["sample"] = blobs["sample"]
+            elif phase == "scan":
+                blobs["scan"] = [run.merged_scans()]
+        final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
+        out = merged_run(final)
+    finally:
+        if started:
+            ray.shutdown()
+    if progress:
+        import sys
+
+        print("ray: " + ", ".join(f"{p} {t:.1f} s" for p, t in timings.items()) + f" ({shards} shards, {workers} "
+              "workers)", file=sys.stderr)
+    return out
+
+
+def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> list[bytes]:
+    """Run ``phase`` for every shard, at most ``workers`` tasks at once; the results in shard order."""
+    from ray.exceptions import RayError, RayTaskError
+
+    pending, results, nxt = {}, {}, 0
+    while nxt < shards or pending:
+        while nxt < shards and len(pending) < workers:
+            pending[remote.remote(args, phase, nxt, wave)] = nxt
+            nxt += 1
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            shard = pending.pop(ref)
+            try:
+                results[shard] = ray.get(ref)
+            except RayTaskError as exc:
+                cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else None
+                for r in pending:
+                    ray.cancel(r, force=True)
+                if isinstance(cause, InputError):
+                    raise InputError(f"{cause} (Ray task: phase {phase}, shard {shard}/{shards})") from None
+                raise ExecutorError(f"Ray task of phase {phase}, shard {shard}/{shards} failed: "
+                                    f"{type(cause or exc).__name__}: {str(cause or exc).splitlines()[0]}; nothing "
+                                    "was written") from None
+            except RayError as exc:  # e.g. the worker died more than MAX_RETRIES times
+                for r in pending:
+                    ray.cancel(r, force=True)
+                raise ExecutorError(f"Ray task of phase {phase}, shard {shard}/{shards} failed after {MAX_RETRIES} "
+                                    f"retries: {type(exc).__name__}: {str(exc).splitlines()[0]}; nothing was "
+                                    "written") from None
+    return [results[i] for i in range(shards)]

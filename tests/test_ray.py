@@ -1,0 +1,125 @@
+"""The Ray executor on a local Ray cluster started by the test (2 CPUs): the findings of one local
+out-of-core run with 1 and 2 worker processes and any shard count, a killed worker retried, a
+failing task named, Ray missing -> exit 2 saying what to install."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from synthproof import api
+from synthproof.cli import main
+from synthproof.errors import MissingDependencyError
+
+from .test_sketch import CONFIG, TEXT, _sources, findings_bytes, inputs, local  # noqa: F401  (fixtures)
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray cluster of 2 CPUs on this machine, for the module's runs (they find it initialised)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def _ray_cfg(base: dict, **executor) -> dict:
+    return {**base, "executor": {"kind": "ray", **executor}}
+
+
+@pytest.mark.parametrize("workers,shards", [(1, None), (2, None), (2, 7)])
+def test_ray_equals_local(cluster, inputs, local, workers, shards):
+    got = api.audit(*_sources(inputs), config=_ray_cfg(CONFIG, workers=workers, shards=shards))
+    assert findings_bytes(got) == findings_bytes(local)
+    assert got.manifest["inputs"] == local.manifest["inputs"]
+
+
+def test_ray_text_equals_local(cluster, tmp_path):
+    from synthproof import datasets
+
+    real, syn = datasets.load("fortunes"), datasets.load("fortunes_smollm2")
+    real.to_parquet(tmp_path / "real.parquet")
+    syn.to_json(tmp_path / "syn.jsonl", orient="records", lines=True)
+    src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.jsonl"))
+    one = api.audit(*src, config=TEXT)
+    got = api.audit(*src, config=_ray_cfg(TEXT, workers=2, shards=5))
+    assert findings_bytes(got) == findings_bytes(one)
+
+
+def _ray_tasks() -> list[int]:
+    """Pids of Ray worker processes running a synthproof task (Ray titles them ``ray::_task``)."""
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [int(line.split(None, 1)[0]) for line in out.splitlines() if "ray::_task" in line]
+
+
+def test_killed_worker_is_retried_and_findings_unchanged(cluster, inputs, local):
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def killer():
+        while not stop.is_set() and not killed:
+            pids = _ray_tasks()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.01)
+
+    t = threading.Thread(target=killer)
+    t.start()
+    try:
+        got = api.audit(*_sources(inputs), config=_ray_cfg(CONFIG, workers=2, shards=16))
+    finally:
+        stop.set()
+        t.join()
+    assert killed, "no running task was found to kill"
+    assert findings_bytes(got) == findings_bytes(local)
+
+
+def test_failing_task_names_its_shard_and_writes_nothing(cluster, inputs, tmp_path, capsys):
+    import shutil
+
+    bad = tmp_path / "real"
+    shutil.copytree(inputs / "real", bad)
+    raw = (bad / "part-1.parquet").read_bytes()
+    (bad / "part-1.parquet").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "c.yaml").write_text(__import__("yaml").safe_dump(_ray_cfg(CONFIG, workers=2, shards=4)))
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--real", str(bad), "--synthetic", str(inputs / "syn.csv"), "--config",
+              str(tmp_path / "c.yaml"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1
+    assert "part-1.parquet" in err and "(Ray task: phase rows, shard 1/4)" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_without_ray_exit_2_says_what_to_install(inputs, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(MissingDependencyError, match=r"pip install 'synthproof\[ray\]'"):
+        api.audit(*_sources(inputs), config=CONFIG, executor="ray")
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "--real", str(inputs / "real"), "--synthetic", str(inputs / "syn.csv"), "--executor", "ray",
+              "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    assert "synthproof[ray]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_interrupted_run_publishes_nothing(inputs, tmp_path):
+    """A run killed mid-way leaves no output that looks complete (the four files are published
+    together at the end), and a killed sketch leaves no state file (written whole, then renamed)."""
+    out = tmp_path / "out"
+    p = subprocess.Popen([sys.executable, "-m", "synthproof.cli", "audit", "--real", str(inputs / "real"),
+                          "--synthetic", str(inputs / "syn.csv"), "--config", str(inputs / "config.yaml"),
+                          "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(8)
+    p.kill()
+    assert p.wait() == -signal.SIGKILL, "the run ended before it could be interrupted"
+    for name in ("findings.parquet", "report.html", "manifest.json", "summary.json"):
+        assert not (out / name).exists()
