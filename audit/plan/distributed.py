@@ -92,25 +92,8 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
     shards = ex.shards or 2 * workers
     from .sketch import merged_run
 
-    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_task)
-    args = (cfg.model_dump_json(), sources, memory, encoding, delimiter, shards)
-    blobs: dict = {}
-    kept: dict = {}
-    timings: dict = {}
     try:
-        for phase in PHASES:
-            t0 = time.perf_counter()
-            wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
-            kept[phase] = _wave(ray, remote, args, phase, shards, workers, wave)
-            timings[phase] = time.perf_counter() - t0
-            run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
-            if phase == "rows":
-                blobs["rows"] = kept["rows"]
-            elif phase == "sample":
-                blobs["sample"] = [run.merged_sample()]
-                kept["sample"] = blobs["sample"]
-            elif phase == "scan":
-                blobs["scan"] = [run.merged_scans()]
+        kept, timings = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
         final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
         out = merged_run(final)
     finally:
@@ -122,6 +105,32 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
         print("ray: " + ", ".join(f"{p} {t:.1f} s" for p, t in timings.items()) + f" ({shards} shards, {workers} "
               "workers)", file=sys.stderr)
     return out
+
+
+def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, delimiter, shards: int,
+              workers: int) -> tuple[dict, dict]:
+    """The four waves of tasks: ``(states, seconds)``, the states' bytes per phase as the final
+    merge reads them (the sample merged) and each wave's wall time (its tasks and the driver's
+    merge of their states)."""
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_task)
+    args = (cfg.model_dump_json(), sources, memory, encoding, delimiter, shards)
+    blobs: dict = {}
+    kept: dict = {}
+    timings: dict = {}
+    for phase in PHASES:
+        t0 = time.perf_counter()
+        wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
+        kept[phase] = _wave(ray, remote, args, phase, shards, workers, wave)
+        run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
+        if phase == "rows":
+            blobs["rows"] = kept["rows"]
+        elif phase == "sample":
+            blobs["sample"] = [run.merged_sample()]
+            kept["sample"] = blobs["sample"]
+        elif phase == "scan":
+            blobs["scan"] = [run.merged_scans()]
+        timings[phase] = time.perf_counter() - t0
+    return kept, timings
 
 
 def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> list[bytes]:

@@ -293,14 +293,18 @@ def first_pass(source, name: str, columns: list[str] | None, memory: int, encodi
 
 
 def first_pass_state(source, name: str, columns: list[str] | None, memory: int, encoding, delimiter, progress,
-                     seed: int, rows_per_batch: int, bytes_per_batch: int, span=None, offsets=None) -> FirstPass:
-    """The :class:`FirstPass` state of an input (of rows ``span`` only, when given)."""
+                     seed: int, rows_per_batch: int, bytes_per_batch: int, span=None, offsets=None,
+                     bound=None) -> FirstPass:
+    """The :class:`FirstPass` state of an input (of rows ``span`` only, when given; ``bound(k)``:
+    a priority at or above which rows cannot enter the bottom ``k``, or ``None``)."""
     from synthproof.sources import first_line, iter_batches, resolve
 
     src = resolve(source, name)
     keep = _BottomK(ROLE_SAMPLE, sample_key(0, name, "role_inference"))
     # Wide rows: the held candidates are compacted past an eighth of the budget, not only at 2k rows.
     pool = _BottomK(POOL_ROWS, sample_key(seed, name, "pool"), max_bytes=memory // 8)
+    if bound is not None:
+        keep.bound, pool.bound = bound(keep.k), bound(pool.k)
     n, schema = 0, None
 
     def gen():  # chunks without columns: the progress lines count rows and bytes

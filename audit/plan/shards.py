@@ -64,6 +64,18 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+def priority_bound(k: int, n: int) -> int | None:
+    """A priority below which a shard keeps its rows for a bottom-``k`` sample of ``n`` rows: the
+    ``k`` smallest of ``n`` uniform 64-bit priorities all lie below it unless more than
+    ``8 sqrt(k) + 64`` fewer than expected fall there (probability below 1e-12, Chernoff), so
+    each shard's state holds about ``k`` times its share of the rows instead of ``k`` rows; the
+    merge checks that ``k`` rows came. ``None`` (keep all) when ``n`` is that small."""
+    want = k + 8 * k ** 0.5 + 64
+    if n <= want:
+        return None
+    return min(int(want / n * 2.0**64), 2**64 - 1)
+
+
 def span_of(i: int, n: int, rows: int) -> tuple[int, int]:
     """The row ids of shard ``i`` of ``n`` of an input of ``rows`` rows."""
     return i * rows // n, (i + 1) * rows // n
@@ -198,11 +210,12 @@ class ShardRun:
         from synthproof.sources.stream import open_stream
 
         out = {}
+        first = 0  # files are dealt to shards round robin across the inputs (real's, then synthetic's...)
         for source, name in self.sources:
             src = resolve(source, name)
             files = []
             for j, f in enumerate(src.shards):
-                if j % self.shards != shard:
+                if (first + j) % self.shards != shard:
                     continue
                 n, names = 0, None
                 for b in shard_batches(src, f, name, None, batch_rows(self.memory, 32), self.encoding,
@@ -213,6 +226,7 @@ class ShardRun:
                     digest = file_digest(fh)
                 files.append([j, n, np.frombuffer(digest, dtype=np.uint8).copy(), names])
             out[name] = files
+            first += len(src.shards)
         return out
 
     def offsets(self) -> dict:
@@ -249,7 +263,8 @@ class ShardRun:
             width = len(names[name]) if names[name] is not None else 32
             st = first_pass_state(source, name, cols[name], self.memory, self.encoding, self.delimiter,
                                   self.progress, self.cfg.seed, batch_rows(self.memory, len(cols[name] or []) or width),
-                                  batch_bytes(self.memory), span_of(shard, self.shards, off[-1]), off)
+                                  batch_bytes(self.memory), span_of(shard, self.shards, off[-1]), off,
+                                  bound=lambda k, n=off[-1]: priority_bound(k, n))
             out[name] = _first_pass_tree(st)
         return out
 
@@ -273,6 +288,10 @@ class ShardRun:
             if merged.rows != off[-1]:
                 raise StateError(f"the sample states of {name} hold {merged.rows} rows, its files {off[-1]}: the "
                                  "input changed between phases; write every phase again")
+            for b in (merged.keep, merged.pool):
+                if sum(len(x) for x in b.ids) < min(b.k, merged.rows):  # the bound cut a row of the bottom k
+                    raise StateError(f"the sample states of {name} hold fewer than the {b.k} rows with the smallest "
+                                     "priorities (a bound that fails with probability below 1e-12): please report it")
             inp = finish_first_pass(merged, source, name, label, self.encoding, self.delimiter,
                                     batch_rows(self.memory, len(cols[name] or []) or width), batch_bytes(self.memory))
             inp.offsets = off
