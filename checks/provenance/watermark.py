@@ -42,6 +42,22 @@ def _scheme(cfg):
     return tok, scheme_from_config(cfg, vocab, tok)
 
 
+#: The last watermark setup of this process — tokenizer, scheme and green-list cache — kept across
+#: runs: a Ray worker runs many shards' tasks, each of which would load the tokenizer and draw the
+#: same green lists again (a third of a text task's time). A lookup of deterministic values: the
+#: scores never depend on it. At most one setup, of at most its budget.
+_PROCESS: dict = {}
+
+
+def _setup(cfg, budget: int):
+    key = (cfg.model_dump_json(), budget)
+    if key not in _PROCESS:
+        _PROCESS.clear()
+        tok, scheme = _scheme(cfg)
+        _PROCESS[key] = (tok, scheme, GreenCache(scheme, budget))
+    return _PROCESS[key]
+
+
 class WatermarkTap(Tap):
     """:func:`score_texts` of every document (``tokens_scored``, ``green``, ``z``, ``p_value``,
     ``tokens``, each of shape (n_docs,)) under the ``watermark:`` section given as JSON; a section
@@ -53,9 +69,9 @@ class WatermarkTap(Tap):
         self.cfg = WatermarkConfig.model_validate_json(settings)
         self.error = self.scorer = None
         try:
-            tok, scheme = _scheme(self.cfg)
-            # green lists kept across flushes and sides in a sixteenth of the budget (a lookup, not a permutation)
-            cache = self.res.shared_state(("kgw", scheme), lambda: GreenCache(scheme, self.res.memory // 16))
+            # green lists kept across flushes, sides and runs in this process in a sixteenth of the budget
+            # (a lookup, not a permutation)
+            tok, scheme, cache = _setup(self.cfg, self.res.memory // 16)
             self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens, cache=cache)
         except Exception as exc:  # reported by the check, not by whichever check built the corpus
             self.error = exc
