@@ -68,6 +68,16 @@ def _claimed_out(out: str):
             raise
 
 
+def _input_options(fn):
+    """The --real, --synthetic and --holdout options (audit, sketch)."""
+    for opt in reversed([
+            click.option("--real", type=str, help="Real data: Parquet file or folder, CSV or JSONL."),
+            click.option("--synthetic", type=str, help="Synthetic data, same formats."),
+            click.option("--holdout", type=str, help="Real rows the generator never saw (optional).")]):
+        fn = opt(fn)
+    return fn
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="synthproof")
 def cli() -> None:
@@ -75,9 +85,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--real", type=str, help="Real data: Parquet file or folder, CSV or JSONL.")
-@click.option("--synthetic", type=str, help="Synthetic data, same formats.")
-@click.option("--holdout", type=str, help="Real rows the generator never saw (optional).")
+@_input_options
 @click.option("--config", "config_path", type=str, help="YAML config (see docs/config.md).")
 @click.option("--out", type=str, default=None, help="Output folder [default: ./synthproof-report/].")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Random seed [default: 0].")
@@ -123,9 +131,7 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
 
 
 @cli.command()
-@click.option("--real", type=str, help="Real data: Parquet file or folder, CSV or JSONL.")
-@click.option("--synthetic", type=str, help="Synthetic data, same formats.")
-@click.option("--holdout", type=str, help="Real rows the generator never saw (optional).")
+@_input_options
 @click.option("--config", "config_path", type=str, help="YAML config (the same for every shard and the audit).")
 @click.option("--shard", type=str, required=True, help="I/N: this task is shard I of N (0 <= I < N).")
 @click.option("--out", type=str, required=True, help="State folder, shared by every shard (e.g. on shared storage).")

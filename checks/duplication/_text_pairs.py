@@ -235,11 +235,24 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     return np.column_stack([code // width, code % width])
 
 
+#: Edges up to which :func:`clusters` builds one sparse graph (scipy: ~16 bytes an edge twice over);
+#: beyond, large-star/small-star rounds over hash partitions of the edges (a 16th of them at a time).
+CLUSTER_EDGES = 1 << 27
+
+
 def clusters(pairs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Connected components of the pair graph over ``n`` items (scipy.sparse.csgraph).
+    """Connected components of the pair graph over ``n`` items: scipy.sparse.csgraph up to
+    :data:`CLUSTER_EDGES` edges, else :func:`synthproof.stats.components.star_components`
+    (Kiveris et al., SoCC 2014) in 16 partitions — the same labels either way (components
+    numbered by their smallest item).
 
     Returns ``(labels, sizes)``: the component of each item and each component's size.
     """
+    if len(pairs) > CLUSTER_EDGES:
+        from synthproof.stats.components import scipy_labels, star_components
+
+        labels = scipy_labels(star_components(pairs, n, parts=16))
+        return labels, np.bincount(labels, minlength=labels.max() + 1 if n else 0)
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
