@@ -254,3 +254,15 @@ def test_hash_seed_does_not_change_the_findings(inputs, states, local, tmp_path)
     assert outs[0].equals(ref)
     assert np.array_equal(outs[0].column("value").to_numpy(zero_copy_only=False),
                           ref.column("value").to_numpy(zero_copy_only=False), equal_nan=True)
+
+
+def test_states_with_valid_checksums_that_do_not_fit_are_refused(inputs, states, tmp_path, capsys):
+    """A state rewritten with a fresh checksum but a tree that is not a count state (by hand, or a
+    bug) is exit 2 naming the folder, not an internal error."""
+    st = _copy(states, tmp_path)
+    path = st / "4-count-00001-of-00003.state"
+    header, arrays = read_state(path)
+    header.meta["tree"] = {"$k": [["fine", {"$k": [["no_such_column", 1]]}]]}
+    path.write_bytes(state_bytes(header, dict(arrays)))
+    err = _refused(inputs, st, capsys)
+    assert "do not merge" in err and str(st) in err

@@ -154,15 +154,6 @@ class ShardRun:
         header.meta["tree"] = tree
         return state_bytes(header, arrays)
 
-    def write(self, phase: str, shard: int, state) -> pathlib.Path:
-        from synthproof.result import atomic_write
-
-        raw = self.state(phase, shard, state)
-        path = self.path(phase, shard)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, raw)
-        return path
-
     def compute(self, phase: str, shard: int) -> bytes:
         """The state bytes of ``phase`` for ``shard`` (the states of the phases before it loaded)."""
         if phase == "rows":

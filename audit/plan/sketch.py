@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 
 from synthproof.errors import InputError
@@ -37,10 +38,25 @@ def sketch(cfg, checks: list, sources: list, shard: tuple[int, int], out, memory
         return None, None
     from synthproof.result import atomic_write
 
-    raw = run.compute(todo, i)
+    with _states_that_fit(out):
+        raw = run.compute(todo, i)
     run.folder.mkdir(parents=True, exist_ok=True)
     atomic_write(run.path(todo, i), raw)
     return todo, run.path(todo, i)
+
+
+@contextlib.contextmanager
+def _states_that_fit(folder):
+    """States whose checksums hold but whose contents do not fit together (written by hand, or by a
+    bug) are refused with exit 2 rather than failing deep inside a merge."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise StateError(f"the states in {folder} do not merge ({type(exc).__name__}: {first[:200]}): write them "
+                         "again with synthproof sketch") from None
 
 
 def recorded_sources(folder) -> tuple[list, dict]:
@@ -90,7 +106,8 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
     except InputError as exc:
         raise StateError(f"--states {folder}: the inputs the states were sketched from cannot be listed ({exc}); "
                          "audit where they can be read") from None
-    return merged_run(run)
+    with _states_that_fit(folder):
+        return merged_run(run)
 
 
 def merged_run(run: ShardRun) -> tuple:
