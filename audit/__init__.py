@@ -14,7 +14,7 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ._version import __version__  # noqa: E402
-from .api import audit  # noqa: E402
+from .api import audit, sketch  # noqa: E402
 from .config import AuditConfig, load_config, parse_config  # noqa: E402
 from .errors import (  # noqa: E402
     ConfigError,
@@ -42,4 +42,5 @@ __all__ = [
     "audit",
     "load_config",
     "parse_config",
+    "sketch",
 ]

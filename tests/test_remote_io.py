@@ -322,3 +322,28 @@ def test_streamed_audit_from_s3_equals_streamed_local_and_in_memory(s3, halves, 
     pd.testing.assert_frame_equal(runs["s3"][1], runs["local"][1])
     pd.testing.assert_frame_equal(runs["s3"][1], runs["memory"][1])
     assert [i["content_hash"] for i in runs["s3"][0]["inputs"]] == [i["content_hash"] for i in runs["memory"][0]["inputs"]]
+
+
+def test_shards_and_ray_workers_read_object_store_urls(shards, s3, halves, tmp_path):
+    """Shard states of s3:// inputs (each shard reads its own span from the bucket) and Ray workers
+    reading the URLs themselves give the findings of one streamed run of the same URLs."""
+    import synthproof
+    from synthproof.findings import findings_to_table
+    from synthproof.plan.shards import PHASES
+
+    syn = tmp_path / "syn.parquet"
+    halves[1].to_parquet(syn, index=False)
+    s3[0].put_object(Bucket=BUCKET, Key="syn/part-0.parquet", Body=syn.read_bytes())
+    cfg = {**CHEAP, "resources": {"out_of_core": "on"}}
+    src = (f"s3://{BUCKET}/parquet/", f"s3://{BUCKET}/syn/")
+    one = synthproof.audit(*src, config=cfg)
+    for phase in PHASES:
+        for i in range(3):
+            assert synthproof.sketch(*src, shard=f"{i}/3", out=tmp_path / "st", config=cfg)[0] == phase
+    got = synthproof.audit(config=cfg, states=tmp_path / "st")
+    want = findings_to_table(one.finding_list)
+    assert findings_to_table(got.finding_list).equals(want)
+    assert got.manifest["inputs"] == one.manifest["inputs"]
+    pytest.importorskip("ray")
+    ray = synthproof.audit(*src, config={**cfg, "executor": {"kind": "ray", "workers": 2, "shards": 3}})
+    assert findings_to_table(ray.finding_list).equals(want)
