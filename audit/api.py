@@ -126,16 +126,24 @@ def audit(
     delimiter = delimiter if delimiter is not None else cfg.delimiter
     if real is None or synthetic is None:
         raise ConfigError("both real and synthetic data are required (arguments or config keys)")
-    budget = parse_memory(memory if memory is not None else cfg.resources.memory) \
-        if (memory is not None or cfg.resources.memory is not None) else default_memory()
+    budget = _budget(cfg, memory)
     started = _now()
     sources = [(real, "real"), (synthetic, "synthetic")] + ([(holdout, "holdout")] if holdout is not None else [])
-    distributed = cfg.executor.kind == "ray"
-    if distributed or should_stream(cfg.resources.out_of_core, budget, sources):
+    if cfg.executor.kind == "ray":
+        from .plan.distributed import ray_session, ray_streamed_inputs
+
+        if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
+            raise InputError("--executor ray reads files, folders or URLs: write in-memory frames to Parquet first")
+        with ray_session(cfg) as session:  # the passes, then the checks' component rounds, on the cluster
+            data, fps, artefacts = ray_streamed_inputs(cfg, checks, sources, budget, encoding, delimiter,
+                                                       bool(progress), session)
+            ctx = _context(cfg, data, started, synthetic, progress is True)
+            ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
+            ctx._artefacts.update(seeded)
+            return _finish(cfg, checks, ctx, fps, started, real, progress is True)
+    if should_stream(cfg.resources.out_of_core, budget, sources):
         from .plan.run import streamed_inputs
 
-        if distributed:
-            from .plan.distributed import ray_streamed_inputs as streamed_inputs  # noqa: F811
         data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
         ctx = _context(cfg, data, started, synthetic, progress is True)
         ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
@@ -179,6 +187,7 @@ def audit(
 
 
 def _budget(cfg: AuditConfig, memory) -> int:
+    """The memory budget: ``memory``, else ``resources.memory``, else :func:`default_memory`."""
     return parse_memory(memory if memory is not None else cfg.resources.memory) \
         if (memory is not None or cfg.resources.memory is not None) else default_memory()
 
@@ -205,7 +214,6 @@ def sketch(
     out: str | os.PathLike = "synthproof-states",
     config: AuditConfig | dict | str | os.PathLike | None = None,
     seed: int | None = None,
-    progress: bool = False,
     encoding: str | None = None,
     delimiter: str | None = None,
     memory: str | int | None = None,

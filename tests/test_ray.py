@@ -123,3 +123,33 @@ def test_interrupted_run_publishes_nothing(inputs, tmp_path):
     assert p.wait() == -signal.SIGKILL, "the run ended before it could be interrupted"
     for name in ("findings.parquet", "report.html", "manifest.json", "summary.json"):
         assert not (out / name).exists()
+
+
+def test_components_past_the_edge_limit_run_as_ray_tasks(cluster, tmp_path, monkeypatch):
+    """Under the Ray executor the checks' near-duplicate components, past CLUSTER_EDGES, run one Ray
+    task per partition, with the local run's findings."""
+    from synthproof import datasets
+    from synthproof.checks.duplication import _text_pairs
+    from synthproof.stats import components
+
+    real, syn = datasets.load("fortunes"), datasets.load("fortunes_smollm2")
+    syn = __import__("pandas").concat([syn, syn.iloc[:60]], ignore_index=True)  # exact copies: clusters
+    real.to_parquet(tmp_path / "real.parquet")
+    syn.to_parquet(tmp_path / "syn.parquet")
+    src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.parquet"))
+    cfg = {"resources": {"out_of_core": "on"}, "suite": "listed",
+           "checks": {"duplication.text_near_duplicates": {}, "duplication.near_duplicates": {}}}
+    one = api.audit(*src, config=cfg)
+    seen = []
+    real_star = components.star_components
+
+    def spy(edges, n, parts=1, mapper=None, max_rounds=200):
+        seen.append(components.MAPPER[0] is not None)
+        return real_star(edges, n, parts, mapper, max_rounds)
+
+    monkeypatch.setattr(_text_pairs, "CLUSTER_EDGES", 0)
+    monkeypatch.setattr(components, "star_components", spy)
+    got = api.audit(*src, config=_ray_cfg(cfg, workers=2))
+    assert seen and all(seen)  # the rounds went to the cluster
+    assert components.MAPPER[0] is None  # and the mapper is gone after the run
+    assert findings_bytes(got) == findings_bytes(one)

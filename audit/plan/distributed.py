@@ -18,6 +18,7 @@ Needs ``pip install 'synthproof[ray]'``; the cluster is ``executor.address`` / `
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -61,6 +62,32 @@ def connect(address: str | None, workers: int | None):
     return ray, True, int(ray.cluster_resources().get("CPU", 1))
 
 
+@contextlib.contextmanager
+def ray_session(cfg):
+    """The Ray cluster of a run, for its passes and its checks: connected (or started) on entry,
+    the connected-components rounds of the checks mapped onto it (one task per partition), and
+    shut down on exit when this run started it. Yields ``(ray, cpus)``."""
+    from synthproof.stats import components
+
+    ray, started, cpus = connect(cfg.executor.address, cfg.executor.workers)
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_call)
+
+    def mapper(fn, parts):
+        return ray.get([remote.remote(fn, p) for p in parts])
+
+    components.MAPPER[0] = mapper
+    try:
+        yield ray, cpus
+    finally:
+        components.MAPPER[0] = None
+        if started:
+            ray.shutdown()
+
+
+def _call(fn, arg):
+    return fn(arg)
+
+
 def _task(args: tuple, phase: str, shard: int, blobs: dict) -> bytes:
     """One phase of one shard, on a worker (the config travels as JSON: no pickle of user data)."""
     from synthproof.config import AuditConfig
@@ -71,8 +98,10 @@ def _task(args: tuple, phase: str, shard: int, blobs: dict) -> bytes:
     return run.compute(phase, shard)
 
 
-def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool):
-    """What :func:`synthproof.plan.run.streamed_inputs` returns, with the passes run as Ray tasks.
+def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool,
+                        session: tuple):
+    """What :func:`synthproof.plan.run.streamed_inputs` returns, with the passes run as Ray tasks
+    on ``session`` (:func:`ray_session`).
 
     Raises
     ------
@@ -87,18 +116,14 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
         raise InputError("--executor ray reads files, folders or URLs: write in-memory frames to Parquet first")
     sources = [(str(s), n) for s, n in sources]
     ex = cfg.executor
-    ray, started, cpus = connect(ex.address, ex.workers)
+    ray, cpus = session
     workers = ex.workers or cpus
     shards = ex.shards or 2 * workers
     from .sketch import merged_run
 
-    try:
-        kept, timings = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
-        final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
-        out = merged_run(final)
-    finally:
-        if started:
-            ray.shutdown()
+    kept, timings = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
+    final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
+    out = merged_run(final)
     if progress:
         import sys
 

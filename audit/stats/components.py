@@ -17,6 +17,11 @@ import numpy as np
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
+#: The mapper :func:`star_components` uses when given none: set by an executor for the length of a
+#: run (the Ray executor: one task per partition), ``None`` for this process. A plain global, not a
+#: context variable: the checks may run on a thread pool.
+MAPPER: list = [None]
+
 
 def _partition(keys: np.ndarray, parts: int) -> np.ndarray:
     """Partition of each key: a multiplicative hash of the node id (never Python ``hash()``)."""
@@ -80,7 +85,8 @@ def star_components(edges: np.ndarray, n: int, parts: int = 1,
         Hash partitions of the edges per step (by the key node).
     mapper : callable, optional
         ``mapper(fn, partitions) -> [fn(p) for p in partitions]`` in any order of execution
-        (e.g. one Ray task per partition); default: in this process.
+        (e.g. one Ray task per partition); default: the run's executor's (:data:`MAPPER`), else
+        in this process.
     max_rounds : int, default 200
         A bound on the rounds (they are ``O(log n)`` in the paper's analysis, ~10-20 in practice;
         reaching the bound would be a bug, which raises). ``n`` below ``2**31``.
@@ -95,7 +101,7 @@ def star_components(edges: np.ndarray, n: int, parts: int = 1,
     RuntimeError
         No convergence within ``max_rounds``.
     """
-    run = mapper or (lambda fn, xs: [fn(x) for x in xs])
+    run = mapper or MAPPER[0] or (lambda fn, xs: [fn(x) for x in xs])
     e = _canonical(np.asarray(edges, dtype=np.int64).reshape(-1, 2))
     for _ in range(max_rounds):
         # large-star: keyed by either endpoint (both orientations of every edge)
