@@ -258,7 +258,10 @@ def sketch(
     sources = [(real, "real"), (synthetic, "synthetic")] + ([(holdout, "holdout")] if holdout is not None else [])
     if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
         raise InputError("sketch reads files, folders or URLs: write in-memory frames to Parquet first")
-    sources = [(str(s), n) for s, n in sources]
+    # Local paths as absolute ones: the audit (and the other shards) may run from another folder.
+    from .sources import scheme_of
+
+    sources = [(str(s) if scheme_of(s) is not None else os.path.abspath(s), n) for s, n in sources]
     where = shard if isinstance(shard, tuple) else parse_shard(shard)
     return run_sketch(cfg, cfg.build_checks(), sources, where, out, _budget(cfg, memory),
                       encoding if encoding is not None else cfg.encoding,

@@ -266,3 +266,15 @@ def test_states_with_valid_checksums_that_do_not_fit_are_refused(inputs, states,
     path.write_bytes(state_bytes(header, dict(arrays)))
     err = _refused(inputs, st, capsys)
     assert "do not merge" in err and str(st) in err
+
+
+def test_relative_paths_are_recorded_absolute(inputs, tmp_path, monkeypatch):
+    """Shards sketched from one folder with relative paths, audited from another."""
+    monkeypatch.chdir(inputs)
+    for phase in PHASES:
+        api.sketch("real", "syn.csv", shard="0/1", out=tmp_path / "st", config="config.yaml")
+    monkeypatch.chdir(tmp_path)
+    header, _ = read_state(tmp_path / "st" / "1-rows-00000-of-00001.state")
+    assert header.meta["sources"] == {"real": str(inputs / "real"), "synthetic": str(inputs / "syn.csv")}
+    got = api.audit(config=inputs / "config.yaml", states=tmp_path / "st")
+    assert got.manifest["inputs"][0]["source"] == str(inputs / "real")

@@ -117,7 +117,7 @@ def merged_run(run: ShardRun) -> tuple:
 
     from .run import _row_hashes, finish_streamed
 
-    cfg, memory = run.cfg, run.memory
+    memory = run.memory
     offsets = run.offsets()
     inputs, all_names, data, plan = run.prepared(offsets)
     for name, inp in inputs.items():
@@ -147,14 +147,21 @@ def merged_run(run: ShardRun) -> tuple:
             add_counts(count, p)
         art = count.finish()
     res = Resources(memory)
-    hashes = _row_hashes(plan, n_rows, res)
-    if hashes is not None:
-        from .shards import span_of
+    hashes = None
+    try:
+        hashes = _row_hashes(plan, n_rows, res)
+        if hashes is not None:
+            from .shards import span_of
 
-        for side, h in hashes.items():
-            for i, p in enumerate(scans):
-                h.put(span_of(i, run.shards, n_rows[side])[0], p["hashes"][side])
+            for side, h in hashes.items():
+                for i, p in enumerate(scans):
+                    h.put(span_of(i, run.shards, n_rows[side])[0], p["hashes"][side])
+                h.finish()
+    except BaseException:
+        for h in (hashes or {}).values():
             h.finish()
+        res.close()  # the spill folder
+        raise
     fps = [io.Fingerprint(name, inp.label, io.compose_digest(offsets[name][1]), inp.rows, len(all_names[name]),
                           tuple(all_names[name])) for name, inp in inputs.items()]
     return finish_streamed(data, inputs, n_rows, plan, streamed, art, hashes, corpora, text_issues, res, fps)
