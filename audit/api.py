@@ -135,20 +135,13 @@ def audit(
         if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
             raise InputError("--executor ray reads files, folders or URLs: write in-memory frames to Parquet first")
         with ray_session(cfg) as session:  # the passes, then the checks' component rounds, on the cluster
-            data, fps, artefacts = ray_streamed_inputs(cfg, checks, sources, budget, encoding, delimiter,
-                                                       bool(progress), session)
-            ctx = _context(cfg, data, started, synthetic, progress is True)
-            ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
-            ctx._artefacts.update(seeded)
-            return _finish(cfg, checks, ctx, fps, started, real, progress is True)
+            streamed = ray_streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress), session)
+            return _streamed_result(cfg, checks, streamed, started, real, synthetic, progress)
     if should_stream(cfg.resources.out_of_core, budget, sources):
         from .plan.run import streamed_inputs
 
-        data, fps, artefacts = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
-        ctx = _context(cfg, data, started, synthetic, progress is True)
-        ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
-        ctx._artefacts.update(seeded)
-        return _finish(cfg, checks, ctx, fps, started, real, progress is True)
+        streamed = streamed_inputs(cfg, checks, sources, budget, encoding, delimiter, bool(progress))
+        return _streamed_result(cfg, checks, streamed, started, real, synthetic, progress)
     progress = progress is True
     # Only the real columns are decoded on the other sides (column projection); the inputs are read
     # and hashed concurrently, since pyarrow and hashlib release the GIL.
@@ -198,12 +191,18 @@ def _audit_states(cfg: AuditConfig, checks, states, real, synthetic, holdout, me
     given = [(str(s), n) for s, n in ((real, "real"), (synthetic, "synthetic"), (holdout, "holdout")) if s is not None]
     started = _now()
     sources = given or recorded_sources(states)[0]
-    data, fps, artefacts = streamed_from_states(cfg, checks, states, _budget(cfg, memory), sources)
+    streamed = streamed_from_states(cfg, checks, states, _budget(cfg, memory), sources)
     source = {n: s for s, n in sources}
-    ctx = _context(cfg, data, started, source["synthetic"], progress is True)
+    return _streamed_result(cfg, checks, streamed, started, source["real"], source["synthetic"], progress)
+
+
+def _streamed_result(cfg: AuditConfig, checks, streamed: tuple, started: str, real, synthetic, progress) -> AuditResult:
+    """Run the suite on streamed inputs (``(data, fingerprints, artefacts)`` of any executor)."""
+    data, fps, artefacts = streamed
+    ctx = _context(cfg, data, started, synthetic, progress is True)
     ctx.columns, ctx.pairs, ctx.built, seeded, (ctx.corpus_plan, ctx.resources) = artefacts
     ctx._artefacts.update(seeded)
-    return _finish(cfg, checks, ctx, fps, started, source["real"], progress is True)
+    return _finish(cfg, checks, ctx, fps, started, real, progress is True)
 
 
 def sketch(

@@ -114,8 +114,9 @@ def _table(a: np.ndarray) -> pa.Table:
         return reader.read_all()
 
 
-def decode(tree, arrays: dict[str, np.ndarray]):
-    """The value :func:`encode` gave ``(tree, arrays)`` for (arrays are copied out of the file).
+def decode(tree, arrays: dict[str, np.ndarray], key=None):
+    """The value :func:`encode` gave ``(tree, arrays)`` for (arrays are copied out of the file);
+    with ``key``, only that entry of the encoded dict (the other entries' arrays are not touched).
 
     Raises
     ------
@@ -170,4 +171,11 @@ def decode(tree, arrays: dict[str, np.ndarray]):
             return obj
         raise CodecError(f"unknown node {sorted(x)[:3]}")
 
+    if key is not None:
+        if not isinstance(tree, dict) or "$k" not in tree:
+            raise CodecError("not a dict state")
+        found = [v for k, v in tree["$k"] if k == key]
+        if len(found) != 1:
+            raise CodecError(f"no entry {key!r}")
+        return dec(found[0])
     return dec(tree)

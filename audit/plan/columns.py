@@ -332,6 +332,18 @@ class ColumnScan:
         for c in self.columns:
             self.missing[c] = [a + b for a, b in zip(self.missing[c], other.missing[c])]
 
+    def state(self) -> dict:
+        """The scan as plain values (numeric scans, label counts, missing counts) for a shard state."""
+        return {"scans": self.scans, "labels": self.labels, "missing": self.missing}
+
+    @classmethod
+    def of_state(cls, state: dict, seed: int) -> ColumnScan:
+        """The scan a :meth:`state` holds (its columns' kinds from the state itself)."""
+        roles = {c: "numeric" for c in state["scans"]} | {c: "categorical" for c in state["labels"]}
+        out = cls(roles, list(state["missing"]), seed)
+        out.scans, out.labels, out.missing = state["scans"], state["labels"], state["missing"]
+        return out
+
     def plan(self, roles: dict[str, str], pair_columns: list[str] | None = None,
              subgroups: SubgroupSpec | None = None) -> ColumnCount:
         """The code maps fixed by the finished scan, as the counting pass's empty state."""

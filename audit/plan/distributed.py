@@ -110,11 +110,9 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
     ExecutorError
         The cluster cannot be reached, or a task failed (its phase and shard named).
     InputError
-        In-memory inputs (a task reads files), or what a task raised reading its shard.
+        What a task raised reading its shard.
     """
-    if any(not isinstance(s, (str, os.PathLike)) for s, _ in sources):
-        raise InputError("--executor ray reads files, folders or URLs: write in-memory frames to Parquet first")
-    sources = [(str(s), n) for s, n in sources]
+    sources = [(str(s), n) for s, n in sources]  # paths or URLs (the caller refuses in-memory frames)
     ex = cfg.executor
     ray, cpus = session
     workers = ex.workers or cpus

@@ -116,11 +116,12 @@ class ShardRun:
     def path(self, phase: str, shard: int) -> pathlib.Path:
         return self.folder / f"{PHASES.index(phase) + 1}-{phase}-{shard:05d}-of-{self.shards:05d}.state"
 
-    def load(self, phase: str) -> list:
-        """The decoded states of every shard of ``phase``, in shard order, checked (see
-        :func:`synthproof.states.check_states`) and matched against this run's identity."""
+    def load(self, phase: str, key: str | None = None) -> list:
+        """The decoded states of every shard of ``phase`` (with ``key``, only that entry of each),
+        in shard order, checked (see :func:`synthproof.states.check_states`) and matched against
+        this run's identity."""
         if self.blobs is not None:
-            return [self.decode(*read_state_bytes(b, f"{phase} state {i}")) for i, b in enumerate(self.blobs[phase])]
+            return [self.decode(*read_state_bytes(b, f"{phase} state {i}"), key) for i, b in enumerate(self.blobs[phase])]
         paths = sorted(self.folder.glob(f"{PHASES.index(phase) + 1}-{phase}-*.state"))
         if not paths:
             raise StateError(f"no {phase} states in {self.folder} (phase {PHASES.index(phase) + 1} of "
@@ -129,23 +130,23 @@ class ShardRun:
         want = self.header(phase, 0).identity()
         for path, header, _ in read[:1]:
             got = header.identity()
-            for key, word in (("shards", "shard count"), ("config", "config"), ("seed", "seed"),
-                              ("inputs", "input listing (files or sizes changed)"), ("kind", "kind of state")):
-                if got[key] != want[key]:
+            for field, word in (("shards", "shard count"), ("config", "config"), ("seed", "seed"),
+                                ("inputs", "input listing (files or sizes changed)"), ("kind", "kind of state")):
+                if got[field] != want[field]:
                     raise StateError(f"state file {path.name} was made with another {word} than this run: "
                                      "write the states again with the same inputs, config and seed")
         out = []
         for path, header, arrays in read:
             try:
-                out.append(codec.decode(header.meta["tree"], arrays))
+                out.append(self.decode(header, arrays, key))
             except (codec.CodecError, KeyError, TypeError, ValueError):
                 raise StateError(f"state file {path.name} holds a state this version cannot read: write it "
                                  "again with synthproof sketch") from None
         return out
 
     @staticmethod
-    def decode(header: StateHeader, arrays: dict):
-        return codec.decode(header.meta["tree"], arrays)
+    def decode(header: StateHeader, arrays: dict, key: str | None = None):
+        return codec.decode(header.meta["tree"], arrays, key)
 
     def state(self, phase: str, shard: int, state) -> bytes:
         """The bytes of a state file of ``state`` (:func:`synthproof.states.state_bytes`)."""
@@ -181,17 +182,9 @@ class ShardRun:
     def merged_scans(self) -> bytes:
         """One ``scan`` state holding every shard's merged scan (the hashes and corpora left out:
         the count phase reads only the scan)."""
-        parts = self.load("scan")
-        scan = None
-        for p in parts:
-            if p["scan"] is None:
-                continue
-            one = ColumnScan({c: "numeric" for c in p["scan"]["scans"]} | {c: "categorical" for c in p["scan"]["labels"]},
-                             list(p["scan"]["missing"]), self.cfg.seed)
-            one.scans, one.labels, one.missing = p["scan"]["scans"], p["scan"]["labels"], p["scan"]["missing"]
-            scan = one if scan is None else (scan.merge(one) or scan)
-        tree = {"scan": None if scan is None else {"scans": scan.scans, "labels": scan.labels, "missing": scan.missing},
-                "issues": [], "hashes": None, "corpora": None, "stray": None}
+        scan = _merged_scan(self.load("scan", "scan"), self.cfg.seed)
+        tree = {"scan": None if scan is None else scan.state(), "issues": [], "hashes": None, "corpora": None,
+                "stray": None}
         return self.state("scan", 0, tree)
 
     # --- phase 1: rows -------------------------------------------------------------------------
@@ -324,7 +317,7 @@ class ShardRun:
         corpora = stray = None
         if plan.corpus:
             corpora, stray = self._corpora(inputs, shard, data, plan)
-        return {"scan": None if scan is None else {"scans": scan.scans, "labels": scan.labels, "missing": scan.missing},
+        return {"scan": None if scan is None else scan.state(),
                 "issues": [[c, side, reason, n] for (c, side, reason), n in streamed.items()],
                 "hashes": None if hashes is None else {side: h.array for side, h in hashes.items()},
                 "corpora": corpora, "stray": stray}
@@ -348,19 +341,12 @@ class ShardRun:
         return corpora, stray
 
     def merged_scan(self, data, plan, parts: list | None = None) -> ColumnCount | None:
-        """The counting pass's empty state planned from every shard's merged scan."""
-        parts = self.load("scan") if parts is None else parts
+        """The counting pass's empty state planned from every shard's merged scan (``parts``: the
+        loaded ``scan`` states; default: only their column scans are read)."""
         if not plan.columns:
             return None
-        scan = None
-        for p in parts:
-            one = ColumnScan(data.roles, plan.features, self.cfg.seed)
-            one.scans, one.labels, one.missing = p["scan"]["scans"], p["scan"]["labels"], p["scan"]["missing"]
-            if scan is None:
-                scan = one
-            else:
-                scan.merge(one)
-        return scan.plan(data.roles, plan.pair_columns, plan.subgroups)
+        scans = self.load("scan", "scan") if parts is None else [p["scan"] for p in parts]
+        return _merged_scan(scans, self.cfg.seed).plan(data.roles, plan.pair_columns, plan.subgroups)
 
     def count_state(self, shard: int, inputs: dict, data, plan) -> dict:
         count = self.merged_scan(data, plan)
@@ -375,6 +361,16 @@ class ShardRun:
             if pool is not None:
                 pool.shutdown()
         return _count_tree(count)
+
+
+def _merged_scan(states: list, seed: int) -> ColumnScan | None:
+    """One :class:`ColumnScan` from the shards' scan states (``None`` entries skipped)."""
+    scan = None
+    for st in states:
+        if st is not None:
+            one = ColumnScan.of_state(st, seed)
+            scan = one if scan is None else (scan.merge(one) or scan)
+    return scan
 
 
 def tap_classes(plan) -> dict:
