@@ -13,7 +13,7 @@ import numpy as np
 from synthproof.calibration import RateNull
 from synthproof.errors import IncomputableError
 from synthproof.stats.duplicates import expected_duplicate_rate
-from synthproof.stats.rowhashes import SideHashes, distinct, multiplicity_histogram
+from synthproof.stats.rowhashes import SideHashes, distinct, distinct_among, multiplicity_histogram
 from synthproof.stats.hashing import canonical_hashes
 
 #: Fewest rows per side for a row comparison of the duplication family.
@@ -83,12 +83,8 @@ def duplicate_rates(ctx, n_splits: int) -> tuple[float, float, np.ndarray, int, 
             matched = full
         else:
             rng = ctx.rng("duplication.exact_duplicates")
-            rates = []
-            for _ in range(n_splits):
-                mask = np.zeros(hs.n, dtype=bool)
-                mask[rng.choice(hs.n, m, replace=False)] = True
-                rates.append(1.0 - distinct(hs, mask) / m)
-            matched = float(np.median(rates))
+            picks = [np.sort(rng.choice(hs.n, m, replace=False)) for _ in range(n_splits)]
+            matched = float(np.median([1.0 - d / m for d in distinct_among(hs, picks)]))
         mult, how_many = multiplicity_histogram(hr)
         null_rate = expected_duplicate_rate(mult, m, weights=how_many)
         return full, matched, null_rate, m, 0.5 / max(hr.n, m)

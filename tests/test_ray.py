@@ -153,3 +153,43 @@ def test_components_past_the_edge_limit_run_as_ray_tasks(cluster, tmp_path, monk
     assert seen and all(seen)  # the rounds went to the cluster
     assert components.MAPPER[0] is None  # and the mapper is gone after the run
     assert findings_bytes(got) == findings_bytes(one)
+
+
+def test_duplicate_counts_run_on_the_shuffled_partitions(cluster, adult, tmp_path, monkeypatch):
+    """The keyed shuffle: scan tasks leave their row hashes split by partition in the object store
+    (no scan state carries them), the duplicate and copy counts run as one Ray task per partition,
+    and the findings — failing checks with their row evidence — are the local run's."""
+    import pandas as pd
+
+    from synthproof import datasets
+    from synthproof.plan import distributed
+    from synthproof.stats import rowhashes
+
+    real = datasets.load("adult", split="train")
+    syn = datasets.load("adult_sdv_gaussiancopula")
+    syn = pd.concat([syn, real.iloc[:400], syn.iloc[:300]], ignore_index=True)  # copies of real, repeats
+    real.to_parquet(tmp_path / "real.parquet")
+    syn.to_parquet(tmp_path / "syn.parquet")
+    src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.parquet"))
+    cfg = {"resources": {"out_of_core": "on"}, "suite": "listed",
+           "checks": {"duplication.exact_duplicates": {}, "duplication.exact_copies": {}, "diversity.unique_rows": {}}}
+    one = api.audit(*src, config=cfg)
+    sides, reduced = [], []
+    real_sides = distributed.shuffled_sides
+
+    def spy(ray_, parts, n_rows):
+        got = real_sides(ray_, parts, n_rows)
+        for side in got.values():
+            inner = side.reduce
+            side.reduce = lambda fn, arg, per, inner=inner: reduced.append(len(per)) or inner(fn, arg, per)
+        sides.append(got)
+        return got
+
+    monkeypatch.setattr(distributed, "shuffled_sides", spy)
+    got = api.audit(*src, config=_ray_cfg(cfg, workers=2, shards=3))
+    assert sides and all(isinstance(s, rowhashes.ShuffledHashes) for s in sides[0].values())
+    assert reduced and set(reduced) == {rowhashes.PARTITIONS}
+    status = {f.check_id: f.status for f in got.finding_list if f.scope == "dataset"}
+    assert status["duplication.exact_duplicates"] == "fail" and status["duplication.exact_copies"] == "fail"
+    assert sum(f.scope == "row" for f in got.finding_list) > 0
+    assert findings_bytes(got) == findings_bytes(one)

@@ -24,6 +24,8 @@ import time
 
 from synthproof.errors import InputError, MissingDependencyError
 
+from synthproof.stats.rowhashes import PARTITIONS
+
 from .shards import PHASES, ShardRun
 
 #: Retries of a task whose worker died (Ray's default for tasks is 3).
@@ -88,14 +90,55 @@ def _call(fn, arg):
     return fn(arg)
 
 
-def _task(args: tuple, phase: str, shard: int, blobs: dict) -> bytes:
-    """One phase of one shard, on a worker (the config travels as JSON: no pickle of user data)."""
+#: Results of a scan task: its state, then its row hashes' records by partition (real's, synthetic's).
+SCAN_RETURNS = 1 + 2 * PARTITIONS
+
+
+def _task(args: tuple, phase: str, shard: int, blobs: dict):
+    """One phase of one shard, on a worker (the config travels as JSON: no pickle of user data):
+    the state's bytes, and for a scan the records' bytes of each row-hash partition after it."""
     from synthproof.config import AuditConfig
 
     cfg_json, sources, memory, encoding, delimiter, shards = args
     cfg = AuditConfig.model_validate_json(cfg_json)
-    run = ShardRun(cfg, cfg.build_checks(), sources, memory, encoding, delimiter, None, shards, blobs=blobs)
-    return run.compute(phase, shard)
+    run = ShardRun(cfg, cfg.build_checks(), sources, memory, encoding, delimiter, None, shards, blobs=blobs,
+                   keyed=True)
+    out = run.compute(phase, shard)
+    if phase != "scan":
+        return out
+    return (out, *run.partitions["real"], *run.partitions["synthetic"])
+
+
+def _reduce_task(fn, arg, sizes: list, *blobs):
+    """``fn(arg, (h, r), ...)`` on one partition, each side's records read from its shards' parts."""
+    from synthproof.stats.rowhashes import records
+
+    sides, i = [], 0
+    for k in sizes:
+        sides.append(records(list(blobs[i:i + k])))
+        i += k
+    return fn(arg, *sides)
+
+
+def shuffled_sides(ray, parts: dict, n_rows: dict) -> dict:
+    """The row hashes of each side after the keyed shuffle of the scan wave
+    (:class:`synthproof.stats.rowhashes.ShuffledHashes`): ``parts[shard]`` is the scan task's
+    partition handles; a reduction runs one task per partition, on the workers that hold them."""
+    from synthproof.stats.rowhashes import ShuffledHashes
+
+    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_reduce_task)
+
+    def reduce(fn, arg, per_partition: list) -> list:
+        arg_ref = ray.put(arg)  # one copy for every partition's task (e.g. the seeded row selections)
+        return ray.get([remote.remote(fn, arg_ref, [len(s) for s in sides], *[r for s in sides for r in s])
+                        for sides in per_partition])
+
+    shards = [parts[i] for i in range(len(parts))]
+    out = {}
+    for j, side in enumerate(("real", "synthetic")):
+        lo = j * PARTITIONS
+        out[side] = ShuffledHashes(n_rows[side], [[refs[lo + p] for refs in shards] for p in range(PARTITIONS)], reduce)
+    return out
 
 
 def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool,
@@ -119,9 +162,9 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
     shards = ex.shards or 2 * workers
     from .sketch import merged_run
 
-    kept, timings = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
+    kept, timings, parts = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
     final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
-    out = merged_run(final)
+    out = merged_run(final, lambda n_rows: shuffled_sides(ray, parts, n_rows))
     if progress:
         import sys
 
@@ -132,18 +175,20 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
 
 def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, delimiter, shards: int,
               workers: int) -> tuple[dict, dict]:
-    """The four waves of tasks: ``(states, seconds)``, the states' bytes per phase as the final
-    merge reads them (the sample merged) and each wave's wall time (its tasks and the driver's
-    merge of their states)."""
+    """The four waves of tasks: ``(states, seconds, partitions)``, the states' bytes per phase as
+    the final merge reads them (the sample merged), each wave's wall time (its tasks and the
+    driver's merge of their states) and, per shard, the handles of its scan's row-hash partitions."""
     remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_task)
     args = (cfg.model_dump_json(), sources, memory, encoding, delimiter, shards)
     blobs: dict = {}
     kept: dict = {}
     timings: dict = {}
+    parts: dict = {}
     for phase in PHASES:
         t0 = time.perf_counter()
         wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
-        kept[phase] = _wave(ray, remote, args, phase, shards, workers, wave)
+        kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave)
+        parts.update(got)
         run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
         if phase == "rows":
             blobs["rows"] = kept["rows"]
@@ -153,17 +198,23 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
         elif phase == "scan":
             blobs["scan"] = [run.merged_scans()]
         timings[phase] = time.perf_counter() - t0
-    return kept, timings
+    return kept, timings, parts
 
 
-def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> list[bytes]:
-    """Run ``phase`` for every shard, at most ``workers`` tasks at once; the results in shard order."""
+def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> tuple[list[bytes], dict]:
+    """Run ``phase`` for every shard, at most ``workers`` tasks at once: the states in shard order,
+    and (scan) each shard's partition handles, left where the tasks put them."""
     from ray.exceptions import RayError, RayTaskError
 
-    pending, results, nxt = {}, {}, 0
+    pending, results, parts, nxt = {}, {}, {}, 0
     while nxt < shards or pending:
         while nxt < shards and len(pending) < workers:
-            pending[remote.remote(args, phase, nxt, wave)] = nxt
+            if phase == "scan":
+                refs = remote.options(num_returns=SCAN_RETURNS).remote(args, phase, nxt, wave)
+                parts[nxt] = refs[1:]
+                pending[refs[0]] = nxt
+            else:
+                pending[remote.remote(args, phase, nxt, wave)] = nxt
             nxt += 1
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
@@ -185,4 +236,4 @@ def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> lis
                 raise ExecutorError(f"Ray task of phase {phase}, shard {shard}/{shards} failed after {MAX_RETRIES} "
                                     f"retries: {type(exc).__name__}: {str(exc).splitlines()[0]}; nothing was "
                                     "written") from None
-    return [results[i] for i in range(shards)]
+    return [results[i] for i in range(shards)], parts

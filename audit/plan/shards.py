@@ -25,8 +25,13 @@ states of the phases before it are there and agree); run the array once per phas
 (:mod:`synthproof.states`) are checksummed and carry the synthproof version, the config digest,
 the seed and each input's listing digest (every file's path and size), and are refused by
 ``audit --states`` (exit 2, the file named) when any of them differs, a shard is missing or
-present twice. Text columns are not yet sketched (their corpus states are the next step): a
-sketch of inputs with text columns that a check would read exits 2 saying so.
+present twice. Text columns are sketched as the scan's corpus states (each tap's mergeable state,
+:func:`synthproof.plan.text.corpus_states`).
+
+An executor (:mod:`synthproof.plan.distributed`) runs the same phases with ``keyed=True``: a scan
+task then returns its row hashes split by partition (:func:`synthproof.stats.rowhashes.split`)
+beside its state — the keyed shuffle — and the duplicate counts run per partition where those
+parts live, never on the driver.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import numpy as np
 
 from synthproof.errors import InputError
 from synthproof.states import StateError, StateHeader, check_states, read_state_bytes, state_bytes
+from synthproof.stats.rowhashes import PARTITIONS, split
 
 from . import codec
 from .columns import ColumnCount, ColumnScan, _Numeric, _pool
@@ -99,12 +105,15 @@ class ShardRun:
     """One sketch or merge of a run's states in ``folder`` (see the module docstring)."""
 
     def __init__(self, cfg, checks: list, sources: list, memory: int, encoding, delimiter, folder,
-                 shards: int, progress=None, blobs: dict | None = None) -> None:
+                 shards: int, progress=None, blobs: dict | None = None, keyed: bool = False) -> None:
         self.cfg, self.checks, self.sources = cfg, checks, sources
         self.memory, self.encoding, self.delimiter = memory, encoding, delimiter
         self.folder = pathlib.Path(folder) if folder is not None else None
         self.shards, self.progress = int(shards), progress
         self.blobs = blobs  # phase -> state bytes (an executor's task results) instead of files
+        # keyed: a scan leaves its row hashes split by partition in ``self.partitions`` (the keyed
+        # shuffle of an executor) instead of in its state
+        self.keyed, self.partitions = keyed, {side: [b""] * PARTITIONS for side in ("real", "synthetic")}
         self.inputs_id = {name: listing(source, name) for source, name in sources}
         register_states()
 
@@ -314,12 +323,16 @@ class ShardRun:
         finally:
             if pool is not None:
                 pool.shutdown()
+        if hashes is not None and self.keyed:
+            for side, h in hashes.items():
+                got = dict(split(h.lo, h.array))
+                self.partitions[side] = [got[p].tobytes() if p in got else b"" for p in range(PARTITIONS)]
         corpora = stray = None
         if plan.corpus:
             corpora, stray = self._corpora(inputs, shard, data, plan)
         return {"scan": None if scan is None else scan.state(),
                 "issues": [[c, side, reason, n] for (c, side, reason), n in streamed.items()],
-                "hashes": None if hashes is None else {side: h.array for side, h in hashes.items()},
+                "hashes": None if hashes is None or self.keyed else {side: h.array for side, h in hashes.items()},
                 "corpora": corpora, "stray": stray}
 
     def _corpora(self, inputs: dict, shard: int, data, plan) -> tuple[dict, dict]:

@@ -110,8 +110,10 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
         return merged_run(run)
 
 
-def merged_run(run: ShardRun) -> tuple:
-    """:func:`streamed_from_states` of a :class:`ShardRun` whose four phases are done."""
+def merged_run(run: ShardRun, shuffled=None) -> tuple:
+    """:func:`streamed_from_states` of a :class:`ShardRun` whose four phases are done; with
+    ``shuffled`` (``n_rows -> {side: ShuffledHashes}``, an executor's keyed shuffle) the row hashes
+    stay where the scan tasks left them instead of being gathered from the scan states."""
     from synthproof import io
     from synthproof.corpus import Resources
 
@@ -149,8 +151,8 @@ def merged_run(run: ShardRun) -> tuple:
     res = Resources(memory)
     hashes = None
     try:
-        hashes = _row_hashes(plan, n_rows, res)
-        if hashes is not None:
+        hashes = _row_hashes(plan, n_rows, res) if shuffled is None or not plan.hashes else shuffled(n_rows)
+        if hashes is not None and shuffled is None:
             from .shards import span_of
 
             for side, h in hashes.items():

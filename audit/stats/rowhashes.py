@@ -25,6 +25,24 @@ _REC = np.dtype([("h", "<u8"), ("r", "<i8")])
 _ids = itertools.count()
 
 
+def split(row0: int, hashes: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The records (hash ``h``, row number ``r``) of rows ``row0 ..`` by partition: ``[(p,
+    records), ...]`` for each non-empty partition ``p`` in increasing order, records in row order."""
+    h = np.asarray(hashes, dtype=np.uint64)
+    part = (h >> PARTITION_SHIFT).astype(np.intp)
+    order = np.argsort(part, kind="stable")
+    rec = np.empty(len(h), dtype=_REC)
+    rec["h"], rec["r"] = h[order], row0 + order
+    bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1))
+    return [(int(p), rec[bounds[p]:bounds[p + 1]]) for p in np.nonzero(np.diff(bounds))[0]]
+
+
+def records(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, rows)`` of a partition from its records' bytes (:func:`split`), shard after shard."""
+    rec = np.concatenate([np.frombuffer(b, dtype=_REC) for b in blobs]) if blobs else np.empty(0, _REC)
+    return rec["h"], rec["r"]
+
+
 class SideHashes:
     """The canonical hashes of one side's ``n`` rows, filled by :meth:`put` in any order of row
     blocks (in memory) or in increasing row order (spilled).
@@ -69,13 +87,8 @@ class SideHashes:
         if row0 != self._next:
             raise ValueError(f"spilled row hashes must arrive in row order: rows from {row0}, expected {self._next}")
         self._next += len(h)
-        part = (h >> PARTITION_SHIFT).astype(np.intp)
-        order = np.argsort(part, kind="stable")
-        rec = np.empty(len(h), dtype=_REC)
-        rec["h"], rec["r"] = h[order], row0 + order
-        bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1))
-        for p in np.nonzero(np.diff(bounds))[0]:
-            rec[bounds[p]:bounds[p + 1]].tofile(self._fh[p])
+        for p, rec in split(row0, h):
+            rec.tofile(self._fh[p])
 
     def finish(self) -> None:
         """Close the partition files (spilled); idempotent."""
@@ -102,32 +115,98 @@ class SideHashes:
                 os.remove(path)
 
 
+class ShuffledHashes:
+    """The hashes of one side's ``n`` rows as they lie after a keyed shuffle: for each of the
+    :data:`PARTITIONS` partitions, the records' bytes (:func:`split`) of every shard in shard order
+    (shards are increasing row spans, so a partition's rows increase), held where ``reduce``
+    reads them (a Ray object store: :mod:`synthproof.plan.distributed`).
+
+    Parameters
+    ----------
+    n : int
+        Rows of the side.
+    parts : list of list, length PARTITIONS
+        ``parts[p]``: one handle per shard on the bytes of partition ``p``'s records.
+    reduce : callable
+        ``reduce(fn, arg, [[handles of side 1], [handles of side 2], ...])`` -> ``fn(arg, (h, r), ...)``
+        with each side's partition read by :func:`records`; called once per partition, returns the
+        results in partition order (the caller runs them where the handles live).
+    """
+
+    spilled = True  # partitions pair up with another shuffled side's
+
+    def __init__(self, n: int, parts: list, reduce) -> None:
+        if len(parts) != PARTITIONS:
+            raise ValueError(f"a shuffled side has {PARTITIONS} partitions, not {len(parts)}")
+        self.n, self.parts_of, self.reduce = int(n), parts, reduce
+
+    def finish(self) -> None:
+        """Nothing to close (as :meth:`SideHashes.finish`)."""
+
+    def remove(self) -> None:
+        """Nothing to delete here (the object store frees the partitions with their handles)."""
+
+
+def _each(fn, sides: tuple, arg=None) -> list:
+    """``fn(arg, (h, rows), ...)`` for each partition of ``sides`` (paired), in partition order;
+    ``rows`` is ``None`` for an in-memory side (its one partition is every row in order).
+
+    Raises
+    ------
+    ValueError
+        If the sides are not all in memory, all spilled or all shuffled (their partitions would not
+        pair up).
+    """
+    kinds = {"shuffled" if isinstance(s, ShuffledHashes) else "spilled" if s.spilled else "memory" for s in sides}
+    if len(kinds) > 1:
+        raise ValueError("both sides must be in memory or both spilled (their partitions pair up)")
+    if kinds == {"shuffled"}:
+        return sides[0].reduce(fn, arg, [[s.parts_of[p] for s in sides] for p in range(PARTITIONS)])
+    return [fn(arg, *parts) for parts in zip(*(s.parts() for s in sides))]
+
+
 def _rows(rows: np.ndarray | None, h: np.ndarray) -> np.ndarray:
     return np.arange(len(h), dtype=np.int64) if rows is None else rows
 
 
-def distinct(side: SideHashes, mask: np.ndarray | None = None) -> int:
+def _distinct(selections, part) -> list[int]:
+    h, rows = part
+    out = []
+    for sel in selections:
+        if sel is None:
+            out.append(int(np.unique(h).size))
+        else:
+            out.append(int(np.unique(h[sel] if rows is None else h[np.isin(rows, sel)]).size))
+    return out
+
+
+def distinct(side, rows: np.ndarray | None = None) -> int:
     """Number of distinct hashes among the side's rows (as ``np.unique(h).size``).
 
     Parameters
     ----------
-    side : SideHashes
-    mask : ndarray of bool, shape (side.n,), optional
-        Count only the rows where it is True.
+    side : SideHashes or ShuffledHashes
+    rows : ndarray of int64, optional
+        Count only these rows (distinct row numbers in ``[0, side.n)``, increasing).
 
     Returns
     -------
     int in [0, side.n]; ``1 - distinct / n`` is the duplicate-row rate (larger: more repeats).
     """
-    total = 0
-    for h, rows in side.parts():
-        if mask is not None:
-            h = h[mask if rows is None else mask[rows]]
-        total += int(np.unique(h).size)
-    return total
+    return distinct_among(side, [rows])[0]
 
 
-def multiplicity_histogram(side: SideHashes) -> tuple[np.ndarray, np.ndarray]:
+def distinct_among(side, selections: list) -> list[int]:
+    """:func:`distinct` of each selection (``None``: every row) in one pass over the partitions."""
+    per = _each(_distinct, (side,), [None if s is None else np.asarray(s, dtype=np.int64) for s in selections])
+    return [int(sum(p[i] for p in per)) for i in range(len(selections))]
+
+
+def _histogram(_, part) -> tuple[np.ndarray, np.ndarray]:
+    return np.unique(np.unique(part[0], return_counts=True)[1], return_counts=True)
+
+
+def multiplicity_histogram(side) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of the side's multiplicities, for
     :func:`synthproof.stats.duplicates.expected_duplicate_rate` (``weights=how_many``).
 
@@ -139,70 +218,83 @@ def multiplicity_histogram(side: SideHashes) -> tuple[np.ndarray, np.ndarray]:
         Distinct hashes with that count; ``sum(multiplicity * how_many) == side.n``.
     """
     acc: dict[int, int] = {}
-    for h, _ in side.parts():
-        c, k = np.unique(np.unique(h, return_counts=True)[1], return_counts=True)
+    for c, k in _each(_histogram, (side,)):
         for ci, ki in zip(c.tolist(), k.tolist()):
             acc[ci] = acc.get(ci, 0) + ki
     keys = sorted(acc)
     return np.array(keys, dtype=np.int64), np.array([acc[c] for c in keys], dtype=np.int64)
 
 
-def repeated_rows(side: SideHashes) -> int:
+def _repeated(_, part) -> int:
+    _, inv, cnt = np.unique(part[0], return_inverse=True, return_counts=True)
+    return int(np.count_nonzero(cnt[inv] > 1))
+
+
+def repeated_rows(side) -> int:
     """Rows whose hash occurs more than once on the side: int in [0, side.n] (``/ n`` is the
     leave-one-out copy rate of :func:`synthproof.checks.duplication._rows.leave_one_out_copy_rate`)."""
-    total = 0
-    for h, _ in side.parts():
-        _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
-        total += int(np.count_nonzero(cnt[inv] > 1))
-    return total
+    return int(sum(_each(_repeated, (side,))))
 
 
-def top_repeats(side: SideHashes, k: int) -> np.ndarray:
+def _top(k, part) -> tuple[np.ndarray, np.ndarray]:
+    h, rows = part
+    _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
+    c = cnt[inv]
+    dup = np.nonzero(c > 1)[0]
+    r, c = _rows(rows, h)[dup], c[dup]
+    order = np.lexsort((r, -c))[:k]
+    return r[order], c[order]
+
+
+def top_repeats(side, k: int) -> np.ndarray:
     """The first ``k`` rows whose hash occurs more than once on the side, most repeated hash first,
     then by row number.
 
     Parameters
     ----------
-    side : SideHashes
+    side : SideHashes or ShuffledHashes
     k : int >= 0
 
     Returns
     -------
     ndarray of int64, shape (min(k, repeated_rows(side)),): row numbers of the side.
     """
-    best_rows, best_counts = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for h, rows in side.parts():
-        _, inv, cnt = np.unique(h, return_inverse=True, return_counts=True)
-        c = cnt[inv]
-        dup = np.nonzero(c > 1)[0]
-        r, c = _rows(rows, h)[dup], c[dup]
-        order = np.lexsort((r, -c))[:k]
-        best_rows.append(r[order])
-        best_counts.append(c[order])
-    r, c = np.concatenate(best_rows), np.concatenate(best_counts)
+    per = _each(_top, (side,), int(k))
+    r = np.concatenate([np.zeros(0, np.int64)] + [p[0] for p in per])
+    c = np.concatenate([np.zeros(0, np.int64)] + [p[1] for p in per])
     return r[np.lexsort((r, -c))][:k].astype(np.int64)
 
 
-def copied_rows(query: SideHashes, ref: SideHashes) -> tuple[np.ndarray, int]:
-    """Rows of ``query`` whose hash occurs in ``ref``, and the distinct hashes they carry.
+def _copied(k, q, ref) -> tuple[int, int, np.ndarray]:
+    (hq, rq), (hr, _) = q, ref
+    hit = np.isin(hq, hr)
+    return int(np.count_nonzero(hit)), int(np.unique(hq[hit]).size), np.sort(_rows(rq, hq)[hit])[:k]
+
+
+def copied_rows(query, ref, k: int) -> tuple[int, int, np.ndarray]:
+    """The rows of ``query`` whose hash occurs in ``ref``: how many, the distinct hashes they
+    carry, and the first ``k`` of them.
+
+    Parameters
+    ----------
+    query, ref : SideHashes or ShuffledHashes
+        Both in memory, both spilled or both shuffled.
+    k : int >= 0
 
     Returns
     -------
-    mask : ndarray of bool, shape (query.n,)
-    records : int
+    copies : int in [0, query.n]
+        Rows of ``query`` that copy a ``ref`` row (``/ query.n`` is the copy rate).
+    records : int in [0, copies]
         Distinct hashes among the copying rows (the distinct ``ref`` records reproduced).
+    first : ndarray of int64, shape (min(k, copies),)
+        The smallest row numbers among the copying rows, increasing.
 
     Raises
     ------
     ValueError
-        If one side is spilled and the other is not (their partitions would not pair up).
+        If the sides are not both in memory, both spilled or both shuffled.
     """
-    if query.spilled != ref.spilled:
-        raise ValueError("both sides must be in memory or both spilled (their partitions pair up)")
-    mask = np.zeros(query.n, dtype=bool)
-    records = 0
-    for (hq, rq), (hr, _) in zip(query.parts(), ref.parts()):
-        hit = np.isin(hq, hr)
-        mask[hit if rq is None else rq[hit]] = True
-        records += int(np.unique(hq[hit]).size)
-    return mask, records
+    per = _each(_copied, (query, ref), int(k))
+    first = np.sort(np.concatenate([np.zeros(0, np.int64)] + [p[2] for p in per]))[:k]
+    return int(sum(p[0] for p in per)), int(sum(p[1] for p in per)), first.astype(np.int64)

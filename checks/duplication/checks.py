@@ -124,15 +124,15 @@ class ExactCopies(_RateCheck):
         n_r, n_s = hr.n, hs.n
         if min(n_s, n_r) < MIN_ROWS:
             raise IncomputableError("too_few_rows", f"only {min(n_s, n_r)} rows on a side")
-        copies, records = copied_rows(hs, hr)  # records: distinct real records reproduced
-        value = float(copies.mean())
+        copies, records, first = copied_rows(hs, hr, ctx.max_row_findings)  # records: distinct real records
+        value = copies / n_s
         null = RateNull(repeated_rows(hr) / n_r, n_s, floor=0.5 / n_r)
         f, status = self.judged(ctx, value, null_rates(null), n_r, n_s,
                                 f"distinct real records copied by {n_s} synthetic rows (against all {n_r} real rows)",
                                 dist=null, matched=records / n_s)
-        f = dataclasses.replace(f, message=f"{int(copies.sum())} of {n_s} synthetic rows copy {records} distinct real "
+        f = dataclasses.replace(f, message=f"{copies} of {n_s} synthetic rows copy {records} distinct real "
                                            f"record(s). " + f.message)
-        return [f] + self.rows(ctx, status, np.nonzero(copies)[0], "is an exact copy of a real row.", whole=True)
+        return [f] + self.rows(ctx, status, first, "is an exact copy of a real row.", whole=True)
 
 
 class _DistanceCheck(_RateCheck):
