@@ -77,6 +77,10 @@ class Tap:
     #: At least the number of documents to come, when the builder knows it (its rows): a tap may
     #: preallocate its state instead of concatenating parts (no transient second copy).
     capacity: int | None = None
+    #: Whether an executor shuffles the state by key instead of gathering it (then the class has
+    #: ``split_state(output) -> list of bytes`` per partition and ``shuffled(handles, reduce)``, the
+    #: state of one part whose partitions lie where ``reduce`` runs, which :meth:`merge` joins).
+    partitioned = False
 
     def __init__(self, res: Resources, **params) -> None:
         self.res = res

@@ -104,6 +104,47 @@ def test_spilled_span_keys_join_as_in_memory(fortunes):
         mem.close()
 
 
+def test_shuffled_span_keys_join_as_in_memory(fortunes):
+    """The keyed shuffle of an executor: shards' span keys split by partition (SpanTap.split_state),
+    merged as handles with their document offsets, joined one partition at a time: the whole
+    corpora's pairs."""
+    from synthproof.checks.duplication._taps import ShuffledSpanKeys
+
+    real = fortunes.text.to_numpy(dtype=object)[:3000]
+    syn = np.concatenate([real[:200], fortunes.text.to_numpy(dtype=object)[4000:5500]])
+    res = Resources(1 << 34)
+    store: list[bytes] = []  # the "object store": a handle is an index
+
+    def reduce(fn, arg, per_partition):
+        return [fn(arg, *[[store[h] for h in side] for side in sides]) for sides in per_partition]
+
+    def shuffled(values, cuts):
+        parts, offsets, lo = [], [], 0
+        for hi in [*cuts, len(values)]:
+            out = build_corpus(frame_values(values[lo:hi], 400), [SpanTap(res, n=8)]).taps["SpanTap:n=8"]
+            handles = []
+            for blob in SpanTap.split_state(out):
+                store.append(blob)
+                handles.append(len(store) - 1)
+            parts.append(SpanTap.shuffled(handles, reduce))
+            offsets.append(lo)
+            lo = hi
+        return SpanTap.merge(parts, offsets)
+
+    try:
+        r, s = shuffled(real, [1000, 1001, 2500]), shuffled(syn, [900])
+        assert isinstance(r, ShuffledSpanKeys) and r.offsets == [0, 1000, 1001, 2500]
+        cr, csy = encode_corpora([words(d) for d in real], [words(d) for d in syn])
+        assert np.array_equal(span_pairs(s, r), shared_ngram_pairs(doc_ngram_keys(csy, 8), doc_ngram_keys(cr, 8)))
+        assert np.array_equal(span_pairs(r, r, same=True),
+                              shared_ngram_pairs(doc_ngram_keys(cr, 8), doc_ngram_keys(cr, 8), same=True))
+        whole = build_corpus(frame_values(real, 500), [SpanTap(res, n=8)]).taps["SpanTap:n=8"]
+        with pytest.raises(ValueError, match="both corpora must be shuffled"):
+            span_pairs(s, whole)
+    finally:
+        res.close()
+
+
 def test_cross_pairs_equal_the_stacked_banding(fortunes):
     texts = fortunes.text.tolist()[:3000]
     rng = np.random.default_rng(3)

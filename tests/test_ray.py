@@ -41,15 +41,32 @@ def test_ray_equals_local(cluster, inputs, local, workers, shards):
     assert got.manifest["inputs"] == local.manifest["inputs"]
 
 
-def test_ray_text_equals_local(cluster, tmp_path):
+def test_ray_text_equals_local(cluster, tmp_path, monkeypatch):
+    """Text under Ray: the verbatim-span joins of the memorisation check run on the shuffled span
+    keys, one Ray task per partition, and the findings are the local run's."""
+    import pandas as pd
+
     from synthproof import datasets
+    from synthproof.plan import distributed
 
     real, syn = datasets.load("fortunes"), datasets.load("fortunes_smollm2")
+    syn = pd.concat([syn, real.iloc[:200]], ignore_index=True)  # memorised real documents
     real.to_parquet(tmp_path / "real.parquet")
     syn.to_json(tmp_path / "syn.jsonl", orient="records", lines=True)
     src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.jsonl"))
     one = api.audit(*src, config=TEXT)
+    names, real_reduce = [], distributed.Shuffle.reduce
+
+    def reduce(self, fn, arg, per_partition):
+        names.append(fn.__name__)
+        return real_reduce(self, fn, arg, per_partition)
+
+    monkeypatch.setattr(distributed.Shuffle, "reduce", reduce)
     got = api.audit(*src, config=_ray_cfg(TEXT, workers=2, shards=5))
+    assert "_shared_in_partition" in names
+    copies = [f for f in got.finding_list if f.check_id == "duplication.text_memorisation" and f.scope == "column"
+              and f.metric == "real_copy_rate"]
+    assert [f.status for f in copies] == ["fail"]
     assert findings_bytes(got) == findings_bytes(one)
 
 
@@ -175,17 +192,18 @@ def test_duplicate_counts_run_on_the_shuffled_partitions(cluster, adult, tmp_pat
            "checks": {"duplication.exact_duplicates": {}, "duplication.exact_copies": {}, "diversity.unique_rows": {}}}
     one = api.audit(*src, config=cfg)
     sides, reduced = [], []
-    real_sides = distributed.shuffled_sides
+    real_hashes, real_reduce = distributed.Shuffle.hashes, distributed.Shuffle.reduce
 
-    def spy(ray_, parts, n_rows):
-        got = real_sides(ray_, parts, n_rows)
-        for side in got.values():
-            inner = side.reduce
-            side.reduce = lambda fn, arg, per, inner=inner: reduced.append(len(per)) or inner(fn, arg, per)
-        sides.append(got)
-        return got
+    def hashes(self, n_rows):
+        sides.append(real_hashes(self, n_rows))
+        return sides[-1]
 
-    monkeypatch.setattr(distributed, "shuffled_sides", spy)
+    def reduce(self, fn, arg, per_partition):
+        reduced.append(len(per_partition))
+        return real_reduce(self, fn, arg, per_partition)
+
+    monkeypatch.setattr(distributed.Shuffle, "hashes", hashes)
+    monkeypatch.setattr(distributed.Shuffle, "reduce", reduce)
     got = api.audit(*src, config=_ray_cfg(cfg, workers=2, shards=3))
     assert sides and all(isinstance(s, rowhashes.ShuffledHashes) for s in sides[0].values())
     assert reduced and set(reduced) == {rowhashes.PARTITIONS}

@@ -25,7 +25,7 @@ def _side(h: np.ndarray, spill_dir, chunk: int) -> RH.SideHashes:
 
 
 def _local_reduce(fn, arg, parts):
-    return [fn(arg, *(RH.records(blobs) for blobs in sides)) for sides in parts]
+    return [fn(arg, *sides) for sides in parts]
 
 
 def _shuffled(h: np.ndarray, chunk: int) -> RH.ShuffledHashes:

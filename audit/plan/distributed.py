@@ -90,55 +90,72 @@ def _call(fn, arg):
     return fn(arg)
 
 
-#: Results of a scan task: its state, then its row hashes' records by partition (real's, synthetic's).
-SCAN_RETURNS = 1 + 2 * PARTITIONS
-
-
 def _task(args: tuple, phase: str, shard: int, blobs: dict):
     """One phase of one shard, on a worker (the config travels as JSON: no pickle of user data):
-    the state's bytes, and for a scan the records' bytes of each row-hash partition after it."""
+    the state's bytes, and for a scan its keyed partitions after it (:func:`~.shards.keyed_parts`)."""
     from synthproof.config import AuditConfig
+
+    from .shards import keyed_parts
 
     cfg_json, sources, memory, encoding, delimiter, shards = args
     cfg = AuditConfig.model_validate_json(cfg_json)
     run = ShardRun(cfg, cfg.build_checks(), sources, memory, encoding, delimiter, None, shards, blobs=blobs,
                    keyed=True)
     out = run.compute(phase, shard)
-    if phase != "scan":
-        return out
-    return (out, *run.partitions["real"], *run.partitions["synthetic"])
+    return (out, *keyed_parts(run)) if phase == "scan" else out
 
 
 def _reduce_task(fn, arg, sizes: list, *blobs):
-    """``fn(arg, (h, r), ...)`` on one partition, each side's records read from its shards' parts."""
-    from synthproof.stats.rowhashes import records
-
+    """``fn(arg, [bytes of side 1], ...)`` on one partition (each side's parts, shard after shard)."""
     sides, i = [], 0
     for k in sizes:
-        sides.append(records(list(blobs[i:i + k])))
+        sides.append(list(blobs[i:i + k]))
         i += k
     return fn(arg, *sides)
 
 
-def shuffled_sides(ray, parts: dict, n_rows: dict) -> dict:
-    """The row hashes of each side after the keyed shuffle of the scan wave
-    (:class:`synthproof.stats.rowhashes.ShuffledHashes`): ``parts[shard]`` is the scan task's
-    partition handles; a reduction runs one task per partition, on the workers that hold them."""
-    from synthproof.stats.rowhashes import ShuffledHashes
+class Shuffle:
+    """The keyed shuffle of a scan wave: each scan task returned, after its state, its row hashes
+    and partitioned tap states split into :data:`PARTITIONS` partitions (Ray objects owned by the
+    driver, left on the workers' object stores); a reduction runs one Ray task per partition that
+    reads that partition's parts of every shard, so no keyed state is gathered on the driver.
 
-    remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_reduce_task)
+    Parameters
+    ----------
+    ray : module
+    parts : dict
+        Shard -> the handles its scan task returned after its state.
+    slots : list
+        :func:`synthproof.plan.shards.keyed_slots` of the run (the order of the handles past the
+        row hashes).
+    """
 
-    def reduce(fn, arg, per_partition: list) -> list:
+    def __init__(self, ray, parts: dict, slots: list) -> None:
+        self.ray, self.parts, self.slots = ray, parts, list(slots)
+        self.remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_reduce_task)
+
+    def reduce(self, fn, arg, per_partition: list) -> list:
+        """``fn(arg, [bytes], ...)`` of each partition's sides, as Ray tasks; results in order."""
+        ray = self.ray
         arg_ref = ray.put(arg)  # one copy for every partition's task (e.g. the seeded row selections)
-        return ray.get([remote.remote(fn, arg_ref, [len(s) for s in sides], *[r for s in sides for r in s])
+        return ray.get([self.remote.remote(fn, arg_ref, [len(s) for s in sides], *[r for s in sides for r in s])
                         for sides in per_partition])
 
-    shards = [parts[i] for i in range(len(parts))]
-    out = {}
-    for j, side in enumerate(("real", "synthetic")):
-        lo = j * PARTITIONS
-        out[side] = ShuffledHashes(n_rows[side], [[refs[lo + p] for refs in shards] for p in range(PARTITIONS)], reduce)
-    return out
+    def hashes(self, n_rows: dict) -> dict:
+        """Each side's row hashes as :class:`synthproof.stats.rowhashes.ShuffledHashes`."""
+        from synthproof.stats.rowhashes import ShuffledHashes
+
+        out = {}
+        for j, side in enumerate(("real", "synthetic")):
+            lo = j * PARTITIONS
+            out[side] = ShuffledHashes(n_rows[side], [[self.parts[i][lo + p] for i in range(len(self.parts))]
+                                                      for p in range(PARTITIONS)], self.reduce)
+        return out
+
+    def slot(self, shard: int, slot: tuple) -> list:
+        """The partition handles of ``slot`` (corpus key, tap key) in ``shard``'s scan."""
+        lo = (2 + self.slots.index(slot)) * PARTITIONS
+        return self.parts[shard][lo:lo + PARTITIONS]
 
 
 def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool,
@@ -162,9 +179,9 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
     shards = ex.shards or 2 * workers
     from .sketch import merged_run
 
-    kept, timings, parts = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
+    kept, timings, shuffle = run_waves(ray, cfg, checks, sources, memory, encoding, delimiter, shards, workers)
     final = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
-    out = merged_run(final, lambda n_rows: shuffled_sides(ray, parts, n_rows))
+    out = merged_run(final, shuffle)
     if progress:
         import sys
 
@@ -175,19 +192,22 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
 
 def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, delimiter, shards: int,
               workers: int) -> tuple[dict, dict]:
-    """The four waves of tasks: ``(states, seconds, partitions)``, the states' bytes per phase as
-    the final merge reads them (the sample merged), each wave's wall time (its tasks and the
-    driver's merge of their states) and, per shard, the handles of its scan's row-hash partitions."""
+    """The four waves of tasks: ``(states, seconds, shuffle)``, the states' bytes per phase as the
+    final merge reads them (the sample merged), each wave's wall time (its tasks and the driver's
+    merge of their states) and the scan wave's :class:`Shuffle`."""
+    from .shards import keyed_slots
+
     remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_task)
     args = (cfg.model_dump_json(), sources, memory, encoding, delimiter, shards)
     blobs: dict = {}
     kept: dict = {}
     timings: dict = {}
     parts: dict = {}
+    slots: list = []
     for phase in PHASES:
         t0 = time.perf_counter()
         wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
-        kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave)
+        kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave, 1 + (2 + len(slots)) * PARTITIONS)
         parts.update(got)
         run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
         if phase == "rows":
@@ -195,13 +215,16 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
         elif phase == "sample":
             blobs["sample"] = [run.merged_sample()]
             kept["sample"] = blobs["sample"]
+            _, _, data, plan = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards,
+                                        blobs={**blobs, **kept}).prepared(run.offsets())
+            slots = keyed_slots(data, plan, cfg)  # what the scan tasks return past the row hashes
         elif phase == "scan":
             blobs["scan"] = [run.merged_scans()]
         timings[phase] = time.perf_counter() - t0
-    return kept, timings, parts
+    return kept, timings, Shuffle(ray, parts, slots)
 
 
-def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> tuple[list[bytes], dict]:
+def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave, scan_returns: int) -> tuple[list[bytes], dict]:
     """Run ``phase`` for every shard, at most ``workers`` tasks at once: the states in shard order,
     and (scan) each shard's partition handles, left where the tasks put them."""
     from ray.exceptions import RayError, RayTaskError
@@ -210,7 +233,7 @@ def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave) -> tup
     while nxt < shards or pending:
         while nxt < shards and len(pending) < workers:
             if phase == "scan":
-                refs = remote.options(num_returns=SCAN_RETURNS).remote(args, phase, nxt, wave)
+                refs = remote.options(num_returns=scan_returns).remote(args, phase, nxt, wave)
                 parts[nxt] = refs[1:]
                 pending[refs[0]] = nxt
             else:

@@ -111,9 +111,9 @@ class ShardRun:
         self.folder = pathlib.Path(folder) if folder is not None else None
         self.shards, self.progress = int(shards), progress
         self.blobs = blobs  # phase -> state bytes (an executor's task results) instead of files
-        # keyed: a scan leaves its row hashes split by partition in ``self.partitions`` (the keyed
-        # shuffle of an executor) instead of in its state
-        self.keyed, self.partitions = keyed, {side: [b""] * PARTITIONS for side in ("real", "synthetic")}
+        # keyed: a scan leaves its row hashes and partitioned tap states split by partition in
+        # ``self.partitions`` (the keyed shuffle of an executor) instead of in its state
+        self.keyed, self.partitions, self.slots = keyed, {}, []
         self.inputs_id = {name: listing(source, name) for source, name in sources}
         register_states()
 
@@ -330,6 +330,7 @@ class ShardRun:
         corpora = stray = None
         if plan.corpus:
             corpora, stray = self._corpora(inputs, shard, data, plan)
+        self.slots = keyed_slots(data, plan, self.cfg)
         return {"scan": None if scan is None else scan.state(),
                 "issues": [[c, side, reason, n] for (c, side, reason), n in streamed.items()],
                 "hashes": None if hashes is None or self.keyed else {side: h.array for side, h in hashes.items()},
@@ -346,9 +347,15 @@ class ShardRun:
         res = Resources(self.memory)
         try:
             corpora, stray = corpus_states(spans, data, plan.taps, self.cfg, res, self.progress)
-            for stats in corpora.values():
-                if stats is not None:  # in memory before the spill folder goes
-                    stats.taps = {k: _materialised(taps[k].to_state(v)) for k, v in stats.taps.items()}
+            for key, stats in corpora.items():
+                if stats is None:
+                    continue
+                for k, v in stats.taps.items():  # in memory before the spill folder goes
+                    if self.keyed and taps[k].partitioned:
+                        self.partitions[(key, k)] = taps[k].split_state(v)
+                        stats.taps[k] = None  # the driver puts the shuffled partitions' handles here
+                    else:
+                        stats.taps[k] = _materialised(taps[k].to_state(v))
         finally:
             res.close()
         return corpora, stray
@@ -384,6 +391,28 @@ def _merged_scan(states: list, seed: int) -> ColumnScan | None:
             one = ColumnScan.of_state(st, seed)
             scan = one if scan is None else (scan.merge(one) or scan)
     return scan
+
+
+def keyed_slots(data, plan, cfg) -> list[tuple[str, str]]:
+    """The ``(corpus key, tap key)`` of every partitioned tap state (:attr:`synthproof.corpus.Tap.partitioned`)
+    a scan computes, in the order its task returns them; a slot whose corpus is absent returns
+    empty partitions."""
+    if not plan.corpus:
+        return []
+    declared = cfg.text.columns
+    cols = [c for c in data.by_role("text") if declared is None or c in declared]
+    return [(f"{c}:{side}", tap.key_of(**params)) for c in cols for side in ("real", "synthetic", "holdout")
+            for tap, params, sides in plan.taps if tap.partitioned and side in sides]
+
+
+def keyed_parts(run: ShardRun) -> list[bytes]:
+    """What a scan task returns after its state (``keyed``): each side's row-hash partitions, then
+    each :func:`keyed_slots` slot's partitions (empty where the scan had none)."""
+    empty = [b""] * PARTITIONS
+    out = list(run.partitions.get("real", empty)) + list(run.partitions.get("synthetic", empty))
+    for slot in run.slots:
+        out += run.partitions.get(slot, empty)
+    return out
 
 
 def tap_classes(plan) -> dict:

@@ -110,10 +110,10 @@ def streamed_from_states(cfg, checks: list, folder, memory: int, sources: list |
         return merged_run(run)
 
 
-def merged_run(run: ShardRun, shuffled=None) -> tuple:
+def merged_run(run: ShardRun, shuffle=None) -> tuple:
     """:func:`streamed_from_states` of a :class:`ShardRun` whose four phases are done; with
-    ``shuffled`` (``n_rows -> {side: ShuffledHashes}``, an executor's keyed shuffle) the row hashes
-    stay where the scan tasks left them instead of being gathered from the scan states."""
+    ``shuffle`` (an executor's :class:`~synthproof.plan.distributed.Shuffle`) the row hashes and
+    partitioned tap states stay where the scan tasks left them instead of in the scan states."""
     from synthproof import io
     from synthproof.corpus import Resources
 
@@ -139,6 +139,11 @@ def merged_run(run: ShardRun, shuffled=None) -> tuple:
         from .text import stray_issues
 
         taps = tap_classes(plan)
+        for i, p in enumerate(scans if shuffle is not None else ()):
+            for key, stats in p["corpora"].items():
+                for k in list(stats.taps) if stats is not None else ():
+                    if taps[k].partitioned:
+                        stats.taps[k] = taps[k].shuffled(shuffle.slot(i, (key, k)), shuffle.reduce)
         corpora = {key: merge_corpora([p["corpora"][key] for p in scans], taps) for key in scans[0]["corpora"]}
         stray = {key: sum(p["stray"].get(key, 0) for p in scans) for key in scans[0]["stray"]}
         text_issues = stray_issues(corpora, stray)
@@ -151,8 +156,8 @@ def merged_run(run: ShardRun, shuffled=None) -> tuple:
     res = Resources(memory)
     hashes = None
     try:
-        hashes = _row_hashes(plan, n_rows, res) if shuffled is None or not plan.hashes else shuffled(n_rows)
-        if hashes is not None and shuffled is None:
+        hashes = _row_hashes(plan, n_rows, res) if shuffle is None or not plan.hashes else shuffle.hashes(n_rows)
+        if hashes is not None and shuffle is None:
             from .shards import span_of
 
             for side, h in hashes.items():

@@ -128,9 +128,9 @@ class ShuffledHashes:
     parts : list of list, length PARTITIONS
         ``parts[p]``: one handle per shard on the bytes of partition ``p``'s records.
     reduce : callable
-        ``reduce(fn, arg, [[handles of side 1], [handles of side 2], ...])`` -> ``fn(arg, (h, r), ...)``
-        with each side's partition read by :func:`records`; called once per partition, returns the
-        results in partition order (the caller runs them where the handles live).
+        ``reduce(fn, arg, per_partition)``: for each partition ``[[handles of side 1], ...]`` of
+        ``per_partition``, ``fn(arg, [bytes of side 1], ...)`` run where the handles live; the
+        results in partition order.
     """
 
     spilled = True  # partitions pair up with another shuffled side's
@@ -161,8 +161,13 @@ def _each(fn, sides: tuple, arg=None) -> list:
     if len(kinds) > 1:
         raise ValueError("both sides must be in memory or both spilled (their partitions pair up)")
     if kinds == {"shuffled"}:
-        return sides[0].reduce(fn, arg, [[s.parts_of[p] for s in sides] for p in range(PARTITIONS)])
+        return sides[0].reduce(_on_records, (fn, arg), [[s.parts_of[p] for s in sides] for p in range(PARTITIONS)])
     return [fn(arg, *parts) for parts in zip(*(s.parts() for s in sides))]
+
+
+def _on_records(fn_arg, *blob_lists):
+    fn, arg = fn_arg
+    return fn(arg, *(records(blobs) for blobs in blob_lists))
 
 
 def _rows(rows: np.ndarray | None, h: np.ndarray) -> np.ndarray:

@@ -112,16 +112,67 @@ class SpanKeys:
         return self.keys[mask], self.docs[mask]
 
 
+_SPAN = np.dtype([("k", "<u8"), ("d", "<i8")])
+
+
+class ShuffledSpanKeys:
+    """:class:`SpanKeys` after an executor's keyed shuffle: for each of the :data:`PARTITIONS`
+    partitions the handles on every part's records (``(key, document)`` bytes, part after part),
+    each part's first document in the corpus, and the ``reduce`` that runs a function where the
+    handles live (:class:`synthproof.stats.rowhashes.ShuffledHashes`)."""
+
+    spilled = True
+
+    def __init__(self, parts: list, offsets: list[int], reduce) -> None:
+        self.parts, self.offsets, self.reduce = parts, [int(o) for o in offsets], reduce
+
+
+def _span_rows(blobs: list[bytes], offsets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    recs = [np.frombuffer(b, dtype=_SPAN) for b in blobs]
+    keys = np.concatenate([np.zeros(0, np.uint64)] + [r["k"] for r in recs])
+    docs = np.concatenate([np.zeros(0, np.int64)] + [r["d"] + off for r, off in zip(recs, offsets)])
+    return keys, docs
+
+
+def _shared_in_partition(arg, query: list[bytes], ref: list[bytes]) -> np.ndarray:
+    same, max_fanout, q_offsets, r_offsets = arg
+    return shared_ngram_pairs(_span_rows(query, q_offsets), _span_rows(ref, r_offsets), same=same,
+                              max_fanout=max_fanout)
+
+
 class SpanTap(Tap):
     """:class:`SpanKeys` of every document's word ``n``-grams (``doc_ngram_keys`` per chunk, the
-    documents renumbered in corpus order), spilled past a thirty-second of the memory budget."""
+    documents renumbered in corpus order), spilled past a thirty-second of the memory budget;
+    shuffled by key under an executor (:class:`ShuffledSpanKeys`)."""
+
+    partitioned = True
 
     @classmethod
     def to_state(cls, output: SpanKeys) -> SpanKeys:
         return output.in_memory()
 
     @classmethod
-    def merge(cls, outputs: list, doc_offsets: list[int]) -> SpanKeys:
+    def split_state(cls, output: SpanKeys) -> list[bytes]:
+        """The records' bytes of each partition of ``output``, in partition order."""
+        out = []
+        for p in range(PARTITIONS):
+            k, d = output.partition(p)
+            rec = np.empty(len(k), dtype=_SPAN)
+            rec["k"], rec["d"] = k, d
+            out.append(rec.tobytes())
+        return out
+
+    @classmethod
+    def shuffled(cls, handles: list, reduce) -> ShuffledSpanKeys:
+        """The state of one part whose partition ``p`` is ``handles[p]``."""
+        return ShuffledSpanKeys([[h] for h in handles], [0], reduce)
+
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]) -> SpanKeys | ShuffledSpanKeys:
+        if outputs and all(isinstance(o, ShuffledSpanKeys) for o in outputs):
+            return ShuffledSpanKeys([[h for o in outputs for h in o.parts[p]] for p in range(PARTITIONS)],
+                                    [off + x for o, off in zip(outputs, doc_offsets) for x in o.offsets],
+                                    outputs[0].reduce)
         parts = [o.in_memory() for o in outputs]
         return SpanKeys(np.concatenate([p.keys for p in parts]),
                         np.concatenate([p.docs + off for p, off in zip(parts, doc_offsets)]))
@@ -178,7 +229,21 @@ class SpanTap(Tap):
 
 def span_pairs(query: SpanKeys, ref: SpanKeys, same: bool = False, max_fanout: int = 1000) -> np.ndarray:
     """:func:`shared_ngram_pairs` of two :class:`SpanKeys` — ``(query doc, ref doc)`` pairs sharing
-    an n-gram — over the whole corpora, partition by partition when either spilled."""
+    an n-gram — over the whole corpora, partition by partition when either spilled, as one task per
+    partition where the partitions lie when both are shuffled (:class:`ShuffledSpanKeys`).
+
+    Raises
+    ------
+    ValueError
+        If one side is shuffled and the other is not.
+    """
+    shuffled = isinstance(query, ShuffledSpanKeys), isinstance(ref, ShuffledSpanKeys)
+    if any(shuffled):
+        if not all(shuffled):
+            raise ValueError("both corpora must be shuffled (their partitions pair up)")
+        arg = (same, max_fanout, query.offsets, ref.offsets)
+        parts = query.reduce(_shared_in_partition, arg, [[query.parts[p], ref.parts[p]] for p in range(PARTITIONS)])
+        return unique_pairs(np.concatenate(parts))
     if not query.spilled and not ref.spilled:
         return shared_ngram_pairs((query.keys, query.docs), (ref.keys, ref.docs), same=same, max_fanout=max_fanout)
     parts = [shared_ngram_pairs(query.partition(p), ref.partition(p), same=same, max_fanout=max_fanout)
