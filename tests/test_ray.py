@@ -211,3 +211,31 @@ def test_duplicate_counts_run_on_the_shuffled_partitions(cluster, adult, tmp_pat
     assert status["duplication.exact_duplicates"] == "fail" and status["duplication.exact_copies"] == "fail"
     assert sum(f.scope == "row" for f in got.finding_list) > 0
     assert findings_bytes(got) == findings_bytes(one)
+
+
+def test_embedding_sample_runs_on_the_actor_pool(cluster, tmp_path, monkeypatch):
+    """Under Ray the embedding sample's forward passes run on an actor pool (a CPU each here, a GPU
+    each where the cluster has GPUs) in sentence-transformers' own batches: the findings are the
+    local run's, and the pool's actors are gone after the run."""
+    from synthproof import datasets, embed
+    from synthproof.plan import distributed
+
+    real, syn = datasets.load("fortunes").iloc[:700], datasets.load("fortunes_smollm2").iloc[:300]
+    real.to_parquet(tmp_path / "real.parquet")
+    syn.to_parquet(tmp_path / "syn.parquet")
+    src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.parquet"))
+    cfg = {"resources": {"out_of_core": "on"}, "suite": "listed", "text": {"embedding": {"cache": False}},
+           "checks": {"duplication.text_memorisation": {"max_docs": 200}}}
+    one = api.audit(*src, config=cfg)
+    batches, real_encode = [], distributed.EmbedPool.encode
+
+    def encode(self, spec, chunk):
+        batches.extend(len(b) for b in chunk)
+        return real_encode(self, spec, chunk)
+
+    monkeypatch.setattr(distributed.EmbedPool, "encode", encode)
+    got = api.audit(*src, config=_ray_cfg(cfg, workers=2))
+    assert batches and max(batches) == 16  # the CPU batch size
+    assert embed.POOL[0] is None
+    assert any(f.metric == "text_dcr_auc" and f.scope == "column" for f in got.finding_list)
+    assert findings_bytes(got) == findings_bytes(one)

@@ -71,6 +71,8 @@ def ray_session(cfg):
     shut down on exit when this run started it. Yields ``(ray, cpus)``."""
     from synthproof.stats import components
 
+    from synthproof import embed
+
     ray, started, cpus = connect(cfg.executor.address, cfg.executor.workers)
     remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_call)
 
@@ -78,12 +80,75 @@ def ray_session(cfg):
         return ray.get([remote.remote(fn, p) for p in parts])
 
     components.MAPPER[0] = mapper
+    embed.POOL[0] = EmbedPool(ray, cfg.executor.workers or cpus)
     try:
         yield ray, cpus
     finally:
-        components.MAPPER[0] = None
+        components.MAPPER[0] = embed.POOL[0] = None
         if started:
             ray.shutdown()
+
+
+class _EmbedWorker:
+    """A Ray actor holding one embedding model (:class:`synthproof.embed.Embedder`, no cache)."""
+
+    def __init__(self, spec: dict) -> None:
+        from synthproof.embed import Embedder
+
+        self.embedder = Embedder(spec["model"], None, spec["dtype"], normalize=spec["normalize"], use_cache=False,
+                                 device=spec["device"])
+
+    def encode(self, batches: list) -> list:
+        return [self.embedder.encode_batch(b) for b in batches]
+
+
+def _resolve_task(spec: dict) -> tuple[str, str]:
+    from synthproof.embed import Embedder
+
+    e = Embedder(spec["model"], None, spec["dtype"], normalize=spec["normalize"], use_cache=False,
+                 device=spec["device"])
+    return e.device, e.dtype
+
+
+class EmbedPool:
+    """The embedding sample's forward passes as a pool of Ray actors, one model each: a GPU per
+    actor when the cluster has GPUs (one actor per GPU), else a CPU each (``workers`` actors).
+    The actors live for one :meth:`encode` (they would otherwise hold the CPUs the checks' other
+    tasks wait for); batches keep their order, so the vectors are those of one local ``encode``
+    (:meth:`synthproof.embed.Embedder._forward`). An actor whose process dies is restarted and its
+    batches retried (``MAX_RETRIES``)."""
+
+    def __init__(self, ray, workers: int) -> None:
+        self.ray, self.workers = ray, max(1, int(workers))
+
+    def _options(self) -> tuple[dict, int]:
+        gpus = int(self.ray.cluster_resources().get("GPU", 0))
+        return ({"num_gpus": 1, "num_cpus": 1} if gpus else {"num_cpus": 1}), (gpus or self.workers)
+
+    def resolve(self, spec: dict) -> tuple[str, str]:
+        """The device and dtype the actors compute in (``auto`` resolved where they run)."""
+        opts, _ = self._options()
+        return tuple(self.ray.get(self.ray.remote(**opts)(_resolve_task).remote(spec)))
+
+    def encode(self, spec: dict, batches: list) -> list:
+        """Each batch's vectors, in order (batches dealt to the actors in runs of consecutive ones)."""
+        from ray.util import ActorPool
+
+        ray = self.ray
+        opts, n = self._options()
+        n = min(n, len(batches))
+        cls = ray.remote(max_restarts=MAX_RETRIES, max_task_retries=MAX_RETRIES, **opts)(_EmbedWorker)
+        actors = [cls.remote(spec) for _ in range(n)]
+        try:
+            per = max(1, -(-len(batches) // (4 * n)))
+            runs = [batches[i:i + per] for i in range(0, len(batches), per)]
+            out = []
+            for got in ActorPool(actors).map(lambda a, run: a.encode.remote(run), runs):
+                out.extend(got)
+            return out
+        finally:
+            for a in actors:
+                ray.kill(a)
 
 
 def _call(fn, arg):
