@@ -75,7 +75,7 @@ def ray_waves(cfg, sources, workers: int, shards: int, label: str) -> dict:
         ray.get([noop.remote() for _ in range(100)])
         per_task = (time.perf_counter() - t0) / 100
         checks = cfg.build_checks()
-        kept, timings = run_waves(ray, cfg, checks, sources, MEMORY, None, None, shards, workers)
+        kept, timings, _ = run_waves(ray, cfg, checks, sources, MEMORY, None, None, shards, workers)
         sizes = {p: sum(len(b) for b in kept[p]) for p in PHASES}
     finally:
         ray.shutdown()

@@ -216,7 +216,8 @@ def test_duplicate_counts_run_on_the_shuffled_partitions(cluster, adult, tmp_pat
 def test_embedding_sample_runs_on_the_actor_pool(cluster, tmp_path, monkeypatch):
     """Under Ray the embedding sample's forward passes run on an actor pool (a CPU each here, a GPU
     each where the cluster has GPUs) in sentence-transformers' own batches: the findings are the
-    local run's, and the pool's actors are gone after the run."""
+    local run's — also when an actor is killed by its pid mid-encode (restarted, its batches
+    retried) — and the pool is gone after the run."""
     from synthproof import datasets, embed
     from synthproof.plan import distributed
 
@@ -234,7 +235,26 @@ def test_embedding_sample_runs_on_the_actor_pool(cluster, tmp_path, monkeypatch)
         return real_encode(self, spec, chunk)
 
     monkeypatch.setattr(distributed.EmbedPool, "encode", encode)
-    got = api.audit(*src, config=_ray_cfg(cfg, workers=2))
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def killer():  # the first actor seen running an encode
+        while not stop.is_set() and not killed:
+            out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+            pids = [int(x.split(None, 1)[0]) for x in out.splitlines() if "ray::_EmbedWorker.encode" in x]
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.01)
+
+    t = threading.Thread(target=killer)
+    t.start()
+    try:
+        got = api.audit(*src, config=_ray_cfg(cfg, workers=2))
+    finally:
+        stop.set()
+        t.join()
+    assert killed, "no running embedding actor was found to kill"
     assert batches and max(batches) == 16  # the CPU batch size
     assert embed.POOL[0] is None
     assert any(f.metric == "text_dcr_auc" and f.scope == "column" for f in got.finding_list)

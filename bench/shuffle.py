@@ -1,0 +1,103 @@
+"""The keyed shuffle under Ray (docs/scale.md): the duplicate and copy counts of the table checks
+on the row hashes left partitioned on the workers, one Ray task per partition, against the same
+counts on one in-memory array in this process; and the bytes the shuffle holds.
+
+    python bench/perf.py --rows 1000000 --data-only /work/bench-data/adult_like_1m
+    python bench/shuffle.py --table /work/bench-data/adult_like_1m
+
+The counts are those `duplication.exact_duplicates`, `duplication.exact_copies` and
+`diversity.unique_rows` run: distinct rows, 20 seeded selections' distinct rows, the real
+multiplicity histogram, repeated real rows, the 100 most repeated synthetic rows and the copies
+of real rows (count, records, first 100). The values must agree exactly (checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from synthproof.api import resolve_config
+from synthproof.stats import rowhashes as RH
+
+MEMORY = 4 * 2**30
+
+
+def counts(hr, hs) -> tuple:
+    rng = np.random.default_rng(0)
+    m = min(hr.n, hs.n)
+    picks = [np.sort(rng.choice(hs.n, m // 2, replace=False)) for _ in range(20)]
+    c, w = RH.multiplicity_histogram(hr)
+    n, rec, first = RH.copied_rows(hs, hr, 100)
+    return (RH.distinct(hs), tuple(RH.distinct_among(hs, picks)), tuple(c.tolist()), tuple(w.tolist()),
+            RH.repeated_rows(hr), tuple(RH.top_repeats(hs, 100).tolist()), n, rec, tuple(first.tolist()))
+
+
+def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def gathered(ray, side: RH.ShuffledHashes) -> RH.SideHashes:
+    """The side's hashes as one array in row order (what the driver would otherwise hold)."""
+    h = np.zeros(side.n, dtype=np.uint64)
+    for refs in side.parts_of:
+        hp, rp = RH.records(ray.get(refs))
+        h[rp] = hp
+    return RH.SideHashes.of(h)
+
+
+def run(table: pathlib.Path, workers: int, shards: int) -> dict:
+    import ray
+
+    from synthproof.plan.distributed import run_waves
+
+    sources = [(str(table / "real.parquet"), "real"), (str(table / "synthetic.parquet"), "synthetic")]
+    n_rows = {n: pq.read_metadata(s).num_rows for s, n in sources}
+    cfg = resolve_config({"resources": {"out_of_core": "on"}, "threads": 1, "suite": "listed",
+                          "checks": {"duplication.exact_duplicates": {}, "duplication.exact_copies": {}}})
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        _, waves, shuffle = run_waves(ray, cfg, cfg.build_checks(), sources, MEMORY, None, None, shards, workers)
+        sides = shuffle.hashes(n_rows)
+        t_shuffled, got = timed(lambda: counts(sides["real"], sides["synthetic"]))
+        t0 = time.perf_counter()
+        here = {k: gathered(ray, v) for k, v in sides.items()}
+        t_gather = time.perf_counter() - t0
+        t_local, want = timed(lambda: counts(here["real"], here["synthetic"]))
+    finally:
+        ray.shutdown()
+    if got != want:
+        sys.exit("the shuffled counts differ from the in-memory ones")
+    out = {"workers": workers, "shards": shards, "rows": n_rows, "scan_wave_s": round(waves["scan"], 2),
+           "shuffled_counts_s": round(t_shuffled, 2), "driver_counts_s": round(t_local, 2),
+           "gather_to_driver_s": round(t_gather, 2), "shuffle_bytes": 16 * sum(n_rows.values()),
+           "partition_tasks_per_count": RH.PARTITIONS}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--table", required=True, help="folder with real.parquet and synthetic.parquet (bench/perf.py)")
+    ap.add_argument("--shards", type=int, default=4)
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    one, two = (run(pathlib.Path(args.table), w, args.shards) for w in (1, 2))
+    print(f"keyed counts on the shuffled partitions: {one['shuffled_counts_s']} s on 1 worker, "
+          f"{two['shuffled_counts_s']} s on 2 (efficiency {one['shuffled_counts_s'] / (2 * two['shuffled_counts_s']):.2f}); "
+          f"on one driver array {two['driver_counts_s']} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
