@@ -23,7 +23,6 @@ import os
 import time
 
 from synthproof.errors import InputError, MissingDependencyError
-
 from synthproof.stats.rowhashes import PARTITIONS
 
 from .shards import PHASES, ShardRun
@@ -69,9 +68,8 @@ def ray_session(cfg):
     """The Ray cluster of a run, for its passes and its checks: connected (or started) on entry,
     the connected-components rounds of the checks mapped onto it (one task per partition), and
     shut down on exit when this run started it. Yields ``(ray, cpus)``."""
-    from synthproof.stats import components
-
     from synthproof import embed
+    from synthproof.stats import components
 
     ray, started, cpus = connect(cfg.executor.address, cfg.executor.workers)
     remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_call)

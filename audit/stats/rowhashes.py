@@ -174,6 +174,14 @@ def _rows(rows: np.ndarray | None, h: np.ndarray) -> np.ndarray:
     return np.arange(len(h), dtype=np.int64) if rows is None else rows
 
 
+def _selected(rows: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` (increasing) are in ``sel`` (increasing): a binary search each."""
+    pos = np.searchsorted(sel, rows)
+    hit = pos < sel.size
+    hit[hit] = sel[pos[hit]] == rows[hit]
+    return hit
+
+
 def _distinct(selections, part) -> list[int]:
     h, rows = part
     out = []
@@ -181,7 +189,7 @@ def _distinct(selections, part) -> list[int]:
         if sel is None:
             out.append(int(np.unique(h).size))
         else:
-            out.append(int(np.unique(h[sel] if rows is None else h[np.isin(rows, sel)]).size))
+            out.append(int(np.unique(h[sel] if rows is None else h[_selected(rows, sel)]).size))
     return out
 
 
