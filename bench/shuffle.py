@@ -94,9 +94,10 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     one, two = (run(pathlib.Path(args.table), w, args.shards) for w in (1, 2))
+    eff = one["shuffled_counts_s"] / (2 * two["shuffled_counts_s"])
     print(f"keyed counts on the shuffled partitions: {one['shuffled_counts_s']} s on 1 worker, "
-          f"{two['shuffled_counts_s']} s on 2 (efficiency {one['shuffled_counts_s'] / (2 * two['shuffled_counts_s']):.2f}); "
-          f"on one driver array {two['driver_counts_s']} s", flush=True)
+          f"{two['shuffled_counts_s']} s on 2 (efficiency {eff:.2f}); on one driver array {two['driver_counts_s']} s",
+          flush=True)
 
 
 if __name__ == "__main__":

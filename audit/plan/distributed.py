@@ -6,8 +6,11 @@ reads its shard's rows itself (local paths on shared storage, or object-store UR
 its state's bytes (the checksummed state file format, no pickle of data); between waves the
 driver merges the states and puts the merged sample and scan in the object store once, as the
 broadcast every task of the next wave reads. The driver never collects rows: it holds the merged
-states (samples, counts, row hashes, corpus statistics) and judges them, so the findings are those
-of one local out-of-core run whatever the number of workers, shards or retries.
+states (samples, counts, corpus statistics) and judges them, so the findings are those of one
+local out-of-core run whatever the number of workers, shards or retries. The keyed state — row
+hashes and verbatim-span keys — is not gathered at all: scan tasks return it split by partition
+(:class:`Shuffle`) and the checks' counts and joins run one task per partition where it lies; the
+embedding sample runs on a pool of actors (:class:`EmbedPool`, a GPU each where there are GPUs).
 
 A task whose worker process dies is retried by Ray (``max_retries``); a task that raises (an
 unreadable shard) fails the run with the shard named, and nothing is written.
@@ -66,8 +69,9 @@ def connect(address: str | None, workers: int | None):
 @contextlib.contextmanager
 def ray_session(cfg):
     """The Ray cluster of a run, for its passes and its checks: connected (or started) on entry,
-    the connected-components rounds of the checks mapped onto it (one task per partition), and
-    shut down on exit when this run started it. Yields ``(ray, cpus)``."""
+    the connected-components rounds of the checks mapped onto it (one task per partition), the
+    embedding sample's forward passes on its actor pool (:class:`EmbedPool`), and shut down on
+    exit when this run started it. Yields ``(ray, cpus)``."""
     from synthproof import embed
     from synthproof.stats import components
 
@@ -254,7 +258,7 @@ def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding,
 
 
 def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, delimiter, shards: int,
-              workers: int) -> tuple[dict, dict]:
+              workers: int) -> tuple[dict, dict, Shuffle]:
     """The four waves of tasks: ``(states, seconds, shuffle)``, the states' bytes per phase as the
     final merge reads them (the sample merged), each wave's wall time (its tasks and the driver's
     merge of their states) and the scan wave's :class:`Shuffle`."""
@@ -278,8 +282,8 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
         elif phase == "sample":
             blobs["sample"] = [run.merged_sample()]
             kept["sample"] = blobs["sample"]
-            _, _, data, plan = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards,
-                                        blobs={**blobs, **kept}).prepared(run.offsets())
+            merged = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
+            _, _, data, plan = merged.prepared(merged.offsets())
             slots = keyed_slots(data, plan, cfg)  # what the scan tasks return past the row hashes
         elif phase == "scan":
             blobs["scan"] = [run.merged_scans()]
@@ -287,7 +291,8 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
     return kept, timings, Shuffle(ray, parts, slots)
 
 
-def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave, scan_returns: int) -> tuple[list[bytes], dict]:
+def _wave(ray, remote, args, phase: str, shards: int, workers: int, wave,
+          scan_returns: int) -> tuple[list[bytes], dict]:
     """Run ``phase`` for every shard, at most ``workers`` tasks at once: the states in shard order,
     and (scan) each shard's partition handles, left where the tasks put them."""
     from ray.exceptions import RayError, RayTaskError
