@@ -4,6 +4,7 @@ failing task named, Ray missing -> exit 2 saying what to install."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -70,19 +71,22 @@ def test_ray_text_equals_local(cluster, tmp_path, monkeypatch):
     assert findings_bytes(got) == findings_bytes(one)
 
 
-def _ray_tasks() -> list[int]:
-    """Pids of Ray worker processes running a synthproof task (Ray titles them ``ray::_task``)."""
+def _processes(title: str) -> list[int]:
+    """Pids of processes whose command line holds ``title`` (Ray titles a worker by what it runs:
+    ``ray::_task``, ``ray::_EmbedWorker.encode``)."""
     out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-    return [int(line.split(None, 1)[0]) for line in out.splitlines() if "ray::_task" in line]
+    return [int(line.split(None, 1)[0]) for line in out.splitlines() if title in line]
 
 
-def test_killed_worker_is_retried_and_findings_unchanged(cluster, inputs, local):
+@contextlib.contextmanager
+def _killing(title: str):
+    """SIGKILL the first process seen running ``title`` while the block runs; yields the killed pids."""
     killed: list[int] = []
     stop = threading.Event()
 
     def killer():
         while not stop.is_set() and not killed:
-            pids = _ray_tasks()
+            pids = _processes(title)
             if pids:
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
@@ -91,10 +95,15 @@ def test_killed_worker_is_retried_and_findings_unchanged(cluster, inputs, local)
     t = threading.Thread(target=killer)
     t.start()
     try:
-        got = api.audit(*_sources(inputs), config=_ray_cfg(CONFIG, workers=2, shards=16))
+        yield killed
     finally:
         stop.set()
         t.join()
+
+
+def test_killed_worker_is_retried_and_findings_unchanged(cluster, inputs, local):
+    with _killing("ray::_task") as killed:
+        got = api.audit(*_sources(inputs), config=_ray_cfg(CONFIG, workers=2, shards=16))
     assert killed, "no running task was found to kill"
     assert findings_bytes(got) == findings_bytes(local)
 
@@ -235,25 +244,8 @@ def test_embedding_sample_runs_on_the_actor_pool(cluster, tmp_path, monkeypatch)
         return real_encode(self, spec, chunk)
 
     monkeypatch.setattr(distributed.EmbedPool, "encode", encode)
-    killed: list[int] = []
-    stop = threading.Event()
-
-    def killer():  # the first actor seen running an encode
-        while not stop.is_set() and not killed:
-            out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-            pids = [int(x.split(None, 1)[0]) for x in out.splitlines() if "ray::_EmbedWorker.encode" in x]
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
-                killed.append(pids[0])
-            time.sleep(0.01)
-
-    t = threading.Thread(target=killer)
-    t.start()
-    try:
+    with _killing("ray::_EmbedWorker.encode") as killed:  # the first actor seen running an encode
         got = api.audit(*src, config=_ray_cfg(cfg, workers=2))
-    finally:
-        stop.set()
-        t.join()
     assert killed, "no running embedding actor was found to kill"
     assert batches and max(batches) == 16  # the CPU batch size
     assert embed.POOL[0] is None
