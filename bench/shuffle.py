@@ -3,7 +3,7 @@ on the row hashes left partitioned on the workers, one Ray task per partition, a
 counts on one in-memory array in this process; and the bytes the shuffle holds.
 
     python bench/perf.py --rows 1000000 --data-only /work/bench-data/adult_like_1m
-    python bench/shuffle.py --table /work/bench-data/adult_like_1m
+    python bench/shuffle.py --table /work/bench-data/adult_like_1m [--text /tmp/text20k --docs 20000]
 
 The counts are those `duplication.exact_duplicates`, `duplication.exact_copies` and
 `diversity.unique_rows` run: distinct rows, 20 seeded selections' distinct rows, the real
@@ -87,12 +87,79 @@ def run(table: pathlib.Path, workers: int, shards: int) -> dict:
     return out
 
 
+def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
+    """The verbatim-span joins of ``duplication.text_memorisation`` (synthetic x real, real x real)
+    on the shuffled span keys, against the same joins on the keys gathered into the driver."""
+    import ray
+
+    from synthproof.checks.duplication._taps import SpanKeys, span_pairs
+    from synthproof.plan.distributed import run_waves
+    from synthproof.plan.shards import ShardRun
+    from synthproof.plan.sketch import merged_run
+
+    sources = [(str(base / "real"), "real"), (str(base / "synthetic"), "synthetic")]
+    cfg = resolve_config({"resources": {"out_of_core": "on"}, "threads": 1, "suite": "listed",
+                          "checks": {"duplication.text_memorisation": {}}})
+    checks = cfg.build_checks()
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        kept, waves, shuffle = run_waves(ray, cfg, checks, sources, MEMORY, None, None, shards, workers)
+        final = ShardRun(cfg, checks, sources, MEMORY, None, None, None, shards, blobs=kept)
+        _, _, (_, _, _, seeded, (_, res)) = merged_run(final, shuffle)
+        corpora = seeded["corpus"]
+        key = next(k for k in corpora["text:real"].taps if k.startswith("SpanTap"))
+        r, s = corpora["text:real"].taps[key], corpora["text:synthetic"].taps[key]
+
+        def joins(a, b):
+            return span_pairs(a, b).tolist(), span_pairs(b, b, same=True).tolist()
+
+        t_shuffled, got = timed(lambda: joins(s, r), 1)
+
+        def gathered_keys(side) -> SpanKeys:
+            parts = [_span(ray.get(h), side.offsets) for h in side.parts]
+            return SpanKeys(np.concatenate([k for k, _ in parts]), np.concatenate([d for _, d in parts]))
+
+        t0 = time.perf_counter()
+        hr, hs = gathered_keys(r), gathered_keys(s)
+        t_gather = time.perf_counter() - t0
+        t_local, want = timed(lambda: joins(hs, hr), 1)
+        res.close()
+    finally:
+        ray.shutdown()
+    if got != want:
+        sys.exit("the shuffled span joins differ from the gathered ones")
+    out = {"workers": workers, "shards": shards, "scan_wave_s": round(waves["scan"], 2),
+           "shuffled_joins_s": round(t_shuffled, 2), "driver_joins_s": round(t_local, 2),
+           "gather_to_driver_s": round(t_gather, 2), "span_key_rows": int(hr.keys.size + hs.keys.size),
+           "shuffle_bytes": 16 * int(hr.keys.size + hs.keys.size), "pairs": [len(got[0]), len(got[1])]}
+    print("text: " + json.dumps(out), flush=True)
+    return out
+
+
+def _span(blobs, offsets):
+    from synthproof.checks.duplication._taps import _span_rows
+
+    return _span_rows(blobs, offsets)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--table", required=True, help="folder with real.parquet and synthetic.parquet (bench/perf.py)")
     ap.add_argument("--shards", type=int, default=4)
+    ap.add_argument("--text", default=None, help="folder of bench/text_outofcore.py's corpus: also the span joins")
+    ap.add_argument("--docs", type=int, default=20_000, help="documents a side of that corpus (built when missing)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.text:
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+        from text_outofcore import build
+
+        build(pathlib.Path(args.text), args.docs)
+        t1, t2 = (run_text(pathlib.Path(args.text), w, args.shards) for w in (1, 2))
+        eff = t1["shuffled_joins_s"] / (2 * t2["shuffled_joins_s"])
+        print(f"span joins on the shuffled partitions: {t1['shuffled_joins_s']} s on 1 worker, "
+              f"{t2['shuffled_joins_s']} s on 2 (efficiency {eff:.2f}); on the driver {t2['driver_joins_s']} s",
+              flush=True)
     one, two = (run(pathlib.Path(args.table), w, args.shards) for w in (1, 2))
     eff = one["shuffled_counts_s"] / (2 * two["shuffled_counts_s"])
     print(f"keyed counts on the shuffled partitions: {one['shuffled_counts_s']} s on 1 worker, "
