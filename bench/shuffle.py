@@ -116,7 +116,7 @@ def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
         t_shuffled, got = timed(lambda: joins(s, r), 1)
 
         def gathered_keys(side) -> SpanKeys:
-            parts = [_span(ray.get(h), side.offsets) for h in side.parts]
+            parts = [RH.records(ray.get(h), side.offsets) for h in side.parts]
             return SpanKeys(np.concatenate([k for k, _ in parts]), np.concatenate([d for _, d in parts]))
 
         t0 = time.perf_counter()
@@ -134,12 +134,6 @@ def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
            "shuffle_bytes": 16 * int(hr.keys.size + hs.keys.size), "pairs": [len(got[0]), len(got[1])]}
     print("text: " + json.dumps(out), flush=True)
     return out
-
-
-def _span(blobs, offsets):
-    from synthproof.checks.duplication._taps import _span_rows
-
-    return _span_rows(blobs, offsets)
 
 
 def main() -> None:

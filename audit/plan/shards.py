@@ -46,7 +46,7 @@ import numpy as np
 
 from synthproof.errors import InputError
 from synthproof.states import StateError, StateHeader, check_states, read_state_bytes, state_bytes
-from synthproof.stats.rowhashes import PARTITIONS, split
+from synthproof.stats.rowhashes import PARTITIONS, partition_bytes
 
 from . import codec
 from .columns import ColumnCount, ColumnScan, _Numeric, _pool
@@ -325,8 +325,7 @@ class ShardRun:
                 pool.shutdown()
         if hashes is not None and self.keyed:
             for side, h in hashes.items():
-                got = dict(split(h.lo, h.array))
-                self.partitions[side] = [got[p].tobytes() if p in got else b"" for p in range(PARTITIONS)]
+                self.partitions[side] = partition_bytes(h.lo, h.array)
         corpora = stray = None
         if plan.corpus:
             corpora, stray = self._corpora(inputs, shard, data, plan)

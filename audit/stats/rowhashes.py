@@ -25,22 +25,34 @@ _REC = np.dtype([("h", "<u8"), ("r", "<i8")])
 _ids = itertools.count()
 
 
-def split(row0: int, hashes: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """The records (hash ``h``, row number ``r``) of rows ``row0 ..`` by partition: ``[(p,
-    records), ...]`` for each non-empty partition ``p`` in increasing order, records in row order."""
+def split(row0: int, hashes: np.ndarray, ids: np.ndarray | None = None) -> list[tuple[int, np.ndarray]]:
+    """The records (64-bit key ``h``, id ``r``: the row number ``row0 + i``, or ``ids[i]``) of
+    ``hashes`` by partition (the key's top 6 bits): ``[(p, records), ...]`` for each non-empty
+    partition ``p`` in increasing order, records in their input order."""
     h = np.asarray(hashes, dtype=np.uint64)
     part = (h >> PARTITION_SHIFT).astype(np.intp)
     order = np.argsort(part, kind="stable")
     rec = np.empty(len(h), dtype=_REC)
-    rec["h"], rec["r"] = h[order], row0 + order
+    rec["h"], rec["r"] = h[order], (row0 + order) if ids is None else np.asarray(ids, dtype=np.int64)[order]
     bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1))
     return [(int(p), rec[bounds[p]:bounds[p + 1]]) for p in np.nonzero(np.diff(bounds))[0]]
 
 
-def records(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """``(hashes, rows)`` of a partition from its records' bytes (:func:`split`), shard after shard."""
-    rec = np.concatenate([np.frombuffer(b, dtype=_REC) for b in blobs]) if blobs else np.empty(0, _REC)
-    return rec["h"], rec["r"]
+def partition_bytes(row0: int, hashes: np.ndarray, ids: np.ndarray | None = None) -> list[bytes]:
+    """:func:`split`'s records as bytes, one entry per partition in order (``b""`` where empty):
+    what a scan task returns for the keyed shuffle."""
+    got = dict(split(row0, hashes, ids))
+    return [got[p].tobytes() if p in got else b"" for p in range(PARTITIONS)]
+
+
+def records(blobs: list[bytes], offsets: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, ids)`` of a partition from its records' bytes (:func:`partition_bytes`), part after
+    part; ``offsets[i]`` is added to the ids of part ``i`` (documents numbered within a shard)."""
+    recs = [np.frombuffer(b, dtype=_REC) for b in blobs]
+    keys = np.concatenate([np.zeros(0, np.uint64)] + [r["h"] for r in recs])
+    if offsets is None:
+        return keys, np.concatenate([np.zeros(0, np.int64)] + [r["r"] for r in recs])
+    return keys, np.concatenate([np.zeros(0, np.int64)] + [r["r"] + off for r, off in zip(recs, offsets)])
 
 
 class SideHashes:

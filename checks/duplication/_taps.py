@@ -19,7 +19,7 @@ import numpy as np
 from synthproof.corpus import Tap
 from synthproof.memory import track_mapping
 from synthproof.stats.rowhashes import PARTITION_SHIFT as _SHIFT
-from synthproof.stats.rowhashes import PARTITIONS
+from synthproof.stats.rowhashes import PARTITIONS, partition_bytes, records
 
 from . import _minhash
 from ._text_pairs import doc_ngram_keys, shared_ngram_pairs, unique_pairs
@@ -112,14 +112,12 @@ class SpanKeys:
         return self.keys[mask], self.docs[mask]
 
 
-_SPAN = np.dtype([("k", "<u8"), ("d", "<i8")])
-
-
 class ShuffledSpanKeys:
     """:class:`SpanKeys` after an executor's keyed shuffle: for each of the :data:`PARTITIONS`
-    partitions the handles on every part's records (``(key, document)`` bytes, part after part),
-    each part's first document in the corpus, and the ``reduce`` that runs a function where the
-    handles live (:class:`synthproof.stats.rowhashes.ShuffledHashes`)."""
+    partitions the handles on every part's records (``(key, document)``,
+    :func:`synthproof.stats.rowhashes.partition_bytes`, part after part), each part's first
+    document in the corpus, and the ``reduce`` that runs a function where the handles live
+    (:class:`synthproof.stats.rowhashes.ShuffledHashes`)."""
 
     spilled = True
 
@@ -127,17 +125,9 @@ class ShuffledSpanKeys:
         self.parts, self.offsets, self.reduce = parts, [int(o) for o in offsets], reduce
 
 
-def _span_rows(blobs: list[bytes], offsets: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    recs = [np.frombuffer(b, dtype=_SPAN) for b in blobs]
-    keys = np.concatenate([np.zeros(0, np.uint64)] + [r["k"] for r in recs])
-    docs = np.concatenate([np.zeros(0, np.int64)] + [r["d"] + off for r, off in zip(recs, offsets)])
-    return keys, docs
-
-
 def _shared_in_partition(arg, query: list[bytes], ref: list[bytes]) -> np.ndarray:
     same, max_fanout, q_offsets, r_offsets = arg
-    return shared_ngram_pairs(_span_rows(query, q_offsets), _span_rows(ref, r_offsets), same=same,
-                              max_fanout=max_fanout)
+    return shared_ngram_pairs(records(query, q_offsets), records(ref, r_offsets), same=same, max_fanout=max_fanout)
 
 
 class SpanTap(Tap):
@@ -154,13 +144,8 @@ class SpanTap(Tap):
     @classmethod
     def split_state(cls, output: SpanKeys) -> list[bytes]:
         """The records' bytes of each partition of ``output``, in partition order."""
-        out = []
-        for p in range(PARTITIONS):
-            k, d = output.partition(p)
-            rec = np.empty(len(k), dtype=_SPAN)
-            rec["k"], rec["d"] = k, d
-            out.append(rec.tobytes())
-        return out
+        mem = output.in_memory()
+        return partition_bytes(0, mem.keys, mem.docs)
 
     @classmethod
     def shuffled(cls, handles: list, reduce) -> ShuffledSpanKeys:
