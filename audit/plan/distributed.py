@@ -271,19 +271,18 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
     timings: dict = {}
     parts: dict = {}
     slots: list = []
+    # The driver's merges read ``kept`` as it fills (one listing of the inputs for the whole run).
+    run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs=kept)
     for phase in PHASES:
         t0 = time.perf_counter()
         wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
         kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave, 1 + (2 + len(slots)) * PARTITIONS)
         parts.update(got)
-        run = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
         if phase == "rows":
             blobs["rows"] = kept["rows"]
         elif phase == "sample":
-            blobs["sample"] = [run.merged_sample()]
-            kept["sample"] = blobs["sample"]
-            merged = ShardRun(cfg, checks, sources, memory, encoding, delimiter, None, shards, blobs={**blobs, **kept})
-            _, _, data, plan = merged.prepared(merged.offsets())
+            blobs["sample"] = kept["sample"] = [run.merged_sample()]
+            _, _, data, plan = run.prepared(run.offsets())
             slots = keyed_slots(data, plan, cfg)  # what the scan tasks return past the row hashes
         elif phase == "scan":
             blobs["scan"] = [run.merged_scans()]
