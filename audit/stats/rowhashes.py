@@ -26,9 +26,22 @@ _ids = itertools.count()
 
 
 def split(row0: int, hashes: np.ndarray, ids: np.ndarray | None = None) -> list[tuple[int, np.ndarray]]:
-    """The records (64-bit key ``h``, id ``r``: the row number ``row0 + i``, or ``ids[i]``) of
-    ``hashes`` by partition (the key's top 6 bits): ``[(p, records), ...]`` for each non-empty
-    partition ``p`` in increasing order, records in their input order."""
+    """The records of ``hashes`` by partition (the key's top 6 bits).
+
+    Parameters
+    ----------
+    row0 : int
+        Row number of ``hashes[0]`` (the ids when ``ids`` is not given).
+    hashes : ndarray of uint64, shape (n,)
+    ids : ndarray of int64, shape (n,), optional
+        The id of each key instead of its row number (e.g. a document number).
+
+    Returns
+    -------
+    list of (int, ndarray)
+        ``(p, records)`` for each non-empty partition ``p`` in increasing order; ``records`` is a
+        structured array (``h``: uint64 key, ``r``: int64 id), in input order.
+    """
     h = np.asarray(hashes, dtype=np.uint64)
     part = (h >> PARTITION_SHIFT).astype(np.intp)
     order = np.argsort(part, kind="stable")
@@ -222,7 +235,18 @@ def distinct(side, rows: np.ndarray | None = None) -> int:
 
 
 def distinct_among(side, selections: list) -> list[int]:
-    """:func:`distinct` of each selection (``None``: every row) in one pass over the partitions."""
+    """:func:`distinct` of each selection in one pass over the partitions.
+
+    Parameters
+    ----------
+    side : SideHashes or ShuffledHashes
+    selections : list of (ndarray of int64, increasing, or None)
+        Row numbers to count among; ``None``: every row.
+
+    Returns
+    -------
+    list of int, one per selection, each in [0, len(selection)] (``side.n`` for ``None``).
+    """
     per = _each(_distinct, (side,), [None if s is None else np.asarray(s, dtype=np.int64) for s in selections])
     return [int(sum(p[i] for p in per)) for i in range(len(selections))]
 
