@@ -5,6 +5,8 @@ findings on the bundled corpus."""
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,7 +128,7 @@ def test_shuffled_span_keys_join_as_in_memory(fortunes):
             for blob in SpanTap.split_state(out):
                 store.append(blob)
                 handles.append(len(store) - 1)
-            parts.append(SpanTap.shuffled(handles, reduce))
+            parts.append(SpanTap.shuffled(handles, types.SimpleNamespace(reduce=reduce)))
             offsets.append(lo)
             lo = hi
         return SpanTap.merge(parts, offsets)

@@ -44,14 +44,17 @@ def test_ray_equals_local(cluster, inputs, local, workers, shards):
 
 def test_ray_text_equals_local(cluster, tmp_path, monkeypatch):
     """Text under Ray: the verbatim-span joins of the memorisation check run on the shuffled span
-    keys, one Ray task per partition, and the findings are the local run's."""
+    keys, one Ray task per partition; the MinHash signatures stay on the workers, one object per
+    shard, and the signature classes, banding and verification run as Ray tasks over them (the
+    keyed shuffle of LSH); a worker killed by its pid during those tasks is retried; the findings
+    are the local run's."""
     import pandas as pd
 
     from synthproof import datasets
     from synthproof.plan import distributed
 
     real, syn = datasets.load("fortunes"), datasets.load("fortunes_smollm2")
-    syn = pd.concat([syn, real.iloc[:200]], ignore_index=True)  # memorised real documents
+    syn = pd.concat([syn, real.iloc[:200], syn.iloc[:80]], ignore_index=True)  # memorised real documents, repeats
     real.to_parquet(tmp_path / "real.parquet")
     syn.to_json(tmp_path / "syn.jsonl", orient="records", lines=True)
     src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn.jsonl"))
@@ -62,9 +65,24 @@ def test_ray_text_equals_local(cluster, tmp_path, monkeypatch):
         names.append(fn.__name__)
         return real_reduce(self, fn, arg, per_partition)
 
+    def spying(method):
+        real_method = getattr(distributed.Shuffle, method)
+
+        def spy(self, fn, *args):
+            names.append(fn.__name__)
+            return real_method(self, fn, *args)
+        return spy
+
     monkeypatch.setattr(distributed.Shuffle, "reduce", reduce)
-    got = api.audit(*src, config=_ray_cfg(TEXT, workers=2, shards=5))
-    assert "_shared_in_partition" in names
+    for method in ("map", "tasks", "lazy"):
+        monkeypatch.setattr(distributed.Shuffle, method, spying(method))
+    with _killing("ray::_job_task") as killed:
+        got = api.audit(*src, config=_ray_cfg(TEXT, workers=2, shards=5))
+    assert killed, "no running LSH task was found to kill"
+    assert {"_shared_in_partition", "_class_records", "_classes_in_partition", "_band_records", "_band_groups",
+            "_estimates_of_block"} <= set(names)
+    near = [f for f in got.finding_list if f.check_id == "duplication.text_near_duplicates" and f.scope == "column"]
+    assert [f.status for f in near] == ["fail"]
     copies = [f for f in got.finding_list if f.check_id == "duplication.text_memorisation" and f.scope == "column"
               and f.metric == "real_copy_rate"]
     assert [f.status for f in copies] == ["fail"]

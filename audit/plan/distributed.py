@@ -172,6 +172,19 @@ def _task(args: tuple, phase: str, shard: int, blobs: dict):
     return (out, *keyed_parts(run)) if phase == "scan" else out
 
 
+def _job_task(fn, arg, *blobs):
+    return fn(arg, *blobs)
+
+
+def _lazy_task(fn, arg, handles: list):
+    """``fn(arg, getters)``: the handles travel inside a list, so Ray does not fetch them first."""
+    import functools
+
+    import ray
+
+    return fn(arg, [functools.partial(ray.get, h) for h in handles])
+
+
 def _reduce_task(fn, arg, sizes: list, *blobs):
     """``fn(arg, [bytes of side 1], ...)`` on one partition (each side's parts, shard after shard)."""
     sides, i = [], 0
@@ -200,6 +213,8 @@ class Shuffle:
     def __init__(self, ray, parts: dict, slots: list) -> None:
         self.ray, self.parts, self.slots = ray, parts, list(slots)
         self.remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_reduce_task)
+        self.remote_job = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_job_task)
+        self.remote_lazy = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(_lazy_task)
 
     def reduce(self, fn, arg, per_partition: list) -> list:
         """``fn(arg, [bytes], ...)`` of each partition's sides, as Ray tasks; results in order."""
@@ -220,9 +235,30 @@ class Shuffle:
         return out
 
     def slot(self, shard: int, slot: tuple) -> list:
-        """The partition handles of ``slot`` (corpus key, tap key) in ``shard``'s scan."""
-        lo = (2 + self.slots.index(slot)) * PARTITIONS
-        return self.parts[shard][lo:lo + PARTITIONS]
+        """The part handles of ``slot`` (corpus key, tap key) in ``shard``'s scan."""
+        lo = 2 * PARTITIONS
+        for s, parts in self.slots:
+            if s == slot:
+                return self.parts[shard][lo:lo + parts]
+            lo += parts
+        raise KeyError(slot)
+
+    def map(self, fn, jobs: list, num_returns: int) -> list:
+        """``fn(arg, *bytes)`` of each job ``(arg, handles)`` as a Ray task whose ``num_returns``
+        outputs (at least 2) stay where it ran: their handles, job by job."""
+        if num_returns < 2:
+            raise ValueError("map returns at least 2 objects per job")
+        remote = self.remote_job.options(num_returns=num_returns)
+        return [list(remote.remote(fn, arg, *handles)) for arg, handles in jobs]
+
+    def tasks(self, fn, jobs: list) -> list:
+        """``fn(arg, *bytes)`` of each job ``(arg, handles)`` as a Ray task; the results in order."""
+        return self.ray.get([self.remote_job.remote(fn, arg, *handles) for arg, handles in jobs])
+
+    def lazy(self, fn, jobs: list) -> list:
+        """``fn(arg, getters)`` of each job ``(arg, handles)`` as a Ray task, ``getters[i]()``
+        fetching handle ``i`` only when called (a task holds the blocks it reads one at a time)."""
+        return self.ray.get([self.remote_lazy.remote(fn, arg, handles) for arg, handles in jobs])
 
 
 def ray_streamed_inputs(cfg, checks: list, sources: list, memory: int, encoding, delimiter, progress: bool,
@@ -276,7 +312,8 @@ def run_waves(ray, cfg, checks: list, sources: list, memory: int, encoding, deli
     for phase in PHASES:
         t0 = time.perf_counter()
         wave = ray.put(dict(blobs))  # the broadcast: every task of the wave reads the same object
-        kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave, 1 + (2 + len(slots)) * PARTITIONS)
+        kept[phase], got = _wave(ray, remote, args, phase, shards, workers, wave,
+                                 1 + 2 * PARTITIONS + sum(parts for _, parts in slots))
         parts.update(got)
         if phase == "rows":
             blobs["rows"] = kept["rows"]

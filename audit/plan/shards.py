@@ -352,7 +352,7 @@ class ShardRun:
                 for k, v in stats.taps.items():  # in memory before the spill folder goes
                     if self.keyed and taps[k].partitioned:
                         self.partitions[(key, k)] = taps[k].split_state(v)
-                        stats.taps[k] = None  # the driver puts the shuffled partitions' handles here
+                        stats.taps[k] = taps[k].keyed_stub(v)  # the driver puts the parts' handles here
                     else:
                         stats.taps[k] = _materialised(taps[k].to_state(v))
         finally:
@@ -392,15 +392,16 @@ def _merged_scan(states: list, seed: int) -> ColumnScan | None:
     return scan
 
 
-def keyed_slots(data, plan, cfg) -> list[tuple[str, str]]:
-    """The ``(corpus key, tap key)`` of every partitioned tap state (:attr:`synthproof.corpus.Tap.partitioned`)
-    a scan computes, in the order its task returns them; a slot whose corpus is absent returns
-    empty partitions."""
+def keyed_slots(data, plan, cfg) -> list[tuple[tuple[str, str], int]]:
+    """The ``((corpus key, tap key), parts)`` of every partitioned tap state
+    (:attr:`synthproof.corpus.Tap.partitioned`, :attr:`~synthproof.corpus.Tap.parts`) a scan
+    computes, in the order its task returns them; a slot whose corpus is absent returns empty
+    parts."""
     if not plan.corpus:
         return []
     declared = cfg.text.columns
     cols = [c for c in data.by_role("text") if declared is None or c in declared]
-    return [(f"{c}:{side}", tap.key_of(**params)) for c in cols for side in ("real", "synthetic", "holdout")
+    return [((f"{c}:{side}", tap.key_of(**params)), tap.parts) for c in cols for side in ("real", "synthetic", "holdout")
             for tap, params, sides in plan.taps if tap.partitioned and side in sides]
 
 
@@ -409,8 +410,8 @@ def keyed_parts(run: ShardRun) -> list[bytes]:
     each :func:`keyed_slots` slot's partitions (empty where the scan had none)."""
     empty = [b""] * PARTITIONS
     out = list(run.partitions.get("real", empty)) + list(run.partitions.get("synthetic", empty))
-    for slot in run.slots:
-        out += run.partitions.get(slot, empty)
+    for slot, parts in run.slots:
+        out += run.partitions.get(slot, [b""] * parts)
     return out
 
 

@@ -143,7 +143,7 @@ def merged_run(run: ShardRun, shuffle=None) -> tuple:
             for key, stats in p["corpora"].items():
                 for k in list(stats.taps) if stats is not None else ():
                     if taps[k].partitioned:
-                        stats.taps[k] = taps[k].shuffled(shuffle.slot(i, (key, k)), shuffle.reduce)
+                        stats.taps[k] = taps[k].shuffled(shuffle.slot(i, (key, k)), shuffle, stats.taps[k])
         corpora = {key: merge_corpora([p["corpora"][key] for p in scans], taps) for key in scans[0]["corpora"]}
         stray = {key: sum(p["stray"].get(key, 0) for p in scans) for key in scans[0]["stray"]}
         text_issues = stray_issues(corpora, stray)

@@ -237,6 +237,10 @@ def cross_pairs(sig_a: np.ndarray, sig_b: np.ndarray, threshold: float,
     """:func:`near_pairs` of ``vstack([sig_a, sig_b])`` across the two sides, without the stacked
     copy: pairs ``(i, j)`` of a row ``i`` of ``sig_a`` and a row ``j`` of ``sig_b`` with estimated
     Jaccard ``>= threshold``, and their estimates (equal to the stacked computation; tested)."""
+    if _shuffled(sig_a, sig_b):
+        from . import _lsh_shuffle
+
+        return _lsh_shuffle.cross_pairs(sig_a, sig_b, threshold, bands)
     na = sig_a.shape[0]
     b, r = bands or optimal_bands(threshold, sig_a.shape[1])
     live = np.concatenate([live_rows(sig_a), live_rows(sig_b)])
@@ -329,6 +333,10 @@ def near_graph(sig: np.ndarray, threshold: float, bands: tuple[int, int] | None 
     class_pairs : ndarray of int64, shape (k, 2), ``a < b``
     similarity : ndarray of float64, shape (k,)
     """
+    if _shuffled(sig):
+        from . import _lsh_shuffle
+
+        return _lsh_shuffle.near_graph(sig, threshold, bands, max_group)
     labels = signature_classes(sig)
     reps = _first_members(labels)
     b, r = bands or optimal_bands(threshold, sig.shape[1])
@@ -408,12 +416,33 @@ def pair_jaccard(sig_a: np.ndarray, sig_b: np.ndarray, pairs: np.ndarray, block:
     -------
     ndarray of float64, shape (k,), in [0, 1]: share of equal slots; higher is more similar.
     """
+    if _shuffled(sig_a, sig_b):
+        from . import _lsh_shuffle
+
+        return _lsh_shuffle.pair_jaccard(sig_a, sig_b, pairs)
     sim = np.empty(len(pairs), dtype=np.float64)
     for lo in range(0, len(pairs), block):
         p = pairs[lo:lo + block]
         sim[lo:lo + block] = estimated_jaccard(sig_a[p[:, 0]], sig_b[p[:, 1]])
         release_mappings()
     return sim
+
+
+def _shuffled(*sigs) -> bool:
+    """Whether the signatures are left on an executor's workers
+    (:class:`._lsh_shuffle.ShuffledSignatures`); mixed with in-memory ones is an error.
+
+    Raises
+    ------
+    ValueError
+        If some are shuffled and some are not.
+    """
+    from ._lsh_shuffle import ShuffledSignatures  # imports this module: imported here
+
+    kinds = {isinstance(s, ShuffledSignatures) for s in sigs}
+    if len(kinds) > 1:
+        raise ValueError("signatures must all be shuffled or all in memory (their blocks pair up)")
+    return kinds == {True}
 
 
 def _above(pairs: np.ndarray, sim: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -439,6 +468,12 @@ def near_pairs(sig: np.ndarray, threshold: float, side: np.ndarray | None = None
     pairs : ndarray of int64, shape (k, 2), ``i < j``
     similarity : ndarray of float64, shape (k,)
     """
+    if _shuffled(sig):
+        if side is not None:
+            raise ValueError("near_pairs of shuffled signatures takes no side (use cross_pairs)")
+        from . import _lsh_shuffle
+
+        return _lsh_shuffle.near_pairs(sig, threshold, bands)
     b, r = bands or optimal_bands(threshold, sig.shape[1])
     pairs = band_candidates(sig, b, r, side, threshold=threshold)
     return _above(pairs, pair_jaccard(sig, sig, pairs), threshold)

@@ -30,13 +30,43 @@ _ids = itertools.count()
 
 class MinHashTap(Tap):
     """MinHash signatures (:func:`_minhash.signatures`, datasketch ``affine32``, seed 1) of every
-    document's word ``ngram`` shingles: ``ndarray of uint32, shape (n_docs, num_perm)``.
+    document's word ``ngram`` shingles: ``ndarray of uint32, shape (n_docs, num_perm)``; under an
+    executor, each shard's matrix stays on its worker as one object
+    (:class:`._lsh_shuffle.ShuffledSignatures`).
 
     When the announced documents' signatures would pass a sixteenth of the memory budget (at 4 GiB
     and 128 permutations: 524,288 documents), they are written chunk by chunk to a file in the
     spill folder and come back as a read-only ``numpy.memmap`` of the same shape and values, so the
     pass does not hold them (512 MB a million documents a side); the checks' pages are read back
     from the page cache as they touch them."""
+
+    partitioned = True
+    parts = 1
+
+    @classmethod
+    def split_state(cls, output: np.ndarray) -> list[bytes]:
+        return [np.ascontiguousarray(output, dtype=np.uint32).tobytes()]
+
+    @classmethod
+    def keyed_stub(cls, output: np.ndarray) -> dict:
+        return {"docs": int(output.shape[0]), "num_perm": int(output.shape[1])}
+
+    @classmethod
+    def shuffled(cls, handles: list, engine, stub: dict):
+        from ._lsh_shuffle import ShuffledSignatures
+
+        return ShuffledSignatures(handles, [0], [stub["docs"]], stub["num_perm"], engine)
+
+    @classmethod
+    def merge(cls, outputs: list, doc_offsets: list[int]):
+        from ._lsh_shuffle import ShuffledSignatures
+
+        if outputs and all(isinstance(o, ShuffledSignatures) for o in outputs):
+            return ShuffledSignatures([h for o in outputs for h in o.blocks],
+                                      [off + int(x) for o, off in zip(outputs, doc_offsets) for x in o.offsets],
+                                      [int(c) for o in outputs for c in o.counts], outputs[0].num_perm,
+                                      outputs[0].engine)
+        return np.concatenate(outputs) if outputs else outputs
 
     def start(self, ngram: int, num_perm: int) -> None:
         self.ngram, self.num_perm = ngram, num_perm
@@ -148,9 +178,9 @@ class SpanTap(Tap):
         return partition_bytes(0, mem.keys, mem.docs)
 
     @classmethod
-    def shuffled(cls, handles: list, reduce) -> ShuffledSpanKeys:
+    def shuffled(cls, handles: list, engine, stub=None) -> ShuffledSpanKeys:
         """The state of one part whose partition ``p`` is ``handles[p]``."""
-        return ShuffledSpanKeys([[h] for h in handles], [0], reduce)
+        return ShuffledSpanKeys([[h] for h in handles], [0], engine.reduce)
 
     @classmethod
     def merge(cls, outputs: list, doc_offsets: list[int]) -> SpanKeys | ShuffledSpanKeys:
