@@ -3,12 +3,14 @@ on the row hashes left partitioned on the workers, one Ray task per partition, a
 counts on one in-memory array in this process; and the bytes the shuffle holds.
 
     python bench/perf.py --rows 1000000 --data-only /work/bench-data/adult_like_1m
-    python bench/shuffle.py --table /work/bench-data/adult_like_1m [--text /tmp/text20k --docs 20000]
+    python bench/shuffle.py --table /work/bench-data/adult_like_1m [--text /tmp/text20k --docs 20000 [--text-only]]
 
 The counts are those `duplication.exact_duplicates`, `duplication.exact_copies` and
 `diversity.unique_rows` run: distinct rows, 20 seeded selections' distinct rows, the real
 multiplicity histogram, repeated real rows, the 100 most repeated synthetic rows and the copies
-of real rows (count, records, first 100). The values must agree exactly (checked).
+of real rows (count, records, first 100). With ``--text``, also the span joins and the MinHash
+stages of the text checks (signature classes, banding and verification on the signatures left on
+the workers). The values must agree exactly (checked).
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
 
     sources = [(str(base / "real"), "real"), (str(base / "synthetic"), "synthetic")]
     cfg = resolve_config({"resources": {"out_of_core": "on"}, "threads": 1, "suite": "listed",
-                          "checks": {"duplication.text_memorisation": {}}})
+                          "checks": {"duplication.text_memorisation": {}, "duplication.text_near_duplicates": {}}})
     checks = cfg.build_checks()
     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
@@ -123,6 +125,7 @@ def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
         hr, hs = gathered_keys(r), gathered_keys(s)
         t_gather = time.perf_counter() - t0
         t_local, want = timed(lambda: joins(hs, hr), 1)
+        lsh = _lsh(ray, corpora)
         res.close()
     finally:
         ray.shutdown()
@@ -131,9 +134,35 @@ def run_text(base: pathlib.Path, workers: int, shards: int) -> dict:
     out = {"workers": workers, "shards": shards, "scan_wave_s": round(waves["scan"], 2),
            "shuffled_joins_s": round(t_shuffled, 2), "driver_joins_s": round(t_local, 2),
            "gather_to_driver_s": round(t_gather, 2), "span_key_rows": int(hr.keys.size + hs.keys.size),
-           "shuffle_bytes": 16 * int(hr.keys.size + hs.keys.size), "pairs": [len(got[0]), len(got[1])]}
+           "shuffle_bytes": 16 * int(hr.keys.size + hs.keys.size), "pairs": [len(got[0]), len(got[1])], **lsh}
     print("text: " + json.dumps(out), flush=True)
     return out
+
+
+def _lsh(ray, corpora) -> dict:
+    """The MinHash stages of the text checks (signature classes + banding + verification of each
+    side, and the synthetic x real pairs) on the signatures left on the workers, against the same
+    on the signatures gathered into the driver."""
+    from synthproof.checks.duplication import _minhash as mh
+
+    key = next(k for k in corpora["text:real"].taps if k.startswith("MinHashTap"))
+    r, s = corpora["text:real"].taps[key], corpora["text:synthetic"].taps[key]
+
+    def stages(a, b):
+        out = [mh.near_graph(x, 0.5) for x in (a, b)] + [mh.cross_pairs(a, b, 0.5)]
+        return [[v.tolist() for v in o] for o in out]
+
+    t_shuffled, got = timed(lambda: stages(s, r), 1)
+    t0 = time.perf_counter()
+    gs, gr = (np.concatenate([np.frombuffer(ray.get(h), np.uint32).reshape(-1, x.num_perm) for h in x.blocks])
+              for x in (s, r))
+    t_gather = time.perf_counter() - t0
+    t_local, want = timed(lambda: stages(gs, gr), 1)
+    if got != want:
+        sys.exit("the shuffled LSH stages differ from the gathered ones")
+    return {"lsh_shuffled_s": round(t_shuffled, 2), "lsh_driver_s": round(t_local, 2),
+            "signatures_gather_s": round(t_gather, 2), "signature_bytes": int(gs.nbytes + gr.nbytes),
+            "near_pairs": [len(got[0][1]), len(got[1][1]), len(got[2][0])]}
 
 
 def main() -> None:
@@ -141,6 +170,7 @@ def main() -> None:
     ap.add_argument("--table", required=True, help="folder with real.parquet and synthetic.parquet (bench/perf.py)")
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--text", default=None, help="folder of bench/text_outofcore.py's corpus: also the span joins")
+    ap.add_argument("--text-only", action="store_true", help="skip the table counts")
     ap.add_argument("--docs", type=int, default=20_000, help="documents a side of that corpus (built when missing)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -154,6 +184,12 @@ def main() -> None:
         print(f"span joins on the shuffled partitions: {t1['shuffled_joins_s']} s on 1 worker, "
               f"{t2['shuffled_joins_s']} s on 2 (efficiency {eff:.2f}); on the driver {t2['driver_joins_s']} s",
               flush=True)
+        eff = t1["lsh_shuffled_s"] / (2 * t2["lsh_shuffled_s"])
+        print(f"LSH stages on the signatures left on the workers: {t1['lsh_shuffled_s']} s on 1 worker, "
+              f"{t2['lsh_shuffled_s']} s on 2 (efficiency {eff:.2f}); on the driver {t2['lsh_driver_s']} s",
+              flush=True)
+    if args.text_only:
+        return
     one, two = (run(pathlib.Path(args.table), w, args.shards) for w in (1, 2))
     eff = one["shuffled_counts_s"] / (2 * two["shuffled_counts_s"])
     print(f"keyed counts on the shuffled partitions: {one['shuffled_counts_s']} s on 1 worker, "
