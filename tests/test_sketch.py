@@ -206,13 +206,15 @@ TEXT = {"resources": {"out_of_core": "on"}, "suite": "listed", "checks": {
                     "provenance.kgw_watermark", "validity.column_quality")}}
 
 
-def test_text_states_equal_one_run(tmp_path):
+@pytest.fixture(scope="module")
+def text_inputs(tmp_path_factory):
     """Debian fortunes against SmolLM2's texts (JSON Lines in two files), with planted copies and an
-    eval set drawn from the real texts: every tap's output merges to the one run's."""
+    eval set drawn from the real texts; the config path, the sources and the one local run."""
     import pandas as pd
 
     from synthproof import datasets
 
+    tmp_path = tmp_path_factory.mktemp("text")
     real = datasets.load("fortunes")
     syn = datasets.load("fortunes_smollm2")
     syn = pd.concat([syn, real.iloc[:40][syn.columns.intersection(real.columns)]], ignore_index=True)
@@ -225,11 +227,17 @@ def test_text_states_equal_one_run(tmp_path):
     cfg = {**TEXT, "text": {"eval_sets": [str(tmp_path / "eval.jsonl")]}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     src = (str(tmp_path / "real.parquet"), str(tmp_path / "syn"))
-    one = api.audit(*src, config=tmp_path / "c.yaml")
+    return tmp_path / "c.yaml", src, api.audit(*src, config=tmp_path / "c.yaml")
+
+
+@pytest.mark.parametrize("shards", [1, 3, 7])
+def test_text_states_equal_one_run(text_inputs, shards, tmp_path):
+    """Every tap's output of the corpus merges from shard states to the one run's findings."""
+    config, src, one = text_inputs
     for phase in PHASES:
-        for i in range(4):
-            assert api.sketch(*src, shard=f"{i}/4", out=tmp_path / "st", config=tmp_path / "c.yaml")[0] == phase
-    got = api.audit(config=tmp_path / "c.yaml", states=tmp_path / "st")
+        for i in range(shards):
+            assert api.sketch(*src, shard=f"{i}/{shards}", out=tmp_path / "st", config=config)[0] == phase
+    got = api.audit(config=config, states=tmp_path / "st")
     assert findings_bytes(got) == findings_bytes(one)
     judged = {f.check_id for f in got.finding_list if f.status in ("pass", "warn", "fail")}
     assert set(TEXT["checks"]) - {"validity.column_quality"} <= judged
@@ -237,6 +245,21 @@ def test_text_states_equal_one_run(tmp_path):
     assert len(copied) == 20  # the planted real texts, named up to report.max_row_findings
     hits = [f for f in got.finding_list if f.check_id == "duplication.contamination" and f.scope == "column"]
     assert hits and hits[0].status == "fail"  # the eval items are among the planted copies
+
+
+def test_text_hash_seed_does_not_change_the_findings(text_inputs, tmp_path):
+    """The corpus run from the command line under two PYTHONHASHSEEDs: the in-process run's findings."""
+    config, src, one = text_inputs
+    outs = []
+    for seed in ("0", "4242"):
+        out = tmp_path / f"out{seed}"
+        r = subprocess.run([sys.executable, "-m", "synthproof.cli", "audit", "--real", src[0], "--synthetic", src[1],
+                            "--config", str(config), "--out", str(out)], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}, timeout=900)
+        assert r.returncode in (0, 1), r.stderr
+        outs.append(pq.read_table(out / "findings.parquet").replace_schema_metadata(None))
+    assert outs[0].equals(outs[1])
+    assert outs[0].equals(findings_to_table(one.finding_list).replace_schema_metadata(None))
 
 
 def test_hash_seed_does_not_change_the_findings(inputs, states, local, tmp_path):
