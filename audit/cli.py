@@ -78,6 +78,17 @@ def _input_options(fn):
     return fn
 
 
+def with_selection(cfg, only_checks: tuple, families: tuple, skip: tuple):
+    """``cfg`` with the command line's ``--checks`` / ``--families`` / ``--skip`` (comma-separated,
+    repeatable) in place of the config's ``select`` lists, checked before any data is read."""
+    given = {k: [n.strip() for v in vals for n in v.split(",") if n.strip()]
+             for k, vals in (("checks", only_checks), ("families", families), ("skip", skip)) if vals}
+    if given:
+        cfg = cfg.model_copy(update={"select": cfg.select.model_copy(update=given)})
+    cfg.build_checks()
+    return cfg
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="synthproof")
 def cli() -> None:
@@ -106,15 +117,21 @@ def cli() -> None:
                    "(pip install 'synthproof[ray]') [default: executor.kind, else local].")
 @click.option("--address", type=str, default=None,
               help="Ray cluster address [default: executor.address, else RAY_ADDRESS, else a local cluster].")
+@click.option("--checks", "only_checks", multiple=True, metavar="IDS",
+              help="Run only these checks (comma-separated ids; see synthproof checks list) [default: select.checks].")
+@click.option("--families", multiple=True, metavar="NAMES",
+              help="Run only the checks of these families, e.g. drift,duplication [default: select.families].")
+@click.option("--skip", multiple=True, metavar="NAMES",
+              help="Leave out these checks or families (comma-separated) [default: select.skip].")
 def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory,
-          states, executor, address) -> None:
+          states, executor, address, only_checks, families, skip) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
     from .api import audit as run_audit
     from .api import resolve_config
 
-    cfg = resolve_config(config_path)
+    cfg = with_selection(resolve_config(config_path), only_checks, families, skip)
     if memory is not None:
         from .plan.outofcore import parse_memory
 

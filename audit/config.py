@@ -15,17 +15,20 @@ Example::
       roles: {zip: categorical}
     calibration: {n_splits: 100, alpha: 0.05, fdr_q: 0.05}
     gate: {fail_on: fail, require: [drift.ks]}
+    select: {families: [drift, duplication], skip: [drift.detection]}   # or --families / --skip
     report: {show_values: false, max_row_findings: 20}
     checks:
       drift.ks: {min_effect: 0.05}
       drift.psi: {severity: off}
 
 Relative paths are resolved against the config file's folder. Every check runs with its defaults
-unless ``suite: listed``, in which case only the checks named under ``checks`` run.
+unless ``suite: listed``, in which case only the checks named under ``checks`` run; ``select``
+(or ``--checks``, ``--families``, ``--skip``) narrows the suite further.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import pathlib
@@ -66,6 +69,55 @@ class GateConfig(_Strict):
     min_synthetic_rows: int = Field(20, ge=1)  # fewer synthetic rows: gate.evidence fails (insufficient_evidence)
     min_real_rows: int = Field(20, ge=2)  # fewer real rows: the same
     min_judged_share: float = Field(0.5, ge=0, le=1)  # least share of applicable fail-severity checks with a verdict
+
+
+class SelectConfig(_Strict):
+    """Which checks of the suite run (CLI ``--checks``, ``--families``, ``--skip`` override these).
+
+    ``checks`` and ``families`` narrow the suite to the checks named or in the families named (both
+    given: either); ``skip`` then removes checks by id or family. A name that is no check or family
+    is an error with a did-you-mean hint; a check listed in ``gate.require`` that the selection
+    drops fails the gate's coverage (fail closed)."""
+
+    checks: list[str] = Field(default_factory=list)
+    families: list[str] = Field(default_factory=list)
+    skip: list[str] = Field(default_factory=list)
+
+    def apply(self, ids: list[str], reg: dict) -> list[str]:
+        """The ids of ``ids`` (in order) that the selection keeps.
+
+        Raises
+        ------
+        ConfigError
+            A name that is no check id or family (did-you-mean), a check named that the suite does
+            not hold, or a selection that keeps no check.
+        """
+        families = sorted({cls.family for cls in reg.values()})
+        for cid in self.checks:
+            get_check(cid, path="select.checks")
+            if cid not in ids:
+                raise ConfigError(f"check {cid!r} is not in the suite (suite: listed): add it under checks:",
+                                  path="select.checks")
+        for fam in self.families:
+            _known_family(fam, families, "select.families")
+        for name in self.skip:
+            if name not in reg and name not in families:
+                hint = difflib.get_close_matches(name, list(reg) + families, n=1)
+                raise ConfigError(f"--skip {name!r} is neither a check id nor a family"
+                                  + (f"; did you mean {hint[0]!r}?" if hint else ""), path="select.skip")
+        keep = [i for i in ids if (not self.checks and not self.families) or i in self.checks
+                or reg[i].family in self.families]
+        keep = [i for i in keep if i not in self.skip and reg[i].family not in self.skip]
+        if not keep:
+            raise ConfigError("the selection (--checks / --families / --skip) leaves no check to run", path="select")
+        return keep
+
+
+def _known_family(name: str, families: list[str], path: str) -> None:
+    if name not in families:
+        hint = difflib.get_close_matches(name, families, n=1)
+        raise ConfigError(f"unknown family {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                          + f" (families: {', '.join(families)})", path=path)
 
 
 class ReportConfig(_Strict):
@@ -197,6 +249,7 @@ class AuditConfig(_Strict):
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     suite: Literal["default", "listed"] = "default"
+    select: SelectConfig = Field(default_factory=SelectConfig)
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
@@ -217,7 +270,7 @@ class AuditConfig(_Strict):
             get_check(cid, path=f"checks.{cid}")
         for cid in self.gate.require:
             get_check(cid, path="gate.require")
-        ids = list(self.checks) if self.suite == "listed" else list(reg)
+        ids = self.select.apply(list(self.checks) if self.suite == "listed" else list(reg), reg)
         out = []
         for cid in ids:
             params = dict(self.checks.get(cid) or {})

@@ -77,14 +77,15 @@ class Tap:
     #: At least the number of documents to come, when the builder knows it (its rows): a tap may
     #: preallocate its state instead of concatenating parts (no transient second copy).
     capacity: int | None = None
-    #: Whether an executor leaves the state on its workers instead of gathering it: then the class
-    #: has ``split_state(output) -> list of bytes`` (:attr:`parts` of them: the key partitions, or
-    #: one for a state kept whole) and ``shuffled(handles, engine, stub)``, the state of one shard
-    #: whose parts lie where ``engine`` (:class:`synthproof.plan.distributed.Shuffle`) runs tasks,
-    #: which :meth:`merge` joins; ``stub`` is what :meth:`keyed_stub` kept in the scan state.
+    #: Whether an executor leaves the state on its workers instead of gathering it: then the
+    #: class has ``split_state(output) -> list of bytes`` (:attr:`state_parts` of them: the key
+    #: partitions, or one for a state kept whole) and ``shuffled(handles, engine, stub)``, the
+    #: state of one shard whose parts lie where ``engine``
+    #: (:class:`synthproof.plan.distributed.Shuffle`) runs tasks, which :meth:`merge` joins;
+    #: ``stub`` is what :meth:`keyed_stub` kept in the scan state.
     partitioned = False
-    #: Parts of :meth:`split_state` (the keyed shuffle's 64 partitions by default).
-    parts = 64
+    #: Parts of ``split_state`` (the keyed shuffle's 64 partitions by default).
+    state_parts = 64
 
     @classmethod
     def keyed_stub(cls, output):

@@ -137,7 +137,8 @@ def test_giant_bucket_goes_to_one_tiled_task_and_gives_the_same_pairs(cuts):
         np.testing.assert_array_equal(w, g)
     assert len(want[1]) >= 200 * 199 // 2  # every pair of the bucket, found only by comparing signatures
     na = 120
-    sa, sb = blocks(sig[:na], [c for c in cuts if c < na], eng), blocks(sig[na:], [c - na for c in cuts if c >= na], eng)
+    sa = blocks(sig[:na], [c for c in cuts if c < na], eng)
+    sb = blocks(sig[na:], [c - na for c in cuts if c >= na], eng)
     for w, g in zip(mh.cross_pairs(sig[:na], sig[na:], 0.5), mh.cross_pairs(sa, sb, 0.5)):
         np.testing.assert_array_equal(w, g)
     assert eng.calls["lazy"] > 0

@@ -394,15 +394,16 @@ def _merged_scan(states: list, seed: int) -> ColumnScan | None:
 
 def keyed_slots(data, plan, cfg) -> list[tuple[tuple[str, str], int]]:
     """The ``((corpus key, tap key), parts)`` of every partitioned tap state
-    (:attr:`synthproof.corpus.Tap.partitioned`, :attr:`~synthproof.corpus.Tap.parts`) a scan
+    (:attr:`synthproof.corpus.Tap.partitioned`, :attr:`~synthproof.corpus.Tap.state_parts`) a scan
     computes, in the order its task returns them; a slot whose corpus is absent returns empty
     parts."""
     if not plan.corpus:
         return []
     declared = cfg.text.columns
     cols = [c for c in data.by_role("text") if declared is None or c in declared]
-    return [((f"{c}:{side}", tap.key_of(**params)), tap.parts) for c in cols for side in ("real", "synthetic", "holdout")
-            for tap, params, sides in plan.taps if tap.partitioned and side in sides]
+    return [((f"{c}:{side}", tap.key_of(**params)), tap.state_parts) for c in cols
+            for side in ("real", "synthetic", "holdout") for tap, params, sides in plan.taps
+            if tap.partitioned and side in sides]
 
 
 def keyed_parts(run: ShardRun) -> list[bytes]:

@@ -41,7 +41,7 @@ class MinHashTap(Tap):
     from the page cache as they touch them."""
 
     partitioned = True
-    parts = 1
+    state_parts = 1
 
     @classmethod
     def split_state(cls, output: np.ndarray) -> list[bytes]:
