@@ -78,6 +78,26 @@ def _input_options(fn):
     return fn
 
 
+def _ci_options(fn):
+    fn = click.option("--annotations", type=click.Choice(["github"]), default=None,
+                      help="Print GitHub Actions ::error/::warning lines, one per failing or warning check "
+                           "(at most 10 of each).")(fn)
+    return click.option("--markdown", type=str, default=None, metavar="PATH",
+                        help="Append a Markdown step summary (verdict, failing checks ranked by effect) to PATH, "
+                             "e.g. $GITHUB_STEP_SUMMARY.")(fn)
+
+
+def _ci_outputs(findings, passed: bool, report, markdown, annotations) -> None:
+    """The ``--markdown`` summary and ``--annotations`` lines of a run (:mod:`synthproof.reports.ci`)."""
+    from synthproof.reports import ci
+
+    if markdown:
+        ci.append_text(markdown, ci.markdown_summary(findings, passed, str(report)))
+    if annotations == "github":
+        for line in ci.github_annotations(findings):
+            click.echo(line)
+
+
 def with_selection(cfg, only_checks: tuple, families: tuple, skip: tuple):
     """``cfg`` with the command line's ``--checks`` / ``--families`` / ``--skip`` (comma-separated,
     repeatable) in place of the config's ``select`` lists, checked before any data is read."""
@@ -123,8 +143,9 @@ def cli() -> None:
               help="Run only the checks of these families, e.g. drift,duplication [default: select.families].")
 @click.option("--skip", multiple=True, metavar="NAMES",
               help="Leave out these checks or families (comma-separated) [default: select.skip].")
+@_ci_options
 def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory,
-          states, executor, address, only_checks, families, skip) -> None:
+          states, executor, address, only_checks, families, skip, markdown, annotations) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
@@ -143,6 +164,7 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
                            encoding=encoding, delimiter=delimiter, memory=memory, states=states,
                            executor=executor, address=address)
         result.write(out_dir)
+    _ci_outputs(result.findings, result.passed, out_dir / "report.html", markdown, annotations)
     _print_summary(result, out_dir)
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
@@ -223,8 +245,10 @@ def demo(out, synthesizer, only) -> None:
 @cli.command()
 @click.argument("findings", type=str)
 @click.option("--out", type=str, default=None, help="HTML path [default: report.html beside FINDINGS].")
-def render(findings, out) -> None:
-    """Rebuild report.html from a stored findings.parquet (and manifest.json beside it)."""
+@_ci_options
+def render(findings, out, markdown, annotations) -> None:
+    """Rebuild report.html from a stored findings.parquet (and manifest.json beside it); with
+    --markdown / --annotations also the CI outputs of that run."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -274,6 +298,13 @@ def render(findings, out) -> None:
     else:
         atomic_write(target, html)
     click.echo(_shown(target))
+    if markdown or annotations:
+        from .findings import table_to_frame
+
+        if manifest.get("verdict") not in ("pass", "fail"):
+            raise InputError(f"{path}: no gate verdict recorded beside it (manifest.json): --markdown and "
+                             "--annotations need the findings.parquet and manifest.json of one run")
+        _ci_outputs(table_to_frame(table), manifest["verdict"] == "pass", target, markdown, annotations)
 
 
 @cli.group()
