@@ -153,6 +153,10 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
     from .api import resolve_config
 
     cfg = with_selection(resolve_config(config_path), only_checks, families, skip)
+    if markdown:
+        from synthproof.reports.ci import check_target
+
+        check_target(markdown)  # before the run: a bad path exits 2 with nothing written
     if memory is not None:
         from .plan.outofcore import parse_memory
 

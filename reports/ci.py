@@ -164,3 +164,23 @@ def append_text(path, text: str) -> None:
                          "or a symbolic link)") from None
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def check_target(path) -> None:
+    """Refuse, before a run computes anything, a ``--markdown`` path that :func:`append_text`
+    would refuse: a folder, a symbolic link, or one in a folder that does not exist.
+
+    Raises
+    ------
+    synthproof.errors.InputError
+    """
+    import os
+
+    from synthproof.errors import InputError
+
+    if os.path.islink(path) or os.path.isdir(path):
+        raise InputError(f"cannot write {path}: it is a {'symbolic link' if os.path.islink(path) else 'folder'} "
+                         "(pass a file path that is not a folder or a symbolic link)")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"cannot write {path}: no such folder {parent}")

@@ -83,4 +83,8 @@ def test_markdown_through_a_symlink_is_refused(files, tmp_path):  # noqa: F811
     r = cli("audit", "--real", str(files / "real.parquet"), "--synthetic", str(files / "syn.csv"),
             "--config", str(files / "only.yaml"), "--out", str(tmp_path / "o"), "--markdown", str(link))
     assert r.returncode == 2 and "symbolic link" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    assert target.read_text() == ""
+    assert target.read_text() == "" and not (tmp_path / "o").exists()  # refused before the run
+    for bad, why in ((tmp_path, "folder"), (tmp_path / "no" / "s.md", "no such folder")):
+        r = cli("audit", "--real", str(files / "real.parquet"), "--synthetic", str(files / "syn.csv"),
+                "--config", str(files / "only.yaml"), "--out", str(tmp_path / "o"), "--markdown", str(bad))
+        assert r.returncode == 2 and why in r.stderr and not (tmp_path / "o").exists()
