@@ -16,8 +16,6 @@ Row-level findings never appear here (their ids stay in ``findings.parquet`` and
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 #: Failing checks listed in the Markdown summary (the rest counted).
@@ -29,17 +27,10 @@ def effect_size(row) -> float:
     ``|value - baseline_value| / min_effect`` (``|value - baseline_value|`` without a positive
     minimum effect; 0 when either value is missing). Dimensionless, >= 0; larger is worse."""
     v, b, m = row.get("value"), row.get("baseline_value"), row.get("min_effect")
-    if v is None or b is None or _nan(v) or _nan(b):
+    if pd.isna(v) or pd.isna(b):
         return 0.0
     excess = abs(float(v) - float(b))
-    return excess / float(m) if m is not None and not _nan(m) and float(m) > 0 else excess
-
-
-def _nan(x) -> bool:
-    try:
-        return math.isnan(float(x))
-    except (TypeError, ValueError):
-        return True
+    return excess / float(m) if not pd.isna(m) and float(m) > 0 else excess
 
 
 def ranked_checks(findings: pd.DataFrame, status: str) -> list[dict]:
@@ -66,16 +57,12 @@ def md_escape(text) -> str:
 
 
 def _where(row) -> str:
-    parts = [f"{k} {row[k]}" for k in ("column", "subgroup") if row.get(k) not in (None, "") and not _isna(row[k])]
+    parts = [f"{k} {row[k]}" for k in ("column", "subgroup") if not pd.isna(row.get(k)) and row[k] != ""]
     return ", ".join(parts) or row.get("scope") or ""
 
 
-def _isna(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
 def _fmt(x) -> str:
-    return "" if _isna(x) else f"{float(x):.4g}"
+    return "" if pd.isna(x) else f"{float(x):.4g}"
 
 
 def markdown_summary(findings: pd.DataFrame, passed: bool, report: str = "report.html") -> str:

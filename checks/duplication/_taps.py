@@ -66,7 +66,7 @@ class MinHashTap(Tap):
                                       [off + int(x) for o, off in zip(outputs, doc_offsets) for x in o.offsets],
                                       [int(c) for o in outputs for c in o.counts], outputs[0].num_perm,
                                       outputs[0].engine)
-        return np.concatenate(outputs) if outputs else outputs
+        return super().merge(outputs, doc_offsets)
 
     def start(self, ngram: int, num_perm: int) -> None:
         self.ngram, self.num_perm = ngram, num_perm
