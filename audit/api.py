@@ -23,6 +23,7 @@ from .gate import evidence_finding
 from .runner import coverage_finding, gate_passed, run_suite
 from .plan.outofcore import default_memory, parse_memory, should_stream
 from .schema import prepare
+from .waivers import apply_waivers
 
 
 def _now() -> str:
@@ -284,6 +285,9 @@ def _finish(cfg: AuditConfig, checks, ctx: AuditContext, fps: list, started: str
     finally:  # the corpus taps' spill files
         if ctx.resources is not None:
             ctx.resources.close()
+    findings, waiver_gate = apply_waivers(findings, cfg.waivers)
+    if waiver_gate is not None:
+        findings.append(waiver_gate)
     findings.append(coverage_finding(checks, findings, cfg.gate.require))
     findings.append(evidence_finding(checks, findings, data, ctx.text_columns, cfg.gate))
     passed = gate_passed(findings, cfg.gate.fail_on)

@@ -17,6 +17,7 @@ from collections import defaultdict
 import click
 
 from ._version import __version__
+from .apps.cli_ci import check_targets, ci_options, ci_outputs
 from .errors import ConfigError, InputError, MissingDependencyError
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -31,11 +32,11 @@ def _print_summary(result, out: pathlib.Path) -> None:
     per = defaultdict(lambda: defaultdict(int))
     for f in result.finding_list:
         if f.scope != "row":
-            per[f.check_id][f.status] += 1
+            per[f.check_id]["waived" if f.waiver else f.status] += 1
     width = max((len(c) for c in per), default=0)
     for cid in sorted(per):
         st = per[cid]
-        worst = next((s for s in ("fail", "error", "warn", "pass", "skipped") if st.get(s)), "pass")
+        worst = next((s for s in ("fail", "error", "warn", "waived", "pass", "skipped") if st.get(s)), "pass")
         counts = ", ".join(f"{n} {s}" for s, n in sorted(st.items()))
         click.echo(f"{worst.upper():7} {cid:{width}} {counts}")
     verdict = "PASSED" if result.passed else "FAILED"
@@ -76,26 +77,6 @@ def _input_options(fn):
             click.option("--holdout", type=str, help="Real rows the generator never saw (optional).")]):
         fn = opt(fn)
     return fn
-
-
-def _ci_options(fn):
-    fn = click.option("--annotations", type=click.Choice(["github"]), default=None,
-                      help="Print GitHub Actions ::error/::warning lines, one per failing or warning check "
-                           "(at most 10 of each).")(fn)
-    return click.option("--markdown", type=str, default=None, metavar="PATH",
-                        help="Append a Markdown step summary (verdict, failing checks ranked by effect) to PATH, "
-                             "e.g. $GITHUB_STEP_SUMMARY.")(fn)
-
-
-def _ci_outputs(findings, passed: bool, report, markdown, annotations) -> None:
-    """The ``--markdown`` summary and ``--annotations`` lines of a run (:mod:`synthproof.reports.ci`)."""
-    from synthproof.reports import ci
-
-    if markdown:
-        ci.append_text(markdown, ci.markdown_summary(findings, passed, str(report)))
-    if annotations == "github":
-        for line in ci.github_annotations(findings):
-            click.echo(line)
 
 
 def with_selection(cfg, only_checks: tuple, families: tuple, skip: tuple):
@@ -143,9 +124,12 @@ def cli() -> None:
               help="Run only the checks of these families, e.g. drift,duplication [default: select.families].")
 @click.option("--skip", multiple=True, metavar="NAMES",
               help="Leave out these checks or families (comma-separated) [default: select.skip].")
-@_ci_options
+@click.option("--baseline", type=str, default=None, metavar="DIR",
+              help="Compare with an earlier run's output folder (see synthproof compare): exit 1 also on a "
+                   "regression beyond the calibrated noise; writes comparison.parquet.")
+@ci_options
 def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, encoding, delimiter, memory,
-          states, executor, address, only_checks, families, skip, markdown, annotations) -> None:
+          states, executor, address, only_checks, families, skip, baseline, markdown, junit, annotations) -> None:
     """Audit SYNTHETIC against REAL; write findings.parquet, report.html, manifest.json, summary.json.
 
     The output folder is locked for the whole run: a second run into the same folder exits 2 at once."""
@@ -153,10 +137,12 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
     from .api import resolve_config
 
     cfg = with_selection(resolve_config(config_path), only_checks, families, skip)
-    if markdown:
-        from synthproof.reports.ci import check_target
+    check_targets(markdown, junit)  # before the run: a bad path exits 2 with nothing written
+    base = None
+    if baseline is not None:
+        from .apps.cli_ci import load_baseline
 
-        check_target(markdown)  # before the run: a bad path exits 2 with nothing written
+        base = load_baseline(baseline)
     if memory is not None:
         from .plan.outofcore import parse_memory
 
@@ -167,10 +153,23 @@ def audit(real, synthetic, holdout, config_path, out, seed, fail_on, progress, e
         result = run_audit(real, synthetic, holdout, config=cfg, seed=seed, fail_on=fail_on, progress=progress,
                            encoding=encoding, delimiter=delimiter, memory=memory, states=states,
                            executor=executor, address=address)
-        result.write(out_dir)
-    _ci_outputs(result.findings, result.passed, out_dir / "report.html", markdown, annotations)
+        comparison = extra = None
+        if base is not None:
+            from .apps.cli_ci import comparison_bytes
+            from .compare import compare_findings
+
+            comparison = compare_findings(base[0], result.findings)
+            extra = {"comparison.parquet": comparison_bytes(comparison)}
+        result.write(out_dir, extra=extra)
+    ci_outputs(result.findings, result.passed, out_dir / "report.html", markdown, annotations, junit,
+               run_id=result.manifest.get("run_id"), comparison=comparison, baseline=baseline)
     _print_summary(result, out_dir)
-    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+    code = EXIT_PASS if result.passed else EXIT_FAIL
+    if comparison is not None:
+        from .apps.cli_ci import echo_comparison
+
+        code = max(code, echo_comparison(comparison, base[1], result.manifest))
+    sys.exit(code)
 
 
 @cli.command()
@@ -249,66 +248,35 @@ def demo(out, synthesizer, only) -> None:
 @cli.command()
 @click.argument("findings", type=str)
 @click.option("--out", type=str, default=None, help="HTML path [default: report.html beside FINDINGS].")
-@_ci_options
-def render(findings, out, markdown, annotations) -> None:
-    """Rebuild report.html from a stored findings.parquet (and manifest.json beside it); with
-    --markdown / --annotations also the CI outputs of that run."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+@ci_options
+def render(findings, out, markdown, junit, annotations) -> None:
+    """Rebuild report.html from a stored findings.parquet (or output folder) and the manifest.json
+    beside it; with --markdown / --junit / --annotations also the CI outputs of that run."""
     from synthproof.reports.html import render_html
 
-    from .findings import SCHEMA
+    from .apps.cli_ci import read_run
+    from .findings import table_to_frame
     from .result import atomic_write, output_lock
 
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", findings):
-        raise InputError(f"remote paths are not supported yet: copy {findings} locally and pass the local path")
-    path = pathlib.Path(findings)
-    if not path.is_file():
-        raise InputError(f"no such file: {path}")
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    key = ("check_id", "status", "metric", "value")
-    missing = sorted((n for n in SCHEMA.names if n not in schema.names),
-                     key=lambda n: key.index(n) if n in key else len(key))
-    if missing:
-        raise InputError(f"{path} is not a synthproof findings table (missing columns {', '.join(missing[:6])}"
-                         f"{f' and {len(missing) - 6} more' if len(missing) > 6 else ''}): pass the "
-                         "findings.parquet that `synthproof audit` wrote")
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    manifest_path = path.with_name("manifest.json")
-    try:
-        if manifest_path.is_file():
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        else:
-            meta = (table.schema.metadata or {}).get(b"synthproof")
-            manifest = json.loads(meta) if meta else {}
-    except (ValueError, OSError) as exc:
-        raise InputError(f"cannot read {manifest_path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(manifest, dict):
-        raise InputError(f"{manifest_path} is not a synthproof manifest (not a JSON object)")
+    check_targets(markdown, junit)
+    table, manifest, path = read_run(findings)
     target = pathlib.Path(out) if out else path.with_name("report.html")
     if target.is_dir():
         raise InputError(f"--out {target} is a folder: pass the path of the HTML file to write")
-    html = render_html(table.to_pandas(), manifest).encode("utf-8")
+    if (markdown or annotations or junit) and manifest.get("verdict") not in ("pass", "fail"):
+        raise InputError(f"{path}: no gate verdict recorded beside it (manifest.json): --markdown, --junit and "
+                         "--annotations need the findings.parquet and manifest.json of one run")
+    frame = table_to_frame(table)
+    html = render_html(frame, manifest).encode("utf-8")
     if os.path.realpath(target.parent) == os.path.realpath(path.parent):
         with output_lock(target.parent):  # the run's folder: never between an audit's files
             atomic_write(target, html)
     else:
         atomic_write(target, html)
     click.echo(_shown(target))
-    if markdown or annotations:
-        from .findings import table_to_frame
-
-        if manifest.get("verdict") not in ("pass", "fail"):
-            raise InputError(f"{path}: no gate verdict recorded beside it (manifest.json): --markdown and "
-                             "--annotations need the findings.parquet and manifest.json of one run")
-        _ci_outputs(table_to_frame(table), manifest["verdict"] == "pass", target, markdown, annotations)
+    if markdown or annotations or junit:
+        ci_outputs(frame, manifest["verdict"] == "pass", target, markdown, annotations, junit,
+                   run_id=manifest.get("run_id"))
 
 
 @cli.group()
@@ -411,9 +379,11 @@ def validity_export_suite(real, config_path, rows, seed, out) -> None:
     click.echo(f"{_shown(target)}: {len(suite['expectations'])} expectations from {len(data.real)} real rows")
 
 
+from .apps.cli_ci import compare  # noqa: E402
 from .apps.cli_provenance import provenance  # noqa: E402
 
 cli.add_command(provenance)
+cli.add_command(compare)
 
 
 @cli.command()

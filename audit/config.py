@@ -20,6 +20,9 @@ Example::
     checks:
       drift.ks: {min_effect: 0.05}
       drift.psi: {severity: off}
+    waivers:                             # accepted findings: shown as waived, not failing the gate
+      - {check: drift.ks, column: capital_gain, reason: "zero-inflated; tracked in DATA-42",
+         owner: data-team@example.com, expires: 2027-03-31}
 
 Relative paths are resolved against the config file's folder. Every check runs with its defaults
 unless ``suite: listed``, in which case only the checks named under ``checks`` run; ``select``
@@ -40,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .check import Check, get_check
 from .errors import ConfigError
 from .schema import PROVENANCE_FIELDS, ROLES
+from .waivers import Waiver
 
 SCHEMA_VERSION = 1
 
@@ -260,6 +264,7 @@ class AuditConfig(_Strict):
     text: TextConfig = Field(default_factory=TextConfig)
     watermark: WatermarkConfig = Field(default_factory=WatermarkConfig)
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)  # accepted findings (synthproof.waivers)
 
     def build_checks(self) -> list[Check]:
         """Instantiate the suite, validating every check parameter (before any data is read)."""
@@ -270,6 +275,8 @@ class AuditConfig(_Strict):
             get_check(cid, path=f"checks.{cid}")
         for cid in self.gate.require:
             get_check(cid, path="gate.require")
+        for i, w in enumerate(self.waivers):
+            get_check(w.check, path=f"waivers[{i}].check")
         ids = self.select.apply(list(self.checks) if self.suite == "listed" else list(reg), reg)
         out = []
         for cid in ids:
@@ -296,8 +303,9 @@ class AuditConfig(_Strict):
     def judging_digest(self) -> str:
         """:meth:`digest` of what decides the findings: without where or how the run executes
         (``executor``, ``resources``, ``threads``, ``out``), so shard states made on machines of
-        other sizes merge."""
-        data = {k: v for k, v in self.public_dump().items() if k not in ("executor", "resources", "threads", "out")}
+        other sizes merge; nor the ``waivers``, applied to the findings after the checks ran."""
+        data = {k: v for k, v in self.public_dump().items()
+                if k not in ("executor", "resources", "threads", "out", "waivers")}
         return "blake2b:" + hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=16).hexdigest()
 
 

@@ -68,6 +68,8 @@ REASONS = {
     "too_few_tokens": "no document has enough tokens to score",
     "insufficient_evidence": "the gate could not judge: too few synthetic rows, no feature left, or no verdict from the checks it relies on",
     "undefined_at_size": "the statistic is not defined at this sample size",
+    "waiver_expired": "a waiver in the config has expired: the findings it covered count again",
+    "waiver_unmatched": "a waiver in force matches no failing or warning finding",
     "converted": "the column's Arrow type was converted to be audited (nested -> JSON text, binary -> SHA-256, ...)",
 }
 
@@ -99,6 +101,7 @@ SCHEMA = pa.schema(
         pa.field("side", pa.string()),
         pa.field("message", pa.string(), nullable=False),
         pa.field("evidence", pa.string()),
+        pa.field("waiver", pa.string()),
     ]
 )
 COLUMNS = tuple(SCHEMA.names)
@@ -141,6 +144,9 @@ class Finding:
     row_id: str | None = None
     side: str | None = None
     evidence: dict[str, Any] | None = field(default=None, compare=False)
+    #: Set when a waiver in force covers this ``fail``/``warn`` finding: "owner, until DATE:
+    #: reason" (:mod:`synthproof.waivers`); the status is kept and the gate ignores the finding.
+    waiver: str | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

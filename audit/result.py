@@ -84,8 +84,9 @@ class AuditResult:
         """Write the self-contained HTML report."""
         atomic_write(pathlib.Path(path), self._html_bytes())
 
-    def write(self, out_dir: str | pathlib.Path) -> pathlib.Path:
-        """Write ``findings.parquet``, ``report.html``, ``manifest.json`` and ``summary.json`` as one set.
+    def write(self, out_dir: str | pathlib.Path, extra: dict | None = None) -> pathlib.Path:
+        """Write ``findings.parquet``, ``report.html``, ``manifest.json`` and ``summary.json`` as one set
+        (with ``extra``, name -> bytes or writer, e.g. ``comparison.parquet`` of ``--baseline``).
 
         The four files are rendered to temporary files first, then renamed into place while this
         process holds the folder's lock (see the module docstring).
@@ -102,21 +103,26 @@ class AuditResult:
                 "manifest.json": _json_bytes(self.manifest),
                 "summary.json": _json_bytes(self.summary),
                 "report.html": self._html_bytes(),
+                **(extra or {}),
             })
         return out
 
 
 def summarize(findings: list[Finding], passed: bool, run_id: str | None = None) -> dict[str, Any]:
     """Gate verdict and counts of findings by family and status (``summary.json``); ``run_id`` ties
-    it to the ``manifest.json`` and ``findings.parquet`` of the same run."""
+    it to the ``manifest.json`` and ``findings.parquet`` of the same run. Waived findings keep their
+    status in the counts; ``failing_checks`` leaves them out and ``waived`` / ``waived_checks``
+    count them."""
     counts: dict[str, dict[str, int]] = {}
     for f in findings:
         fam = counts.setdefault(f.family, {s: 0 for s in ("pass", "warn", "fail", "error", "skipped")})
         fam[f.status] += 1
     totals = {s: sum(c[s] for c in counts.values()) for s in ("pass", "warn", "fail", "error", "skipped")}
-    failing = sorted({f.check_id for f in findings if f.status == "fail"})
+    failing = sorted({f.check_id for f in findings if f.status == "fail" and not f.waiver})
+    waived = [f for f in findings if f.waiver and f.scope != "row"]
     out = {"passed": passed, "verdict": "pass" if passed else "fail", "totals": totals,
-           "by_family": dict(sorted(counts.items())), "failing_checks": failing}
+           "by_family": dict(sorted(counts.items())), "failing_checks": failing,
+           "waived": len(waived), "waived_checks": sorted({f.check_id for f in waived})}
     if run_id is not None:
         out["run_id"] = run_id
     return out

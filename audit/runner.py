@@ -180,6 +180,6 @@ def coverage_finding(checks: list[Check], findings: list[Finding], require: list
 
 
 def gate_passed(findings: list[Finding], fail_on: str) -> bool:
-    """The gate verdict: no ``fail`` (nor ``warn`` under ``fail_on='warn'``)."""
+    """The gate verdict: no ``fail`` (nor ``warn`` under ``fail_on='warn'``) that no waiver covers."""
     bad = {"fail"} if fail_on == "fail" else {"fail", "warn"}
-    return not any(f.status in bad for f in findings)
+    return not any(f.status in bad and not f.waiver for f in findings)

@@ -6,6 +6,8 @@ Text checks live in their families' folders (``drift/text.py``, ``diversity/text
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from synthproof.calibration import Verdict, describe, judge
@@ -59,7 +61,38 @@ class TextCheck(Check):
                 n_real=n_r, n_synthetic=n_s,
                 message=prefix + describe(extra.pop("label", label), comp.value, v, comp.min_effect, what),
                 **common, **extra))
-        return out
+        return [self.with_examples(f, ctx) for f in out]
+
+    def examples(self, ctx, col: str) -> list[str]:
+        """Synthetic documents shown beside a failing finding of ``col`` in the report: a
+        content-keyed sample (:meth:`~synthproof.context.AuditContext.doc_sample`) of at most
+        :data:`N_EXAMPLES`; checks override it to pick telling ones. Synthetic text only."""
+        ts = ctx.text_sample(col, "synthetic")
+        if ts is None or not len(ts.docs):
+            return []
+        pos = ctx.doc_sample(col, "synthetic", min(N_EXAMPLES, len(ts.docs)), f"examples:{self.id}")
+        return [clip_doc(ts.docs[i]) for i in pos]
+
+    def with_examples(self, f: Finding, ctx) -> Finding:
+        """``f`` with ``evidence["examples"]`` (:meth:`examples`) when it is a failing column finding
+        without examples yet (subgroup findings get none: a corpus-wide sample would not show them)."""
+        if f.status != "fail" or f.scope != "column" or not f.column or (f.evidence or {}).get("examples"):
+            return f
+        try:
+            ex = self.examples(ctx, f.column)
+        except (KeyError, ValueError, IndexError):  # a descriptor column such as "text.n_chars"
+            return f
+        return dataclasses.replace(f, evidence={**(f.evidence or {}), "examples": ex}) if ex else f
+
+
+#: Example synthetic documents per failing text finding, and their length in characters.
+N_EXAMPLES, EXAMPLE_CHARS = 3, 280
+
+
+def clip_doc(doc: str) -> str:
+    """A document as an example: whitespace collapsed, at most :data:`EXAMPLE_CHARS` characters."""
+    text = " ".join(str(doc).split())
+    return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"
 
 
 def text_codes(ctx, col: str) -> dict:

@@ -35,8 +35,14 @@ def effect_size(row) -> float:
 
 def ranked_checks(findings: pd.DataFrame, status: str) -> list[dict]:
     """One entry per check with findings of ``status`` (row scope left out), worst effect first:
-    ``check_id, family, count, worst`` (the worst finding as a dict), ``effect``."""
-    f = findings[(findings["status"] == status) & (findings["scope"] != "row")]
+    ``check_id, family, count, worst`` (the worst finding as a dict), ``effect``. Waived findings
+    are left out, except under ``status="waived"`` (waived ``fail``/``warn`` findings only)."""
+    waived = (findings["waiver"].notna() & (findings["waiver"] != "") if "waiver" in findings
+              else pd.Series(False, index=findings.index))
+    if status == "waived":
+        f = findings[waived & findings["status"].isin(["fail", "warn"]) & (findings["scope"] != "row")]
+    else:
+        f = findings[(findings["status"] == status) & (findings["scope"] != "row") & ~waived]
     out = []
     for cid, group in f.groupby("check_id", sort=True):
         rows = group.to_dict("records")
@@ -78,9 +84,10 @@ def markdown_summary(findings: pd.DataFrame, passed: bool, report: str = "report
         Where the HTML report is (a relative path or an artifact URL), linked at the end.
     """
     fails, warns = ranked_checks(findings, "fail"), ranked_checks(findings, "warn")
-    errors = ranked_checks(findings, "error")
+    errors, waived = ranked_checks(findings, "error"), ranked_checks(findings, "waived")
     lines = [f"## synthproof: {'PASS' if passed else 'FAIL'}", ""]
-    lines.append(f"{len(fails)} failing check(s), {len(warns)} warning(s), {len(errors)} errored check(s).")
+    lines.append(f"{len(fails)} failing check(s), {len(warns)} warning(s), {len(errors)} errored check(s)"
+                 + (f", {len(waived)} waived check(s)." if waived else "."))
     lines.append("")
     if fails:
         lines += ["| check | findings | worst at | value | real/real | effect | why |",
@@ -98,6 +105,10 @@ def markdown_summary(findings: pd.DataFrame, passed: bool, report: str = "report
                                                    for e in items[:MAX_ROWS])
                          + (f" and {len(items) - MAX_ROWS} more" if len(items) > MAX_ROWS else ""))
             lines.append("")
+    if waived:
+        lines.append("**Waived** (not failing the gate): " + "; ".join(
+            f"`{md_escape(e['check_id'])}` ({e['count']}): {md_escape(e['worst'].get('waiver'))}" for e in waived[:MAX_ROWS]))
+        lines.append("")
     lines.append(f"Effect: how many minimum effects the worst finding lies beyond the real/real baseline. "
                  f"Full report: [{md_escape(report)}]({report.replace(' ', '%20').replace(')', '%29')})")
     return "\n".join(lines) + "\n"
@@ -171,3 +182,40 @@ def check_target(path) -> None:
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise InputError(f"cannot write {path}: no such folder {parent}")
+
+
+def comparison_markdown(table: pd.DataFrame, old: str, new: str) -> str:
+    """The step summary of ``synthproof compare``: the verdict, then the regressions (new failures
+    first), then the other changes counted. ``table`` is :func:`synthproof.compare.compare_findings`."""
+    reg = table[table["regression"].astype(bool)]
+    lines = [f"## synthproof compare: {'REGRESSED' if len(reg) else 'NO REGRESSION'}", "",
+             f"Old run: `{md_escape(old)}` · new run: `{md_escape(new)}`", ""]
+    counts = table["change"].value_counts()
+    lines.append(", ".join(f"{int(counts[c])} {c.replace('_', ' ')}" for c in counts.index if c != "unchanged")
+                 + f"{', ' if len(counts.drop('unchanged', errors='ignore')) else ''}"
+                   f"{int(counts.get('unchanged', 0))} unchanged.")
+    lines.append("")
+    if len(reg):
+        lines += ["| change | check | where | old | new | worse by | noise | min effect |",
+                  "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in reg.head(MAX_ROWS).to_dict("records"):
+            lines.append(f"| {r['change'].replace('_', ' ')} | `{md_escape(r['check_id'])}` | {md_escape(_where(r))} "
+                         f"| {_fmt(r['old_value']) or md_escape(r['old_status'])} | {_fmt(r['new_value']) or md_escape(r['new_status'])} "
+                         f"| {_fmt(r['worse_by'])} | {_fmt(r['noise'])} | {_fmt(r['min_effect'])} |")
+        if len(reg) > MAX_ROWS:
+            lines.append(f"\n... and {len(reg) - MAX_ROWS} more regression(s) in comparison.parquet.")
+        lines.append("")
+    lines.append("A regression: a new failure worse than the old run by more than the calibrated real/real noise and "
+                 "at least the check's minimum effect (or with no noise to judge it by), a waived finding worse by "
+                 "those margins, or a check no longer judged.")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_annotations(table: pd.DataFrame, cap: int = 10) -> list[str]:
+    """``::error`` lines for the regressions of a comparison (at most ``cap``; a ``::notice`` counts the rest)."""
+    reg = table[table["regression"].astype(bool)]
+    out = [f"::error title={_cmd_prop('synthproof compare: ' + r['change'].replace('_', ' ') + ' ' + r['check_id'])}"
+           f"::{_cmd_data(' '.join(str(r['message']).split())[:1000])}" for r in reg.head(cap).to_dict("records")]
+    if len(reg) > cap:
+        out.append(f"::notice title=synthproof compare::{len(reg) - cap} more regression(s): see comparison.parquet")
+    return out

@@ -14,12 +14,19 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from . import charts, sections
+from . import charts, figures, sections
 from .text_section import text_section
+from .triage import triage_cards
 
-MAX_TABLE_ROWS = 3000
+#: Rows of the findings table in the report: every fail/warn/error/waived row up to the first
+#: bound, passing and skipped rows up to the second (hidden until asked for); the Parquet file has all.
+MAX_PROBLEM_ROWS = 600
+MAX_PASS_ROWS = 200
+MAX_ROW_LEVEL = 200
+MAX_SMALL_MULTIPLES = 120
 FAMILY_ORDER = ("validity", "drift", "duplication", "diversity", "bias", "provenance")
 STATUS_ORDER = {"fail": 0, "error": 1, "warn": 2, "skipped": 3, "pass": 4}
+DISTRIBUTION_CHECKS = ("drift.tvd", "drift.ks")  # categorical shares first, then numeric deciles
 
 
 def _env() -> jinja2.Environment:
@@ -51,23 +58,59 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _problems(table: list[dict[str, Any]], per_check: int = 5) -> list[dict[str, Any]]:
-    """Failing/erroring/warning rows, at most ``per_check`` per check, with a count of the rest."""
-    out, seen = [], {}
-    for r in table:
-        if r["status"] not in ("fail", "error", "warn"):
+def _shown_status(r: dict[str, Any]) -> str:
+    return "waived" if r.get("waiver") and r["status"] in ("fail", "warn") else r["status"]
+
+
+def _small_multiples(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """One chart per column (its ``drift.tvd`` or ``drift.ks`` evidence), failing columns first."""
+    dist = rows[rows["check_id"].isin(DISTRIBUTION_CHECKS) & rows["evidence"].notna() & (rows["scope"] == "column")]
+    out, seen = [], set()
+    for rec in _records(dist.sort_values(["_order"], kind="stable")):
+        if rec["column"] in seen or len(out) >= MAX_SMALL_MULTIPLES:
             continue
-        seen[r["check_id"]] = seen.get(r["check_id"], 0) + 1
-        if seen[r["check_id"]] <= per_check:
-            out.append({**r, "more": 0})
-    for r in out:
-        r["more"] = max(seen[r["check_id"]] - per_check, 0)
-    last = {}
-    for i, r in enumerate(out):
-        last[r["check_id"]] = i
-    for cid, i in last.items():
-        out[i]["last"] = True
+        ev = sections._ev(rec["evidence"])
+        chart = figures.small_multiple(ev, f"{rec['column']}", _shown_status(rec))
+        if chart is not None:
+            seen.add(rec["column"])
+            chart["stat"] = f"{rec['metric'].replace('_', ' ')} {_num(rec['value'])} (real/real {_num(rec['baseline_value'])})"
+            out.append(chart)
     return out
+
+
+def _heatmaps(rows: pd.DataFrame) -> dict[str, Any] | None:
+    pairs = []
+    for rec in _records(rows[(rows["check_id"] == "drift.pair_association") & rows["evidence"].notna()]):
+        ev = sections._ev(rec["evidence"])
+        cols = str(rec["column"]).split("|")
+        if len(cols) == 2 and isinstance(ev.get("real"), (int, float)) and isinstance(ev.get("synthetic"), (int, float)):
+            pairs.append({"a": cols[0], "b": cols[1], "real": float(ev["real"]), "synthetic": float(ev["synthetic"]),
+                          "association": ev.get("association", ""), "status": rec["status"]})
+    return figures.heatmaps(pairs)
+
+
+def _histograms(rows: pd.DataFrame, max_charts: int) -> list[dict[str, Any]]:
+    """Score and distance distributions: the detection classifiers' out-of-fold scores and the DCRs."""
+    out = []
+    pick = rows[(rows["check_id"].str.contains("detection_auc") | rows["check_id"].str.startswith("duplication.dcr"))
+                & rows["evidence"].notna()]
+    for rec in _records(pick):
+        ev = sections._ev(rec["evidence"])
+        if ev.get("chart") == "histogram" and len(out) < max_charts:
+            what = "out-of-fold classifier score (1 = surely synthetic)" if "detection" in rec["check_id"] \
+                else "distance to closest record"
+            out.append(charts.histogram(ev, f"{rec['check_id']}: {what}", _shown_status(rec)))
+    return out
+
+
+def _table(rows: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
+    problems = rows[rows["status"].isin(["fail", "warn", "error"])]
+    rest = rows[~rows["status"].isin(["fail", "warn", "error"])]
+    shown = pd.concat([problems.head(MAX_PROBLEM_ROWS), rest.head(MAX_PASS_ROWS)])
+    out = _records(shown)
+    for r in out:
+        r["shown_status"] = _shown_status(r)
+    return out, len(rows) - len(shown)
 
 
 def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: int | None = None) -> str:
@@ -89,31 +132,19 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     if max_charts is None:
         max_charts = int(manifest.get("config", {}).get("report", {}).get("max_charts", 12))
     df = findings.copy()
+    if "waiver" not in df:
+        df["waiver"] = None
     df["_order"] = df["status"].map(STATUS_ORDER).fillna(5)
     df = df.sort_values(["_order", "family", "check_id", "column"], kind="stable", na_position="last")
     rows = df[df["scope"] != "row"]
     row_level = df[df["scope"] == "row"]
     families = []
     for fam in FAMILY_ORDER:
-        sub = df[df["family"] == fam]
+        sub = rows[rows["family"] == fam]
         if len(sub):
             counts = sub["status"].value_counts()
-            families.append({"name": fam, **{s: int(counts.get(s, 0)) for s in STATUS_ORDER}})
-    charts_out = []
-    dist = rows[rows["check_id"].isin(["drift.ks", "drift.tvd"]) & rows["evidence"].notna()].copy()
-    if len(dist):
-        dist["_excess"] = (dist["value"] - dist["baseline_value"]).fillna(0)
-        dist = dist.sort_values(["_order", "_excess"], ascending=[True, False], kind="stable").head(max_charts)
-        for rec in _records(dist):
-            ev = json.loads(rec["evidence"])
-            title = f"{rec['column']} — {rec['metric']} {_num(rec['value'])} (real/real {_num(rec['baseline_value'])})"
-            charts_out.append({"status": rec["status"], **charts.bars(ev, title)})
-    dcr_charts = []
-    for rec in _records(rows[rows["check_id"].str.startswith("duplication.dcr") & rows["evidence"].notna()]):
-        ev = json.loads(rec["evidence"])
-        if ev.get("chart") == "histogram" and len(dcr_charts) < max_charts:  # bounded like every chart
-            dcr_charts.append({"status": rec["status"], **charts.histogram(ev, f"{rec['check_id']}: distance to closest record")})
-    table = _records(rows.head(MAX_TABLE_ROWS))
+            families.append({"name": fam, **{st: int(counts.get(st, 0)) for st in STATUS_ORDER}})
+    table, truncated = _table(rows)
     family_sections = {
         "bias": sections.bias_section(rows, max_charts),
         "diversity": sections.diversity_section(rows),
@@ -121,22 +152,39 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
         "provenance": sections.provenance_section(rows),
         "text": text_section(rows, max_charts),
     }
+    small, heat, hists = _small_multiples(rows), _heatmaps(rows), _histograms(rows, max_charts)
+    toc = [("verdict", "Verdict"), ("triage", "What failed"), ("inputs", "Inputs")]
+    toc += [("columns", "Columns")] if small else []
+    toc += [("associations", "Associations")] if heat else []
+    toc += [("distributions", "Scores and distances")] if hists else []
+    for key, title in (("bias", "Bias"), ("diversity", "Diversity"), ("text", "Text corpus"),
+                       ("validity", "Validity"), ("provenance", "Provenance")):
+        if family_sections[key]:
+            toc.append((f"fam-{key}", title))
+    toc.append(("findings", "All findings"))
+    toc += [("rows", "Row-level evidence")] if len(row_level) else []
+    toc.append(("manifest", "Manifest"))
     template = _env().get_template("report.html.j2")
     return template.render(
         manifest=manifest,
         verdict=manifest.get("verdict", "unknown"),
         closed=next(iter(rows.loc[(rows["check_id"] == "gate.evidence") & (rows["status"] == "fail"), "message"]), None),
         families=families,
-        problems=_problems(table),
+        triage=triage_cards(rows),
         table=table,
-        truncated=max(len(rows) - MAX_TABLE_ROWS, 0),
-        row_level=_records(row_level.head(500)),
+        truncated=truncated,
+        total=len(rows),
+        filter_families=sorted(rows["family"].unique()),
+        filter_checks=sorted(rows["check_id"].unique()),
+        row_level=_records(row_level.head(MAX_ROW_LEVEL)),
         row_level_total=len(row_level),
-        charts=charts_out,
-        dcr_charts=dcr_charts,
+        small=small,
+        heat=heat,
+        hists=hists,
         sec=family_sections,
         sdm=sections.sdmetrics_header(rows),
         num=_num,
+        toc=toc,
         manifest_json=json.dumps(manifest, indent=2, sort_keys=True, default=str),
         statuses=list(STATUS_ORDER),
     )

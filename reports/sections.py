@@ -61,8 +61,8 @@ def bias_section(rows: pd.DataFrame, max_charts: int) -> dict[str, Any] | None:
             syn.append(ev["synthetic_share"])
         if labels:
             status = "fail" if (grp["status"] == "fail").any() else "warn" if (grp["status"] == "warn").any() else "pass"
-            bars.append({"status": status, **charts.bars({"labels": labels, "real": real, "synthetic": syn},
-                                                         f"{column}: share of rows per subgroup")})
+            bars.append(charts.bars({"labels": labels, "real": real, "synthetic": syn},
+                                    f"{column}: share of rows per subgroup", status))
     sub = _rank(bias[(bias["scope"] == "subgroup") & bias["status"].isin(["fail", "warn", "pass"])])
     worst = []
     for rec in sub.head(MAX_SECTION_ROWS).to_dict(orient="records"):

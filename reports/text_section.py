@@ -1,5 +1,6 @@
-"""The text-corpus section of the report, built from the findings table (aggregates and ids only:
-documents are never quoted)."""
+"""The text-corpus section of the report, built from the findings table: aggregates and ids, a 2-D
+map of the embedding sample, and, for each failing text check, a few example *synthetic* documents
+(clipped by the check; the template escapes them). Real documents are never quoted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts
+from . import charts, figures
 from .sections import MAX_SECTION_ROWS, _clean, _ev, _rank
 
 TEXT_CHECKS = ("drift.text_mmd", "drift.text_detection_auc", "drift.text_descriptors", "diversity.text_distinct_n",
@@ -39,7 +40,7 @@ def text_section(rows: pd.DataFrame, max_charts: int) -> dict[str, Any] | None:
     for rec in desc.head(max_charts).to_dict(orient="records"):
         ev = _ev(rec["evidence"])
         if ev.get("chart") == "bars":
-            bars.append({"status": rec["status"], **charts.bars(ev, f"{rec['column']}: share of documents")})
+            bars.append(charts.bars(ev, f"{rec['column']}: share of documents", rec["status"]))
     clusters = []
     for rec in text[(text["check_id"] == "duplication.text_near_duplicates") & (text["scope"] == "column")].to_dict(orient="records"):
         for c in _ev(rec["evidence"]).get("largest_clusters", []):
@@ -53,5 +54,16 @@ def text_section(rows: pd.DataFrame, max_charts: int) -> dict[str, Any] | None:
                 "share": _clean(r["value"]), "message": r["message"]}
                for r in text[(text["check_id"] == "validity.text_quality") & (text["scope"] == "column")]
                .to_dict(orient="records")]
+    maps = []
+    for rec in text[(text["check_id"] == "drift.text_mmd") & text["evidence"].notna()].to_dict(orient="records"):
+        pts = _ev(rec["evidence"]).get("map")
+        chart = figures.scatter(pts, f"{rec['column']}: embedding sample, first two principal axes") if pts else None
+        if chart:
+            maps.append({"status": rec["status"], **chart})
+    examples = []
+    for rec in _rank(text[(text["status"] == "fail") & text["evidence"].notna()]).to_dict(orient="records"):
+        docs = [d for d in _ev(rec["evidence"]).get("examples", []) if isinstance(d, str)]
+        if docs and len(examples) < MAX_SECTION_ROWS and all(e["check_id"] != rec["check_id"] for e in examples):
+            examples.append({"check_id": rec["check_id"], "column": rec["column"], "docs": docs[:3]})
     return {"stats": stats, "groups": groups, "bars": bars, "clusters": clusters[:MAX_SECTION_ROWS],
-            "contamination": contamination, "quality": quality}
+            "contamination": contamination, "quality": quality, "maps": maps[:max_charts], "examples": examples}

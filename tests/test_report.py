@@ -81,7 +81,7 @@ def test_header_shows_sdmetrics_scores():
     f = res.findings
     ds = f[(f["check_id"] == "drift.sdmetrics_quality") & (f["scope"] == "dataset")].set_index("metric")["value"]
     html = render_html(f, {"verdict": "pass"})
-    header = html[: html.index("<h2>")]
+    header = html[: html.index('<h2 id="triage">')]
     assert f"SDMetrics Quality Score {ds['sdmetrics_quality_score']:.4g}" in header
     assert f"Column Shapes {ds['column_shapes']:.4g}" in header and "Column Pair Trends" in header
     assert "SDMetrics-compatible (sdmetrics 0.32 definitions, every row); not a gate verdict." in header

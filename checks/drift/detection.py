@@ -102,7 +102,9 @@ class DetectionAUC(Check):
         auc = rank_auc(scores, y)
         null = permutation_auc_null(scores, y, folds, self.n_permutations, rng)
         (v,) = judge([Comparison(auc, null, self.min_effect, null="normal")], ctx.alpha, ctx.fdr_q)
+        from .text import score_histogram
+
         return [self.judged_finding(
-            v, scope="dataset", value=auc, n_real=m, n_synthetic=m,
+            v, scope="dataset", value=auc, n_real=m, n_synthetic=m, evidence=score_histogram(scores, y, "probability"),
             message=describe("Detection AUC", auc, v, self.min_effect,
                              f"a classifier over {len(cols)} columns"))]

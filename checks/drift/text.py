@@ -15,7 +15,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, Empirical
 from synthproof.check import Param, register
-from synthproof.checks._text import MIN_DOCS, TextCheck
+from synthproof.checks._text import MIN_DOCS, N_EXAMPLES, TextCheck, clip_doc
 from synthproof.findings import Finding
 from synthproof.stats.auc import permutation_auc_null, rank_auc
 from synthproof.text import DESCRIPTORS
@@ -25,6 +25,49 @@ from . import _text_stats
 
 def _sample(rng, n: int, m: int) -> np.ndarray:
     return np.sort(rng.choice(n, m, replace=False)) if m < n else np.arange(n)
+
+
+#: Points per side of the report's 2-D embedding map.
+MAP_POINTS = 300
+
+
+def embedding_map(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[dict, np.ndarray]:
+    """The report's 2-D map of two embedding samples and the synthetic documents most unlike the real.
+
+    Up to :data:`MAP_POINTS` evenly spaced points per side, projected on the first two principal
+    axes of the pooled points (numpy SVD; coordinates rounded to 3 decimals, so no embedding is
+    stored). The MMD witness function of a synthetic point, mean Gaussian kernel to the real points
+    minus mean kernel to the synthetic ones (Gretton et al. 2012), is lowest where synthetic
+    documents crowd without real neighbours: the positions (in ``y``) of the :data:`N_EXAMPLES`
+    lowest are returned too."""
+    pick = [np.unique(np.linspace(0, len(a) - 1, min(MAP_POINTS, len(a))).astype(np.int64)) for a in (x, y)]
+    a, b = x[pick[0]].astype(np.float64), y[pick[1]].astype(np.float64)
+    pooled = np.vstack([a, b])
+    centred = pooled - pooled.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    xy = centred @ vt[:2].T
+    def k(p, q):
+        d2 = np.maximum((p * p).sum(1)[:, None] + (q * q).sum(1)[None, :] - 2 * p @ q.T, 0.0)
+        return np.exp(-d2 / (2 * bandwidth ** 2))
+    witness = k(b, a).mean(axis=1) - k(b, b).mean(axis=1)
+    far = pick[1][np.argsort(witness, kind="stable")[:N_EXAMPLES]]
+    pts = {"real": np.round(xy[:len(a)], 3).tolist(), "synthetic": np.round(xy[len(a):], 3).tolist()}
+    return pts, far
+
+
+def score_histogram(scores: np.ndarray, y: np.ndarray, unit: str, bins: int = 20) -> dict:
+    """Histogram evidence of a classifier's out-of-fold scores for real (``y == 0``) and synthetic rows."""
+    edges = np.linspace(float(scores.min()), float(scores.max()) + 1e-12, bins + 1)
+    return {"chart": "histogram", "unit": unit, "edges": np.round(edges, 6).tolist(),
+            "series": {"real rows": np.histogram(scores[y == 0], edges)[0].tolist(),
+                       "synthetic rows": np.histogram(scores[y == 1], edges)[0].tolist()}}
+
+
+def docs_of(ctx, col: str, rows) -> list[str]:
+    """The synthetic documents of text sample ``col`` with these row ids, clipped (:func:`clip_doc`)."""
+    ts = ctx.text_sample(col, "synthetic")
+    at = {int(r): i for i, r in enumerate(ts.rows)}
+    return [clip_doc(ts.docs[at[int(r)]]) for r in rows if int(r) in at]
 
 
 @register
@@ -68,11 +111,15 @@ class TextMMD(TextCheck):
                 out.append(self.too_few(col, len(er), len(es)))
                 continue
             rng = ctx.rng(f"{self.id}:{col}")
-            x, y = er[_sample(rng, len(er), m)], es[_sample(rng, len(es), m)]
+            ys = _sample(rng, len(er), m), _sample(rng, len(es), m)
+            x, y = er[ys[0]], es[ys[1]]
             obs, null, bw = _text_stats.mmd2_permutation_test(x, y, n_perm, rng)
+            pts, far = embedding_map(x, y, bw)
+            rows_s = ctx.embeddings(col, "synthetic")[0][ys[1]]
             items.append((col, Comparison(obs, null, self.min_effect, dist=Empirical(null)), m, m,
                           {"evidence": {"bandwidth": round(bw, 6), "n_permutations": n_perm,
-                                        "truncated_real": tr, "truncated_synthetic": ts}}))
+                                        "truncated_real": tr, "truncated_synthetic": ts, "map": pts,
+                                        "examples": docs_of(ctx, col, rows_s[far])}}))
         return out + self.judged(items, ctx, "MMD²")
 
 
@@ -115,7 +162,8 @@ class TextDetectionAUC(TextCheck):
                 out.append(self.too_few(col, len(er), len(es)))
                 continue
             rng = ctx.rng(f"{self.id}:{col}")
-            X = np.vstack([er[_sample(rng, len(er), m)], es[_sample(rng, len(es), m)]]).astype(np.float64)
+            ir, is_ = _sample(rng, len(er), m), _sample(rng, len(es), m)
+            X = np.vstack([er[ir], es[is_]]).astype(np.float64)
             y = np.repeat([0, 1], m)
             scores, folds = np.empty(2 * m), np.empty(2 * m, dtype=np.int64)
             skf = StratifiedKFold(n_splits=self.n_folds, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
@@ -124,7 +172,10 @@ class TextDetectionAUC(TextCheck):
                 scores[te], folds[te] = clf.decision_function(X[te]), f
             auc = rank_auc(scores, y)
             null = permutation_auc_null(scores, y, folds, self.n_permutations, rng)
-            items.append((col, Comparison(auc, null, self.min_effect, null="normal"), m, m, {}))
+            top = np.argsort(-scores[m:], kind="stable")[:N_EXAMPLES]
+            rows_s = ctx.embeddings(col, "synthetic")[0][is_]
+            items.append((col, Comparison(auc, null, self.min_effect, null="normal"), m, m, {"evidence": {
+                **score_histogram(scores, y, "logit"), "examples": docs_of(ctx, col, rows_s[top])}}))
         return out + self.judged(items, ctx, "Detection AUC")
 
 

@@ -310,6 +310,11 @@ class TextMemorisation(_TextRateCheck):
             pairs = unique_pairs(np.vstack([pairs, pairs[:, ::-1]]))
         return pairs
 
+    def examples(self, ctx, col: str) -> list[str]:
+        """No examples unless ``report.show_values``: a failing memorisation finding's documents may
+        be copies of real ones, and showing them would quote the real corpus."""
+        return super().examples(ctx, col) if ctx.show_values else []
+
     def run(self, ctx) -> list[Finding]:
         items, out, found = [], [], {}
         for col in self.text_columns(ctx):
