@@ -5,15 +5,19 @@ left out). For a matched pair the change is judged on the statistic the verdict 
 (``matched_value`` where both runs have it, else ``value``), in the finding's bad direction
 (``goal``: up for ``minimize``, down for ``maximize``):
 
-* **noise** is the calibrated real/real spread at the gate's level, ``|threshold - baseline_value|``
-  (the larger of the two runs'): how far the statistic moves between two real samples at this
-  size. Two runs whose synthetic data come from the same generator differ by about as much where
-  the synthetic data are close to real, i.e. near the gate's threshold.
+* **noise** is the calibrated spread of a difference of two runs: ``sqrt(2) * |threshold -
+  baseline_value|`` (the larger of the two runs'). ``threshold - baseline_value`` is how far the
+  statistic of one run strays from the real/real median at the gate's multiplicity-corrected level;
+  two runs stray independently, so their difference has sqrt(2) times that spread. Two runs of one
+  generator differ by about as much where the synthetic data are close to real, i.e. near the
+  gate's threshold.
 * **new_failure**: ``fail`` in the new run (no waiver) and not in the old one. It is a regression
   when it is also worse by more than the noise *and* by at least the check's ``min_effect`` (the
   two conditions a single run's verdict uses; never a folk threshold), or when there is no
-  calibrated noise to judge the change by (a rule-based check, or no old counterpart): a flip
-  without evidence fails closed, a flip within the noise is listed and does not fail;
+  calibrated noise to judge the change by (a rule-based check, or no old counterpart at dataset or
+  column scope): a flip without evidence fails closed, a flip within the noise is listed and does
+  not fail, and so does a subgroup or pair finding the old run did not compare at all (which
+  subgroups are compared depends on each run's synthetic counts);
 * **worsened**: worse by both margins but no new failure. It is a regression when the new
   finding is waived (a waiver accepts the level it was granted for, not a worse one); otherwise
   it is listed without failing, because where a statistic already fails (or passes) far from the
@@ -34,6 +38,7 @@ import pandas as pd
 
 KEY = ["check_id", "scope", "column", "subgroup", "metric", "side"]
 VERDICTS = ("pass", "warn", "fail")
+SQRT2 = float(np.sqrt(2.0))
 #: Ordering of changes in the comparison table (new failures first).
 CHANGE_ORDER = ("new_failure", "no_longer_judged", "worsened", "fixed", "improved", "new", "missing", "unchanged")
 COLUMNS = ["change", "regression", *KEY, "family", "goal", "old_status", "new_status", "old_value", "new_value",
@@ -126,7 +131,8 @@ def _judge(key, a, b) -> dict:
         and not pd.isna(b.get("matched_value")) else "value"
     ov, nv = (np.nan if a is None else _num(a.get(use))), (np.nan if b is None else _num(b.get(use)))
     noises = [abs(_num(x.get("threshold")) - _num(x.get("baseline_value"))) for x in (a, b) if x is not None]
-    noise = max((v for v in noises if not np.isnan(v)), default=np.nan)
+    # Two runs' statistics each deviate by up to the single-run spread: their difference by sqrt(2) as much.
+    noise = SQRT2 * max((v for v in noises if not np.isnan(v)), default=np.nan)
     mins = [_num(x.get("min_effect")) for x in (a, b) if x is not None]
     min_eff = max((v for v in mins if not np.isnan(v)), default=0.0)
     sign = _direction(src.get("goal"))
@@ -138,7 +144,10 @@ def _judge(key, a, b) -> dict:
     was_fail = a is not None and _failing(a["status"], a.get("waiver"))
     is_fail = b is not None and _failing(b["status"], b.get("waiver"))
     if is_fail and not was_fail:
-        change, regression = "new_failure", bool(regressed or not judged)
+        # Without an old counterpart a subgroup (or pair) finding has no baseline to be worse than:
+        # which subgroups are compared depends on the synthetic counts of each run.
+        unmatched = a is None and row["scope"] in ("subgroup", "column_pair")
+        change, regression = "new_failure", bool(regressed or (not judged and not unmatched))
     elif was_fail and not is_fail and b is not None:
         change, regression = "fixed", False
     elif b is None:

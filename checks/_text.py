@@ -67,6 +67,8 @@ class TextCheck(Check):
         """Synthetic documents shown beside a failing finding of ``col`` in the report: a
         content-keyed sample (:meth:`~synthproof.context.AuditContext.doc_sample`) of at most
         :data:`N_EXAMPLES`; checks override it to pick telling ones. Synthetic text only."""
+        if "text_sample" not in (self.needs or ()):  # a check reads only the artefacts it declares
+            return []
         ts = ctx.text_sample(col, "synthetic")
         if ts is None or not len(ts.docs):
             return []

@@ -104,9 +104,16 @@ def _histograms(rows: pd.DataFrame, max_charts: int) -> list[dict[str, Any]]:
 
 
 def _table(rows: pd.DataFrame) -> tuple[list[dict[str, Any]], int]:
-    problems = rows[rows["status"].isin(["fail", "warn", "error"])]
-    rest = rows[~rows["status"].isin(["fail", "warn", "error"])]
-    shown = pd.concat([problems.head(MAX_PROBLEM_ROWS), rest.head(MAX_PASS_ROWS)])
+    """The findings table's rows: fail/error/warn first (up to MAX_PROBLEM_ROWS), then passes and
+    skips (up to MAX_PASS_ROWS and half that); within each, dataset and column findings before pair and
+    subgroup ones, which can number thousands."""
+    scope_rank = {"dataset": 0, "column": 1, "column_pair": 2, "subgroup": 3}
+    ranked = rows.assign(_scope=rows["scope"].map(scope_rank).fillna(4)).sort_values(
+        ["_order", "_scope"], kind="stable")
+    bad = ranked[ranked["status"].isin(["fail", "warn", "error"])].head(MAX_PROBLEM_ROWS)
+    good = ranked[ranked["status"] == "pass"].head(MAX_PASS_ROWS)
+    skipped = ranked[ranked["status"] == "skipped"].head(MAX_PASS_ROWS // 2)
+    shown = pd.concat([bad, good, skipped]).drop(columns=["_scope"])
     out = _records(shown)
     for r in out:
         r["shown_status"] = _shown_status(r)

@@ -48,7 +48,7 @@ def test_identical_runs_do_not_regress():
 def test_worse_beyond_noise_and_min_effect(new, change, regression):
     r = one({}, new)
     assert (r["change"], r["regression"]) == (change, regression)
-    assert r["noise"] == pytest.approx(0.02)
+    assert r["noise"] == pytest.approx(0.02 * 2 ** 0.5)  # the spread of a difference of two runs
 
 
 def test_direction_follows_the_goal():
@@ -82,6 +82,16 @@ def test_a_check_no_longer_judged_regresses_and_new_failures_come_first():
     assert list(t["change"][:3]) == ["new_failure", "no_longer_judged", "worsened"]
     lost = t[t["change"] == "no_longer_judged"].iloc[0]
     assert lost["check_id"] == "drift.tvd" and lost["regression"] and "skipped" in lost["message"]
+
+
+def test_a_new_finding_without_counterpart():
+    old = frame([{}])
+    new = frame([{}, {"column": "new_col", "status": "fail"},
+                 {"scope": "subgroup", "subgroup": "sex=F", "status": "fail"}])
+    t = compare_findings(old, new).set_index("column")
+    assert t.loc["new_col", "change"] == "new_failure" and t.loc["new_col", "regression"]  # fails closed
+    sub = t[t["subgroup"] == "sex=F"].iloc[0]
+    assert sub["change"] == "new_failure" and not sub["regression"]  # a subgroup the old run did not compare
 
 
 def test_tables_without_a_waiver_column_compare():
