@@ -24,7 +24,9 @@ left out). For a matched pair the change is judged on the statistic the verdict 
   threshold the real/real spread does not describe its run-to-run noise (measured: failing
   subgroup statistics move by several real/real spreads between two samples of one generator,
   ``bench/compare_noise.py``), and a failing finding already fails the new run's gate;
-* **improved**: better by both margins; **fixed**: ``fail`` before, not now;
+* **improved**: better by both margins; **fixed**: ``fail`` before, ``pass`` or ``warn`` now (a
+  failure waived since is judged as ``worsened`` or not, like any waived finding); **unjudged**:
+  ``fail`` before, ``skipped`` or ``error`` now (the check-level loss is ``no_longer_judged``);
 * **no_longer_judged**: a check with a verdict (``pass``/``warn``/``fail``) in the old run has none
   in the new run (left out, errored or skipped): a regression, since the new run judged less.
 
@@ -40,7 +42,8 @@ KEY = ["check_id", "scope", "column", "subgroup", "metric", "side"]
 VERDICTS = ("pass", "warn", "fail")
 SQRT2 = float(np.sqrt(2.0))
 #: Ordering of changes in the comparison table (new failures first).
-CHANGE_ORDER = ("new_failure", "no_longer_judged", "worsened", "fixed", "improved", "new", "missing", "unchanged")
+CHANGE_ORDER = ("new_failure", "no_longer_judged", "worsened", "fixed", "improved", "unjudged", "new", "missing",
+                "unchanged")
 COLUMNS = ["change", "regression", *KEY, "family", "goal", "old_status", "new_status", "old_value", "new_value",
            "worse_by", "noise", "min_effect", "effect", "message"]
 
@@ -57,6 +60,11 @@ def _direction(goal) -> int:
 
 def _failing(status, waiver) -> bool:
     return status == "fail" and not (isinstance(waiver, str) and waiver)
+
+
+def _waived(f) -> bool:
+    w = f.get("waiver")
+    return isinstance(w, str) and bool(w)
 
 
 def _keyed(df: pd.DataFrame) -> pd.DataFrame:
@@ -148,14 +156,16 @@ def _judge(key, a, b) -> dict:
         # which subgroups are compared depends on the synthetic counts of each run.
         unmatched = a is None and row["scope"] in ("subgroup", "column_pair")
         change, regression = "new_failure", bool(regressed or (not judged and not unmatched))
-    elif was_fail and not is_fail and b is not None:
+    elif was_fail and b is not None and b["status"] in ("pass", "warn") and not _waived(b):
         change, regression = "fixed", False
+    elif was_fail and b is not None and b["status"] in ("skipped", "error"):
+        change, regression = "unjudged", False  # a check judged nowhere any more: _lost_checks
     elif b is None:
         change, regression = "missing", False
     elif a is None:
         change, regression = "new", False
     elif regressed:
-        change, regression = "worsened", isinstance(b.get("waiver"), str) and bool(b.get("waiver"))
+        change, regression = "worsened", _waived(b)
     elif improved:
         change, regression = "improved", False
     else:

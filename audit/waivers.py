@@ -71,8 +71,8 @@ class Waiver(BaseModel):
             return False
         if self.column is not None and f.column != self.column:
             return False
-        if f.scope == "row":  # evidence rows follow their check (and column)
-            return True
+        if f.scope == "row":  # evidence rows follow their check (and column, and subgroup when named)
+            return self.subgroup is None or f.subgroup is None or f.subgroup == self.subgroup
         return (self.scope is None or f.scope == self.scope) and (self.subgroup is None or f.subgroup == self.subgroup)
 
     def label(self) -> str:
@@ -118,12 +118,15 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver],
     out = []
     for f in findings:
         if f.status in WAIVABLE:
-            for w in waivers:
-                if w.covers(f):
-                    if f.scope != "row":
-                        hits[id(w)] += 1
-                    if id(w) in in_force and f.waiver is None:
-                        f = dataclasses.replace(f, waiver=w.text())
+            covering = [w for w in waivers if w.covers(f)]
+            for w in covering:  # an expired waiver still names what it matches (for its message)
+                if id(w) not in in_force and f.scope != "row":
+                    hits[id(w)] += 1
+            first = next((w for w in covering if id(w) in in_force), None)
+            if first is not None:  # the first waiver in force covers it; a later redundant one matches nothing
+                if f.scope != "row":
+                    hits[id(first)] += 1
+                f = dataclasses.replace(f, waiver=first.text())
         out.append(f)
     unmatched = [w for w in active if not hits[id(w)]]
     waived = sum(1 for f in out if f.waiver and f.scope != "row")

@@ -61,7 +61,7 @@ class TextCheck(Check):
                 n_real=n_r, n_synthetic=n_s,
                 message=prefix + describe(extra.pop("label", label), comp.value, v, comp.min_effect, what),
                 **common, **extra))
-        return [self.with_examples(f, ctx) for f in out]
+        return [self.with_examples(f, ctx) if f.status == "fail" else _without_examples(f) for f in out]
 
     def examples(self, ctx, col: str) -> list[str]:
         """Synthetic documents shown beside a failing finding of ``col`` in the report: a
@@ -72,8 +72,8 @@ class TextCheck(Check):
         ts = ctx.text_sample(col, "synthetic")
         if ts is None or not len(ts.docs):
             return []
-        pos = ctx.doc_sample(col, "synthetic", min(N_EXAMPLES, len(ts.docs)), f"examples:{self.id}")
-        return [clip_doc(ts.docs[i]) for i in pos]
+        pos = ctx.doc_sample(col, "synthetic", min(4 * N_EXAMPLES, len(ts.docs)), f"examples:{self.id}")
+        return [clip_doc(d) for d in not_real(ctx, col, [ts.docs[i] for i in pos])][:N_EXAMPLES]
 
     def with_examples(self, f: Finding, ctx) -> Finding:
         """``f`` with ``evidence["examples"]`` (:meth:`examples`) when it is a failing column finding
@@ -89,6 +89,22 @@ class TextCheck(Check):
 
 #: Example synthetic documents per failing text finding, and their length in characters.
 N_EXAMPLES, EXAMPLE_CHARS = 3, 280
+
+
+def _without_examples(f: Finding) -> Finding:
+    """Example documents are kept only beside failing findings."""
+    if not (f.evidence or {}).get("examples"):
+        return f
+    return dataclasses.replace(f, evidence={k: v for k, v in f.evidence.items() if k != "examples"})
+
+
+def not_real(ctx, col: str, docs: list[str]) -> list[str]:
+    """``docs`` without those equal (whitespace and case normalised) to a document of the real text
+    sample: a copied real document shown as an "example synthetic document" would quote the real
+    corpus. (Copies outside the sample are what duplication.text_memorisation reports.)"""
+    real = ctx.text_sample(col, "real")
+    seen = {" ".join(str(d).split()).casefold() for d in (real.docs if real is not None else [])}
+    return [d for d in docs if " ".join(str(d).split()).casefold() not in seen]
 
 
 def clip_doc(doc: str) -> str:

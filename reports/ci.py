@@ -62,6 +62,14 @@ def md_escape(text) -> str:
     return " ".join(s.split())
 
 
+def md_code(text) -> str:
+    """``text`` as a Markdown code span inside a table cell: backticks cannot close it (they become
+    ``'``), a pipe cannot split the cell (GFM's ``\\|``); nothing else is escaped, since a code span
+    shows its content literally and never as HTML."""
+    s = " ".join(("" if text is None else str(text)).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{s}`"
+
+
 def _where(row) -> str:
     parts = [f"{k} {row[k]}" for k in ("column", "subgroup") if not pd.isna(row.get(k)) and row[k] != ""]
     return ", ".join(parts) or row.get("scope") or ""
@@ -94,20 +102,20 @@ def markdown_summary(findings: pd.DataFrame, passed: bool, report: str = "report
                   "| --- | ---: | --- | ---: | ---: | ---: | --- |"]
         for e in fails[:MAX_ROWS]:
             w = e["worst"]
-            lines.append(f"| `{md_escape(e['check_id'])}` | {e['count']} | {md_escape(_where(w))} | {_fmt(w.get('value'))} "
+            lines.append(f"| {md_code(e['check_id'])} | {e['count']} | {md_escape(_where(w))} | {_fmt(w.get('value'))} "
                          f"| {_fmt(w.get('baseline_value'))} | {e['effect']:.2f} | {md_escape(str(w.get('message') or '')[:300])} |")
         if len(fails) > MAX_ROWS:
             lines.append(f"\n... and {len(fails) - MAX_ROWS} more failing check(s) in the report.")
         lines.append("")
     for title, items in (("Errored", errors), ("Warnings", warns)):
         if items:
-            lines.append(f"**{title}:** " + ", ".join(f"`{md_escape(e['check_id'])}` ({e['count']})"
+            lines.append(f"**{title}:** " + ", ".join(f"{md_code(e['check_id'])} ({e['count']})"
                                                    for e in items[:MAX_ROWS])
                          + (f" and {len(items) - MAX_ROWS} more" if len(items) > MAX_ROWS else ""))
             lines.append("")
     if waived:
         lines.append("**Waived** (not failing the gate): " + "; ".join(
-            f"`{md_escape(e['check_id'])}` ({e['count']}): {md_escape(e['worst'].get('waiver'))}" for e in waived[:MAX_ROWS]))
+            f"{md_code(e['check_id'])} ({e['count']}): {md_escape(e['worst'].get('waiver'))}" for e in waived[:MAX_ROWS]))
         lines.append("")
     lines.append(f"Effect: how many minimum effects the worst finding lies beyond the real/real baseline. "
                  f"Full report: [{md_escape(report)}]({report.replace(' ', '%20').replace(')', '%29')})")
@@ -189,7 +197,7 @@ def comparison_markdown(table: pd.DataFrame, old: str, new: str) -> str:
     first), then the other changes counted. ``table`` is :func:`synthproof.compare.compare_findings`."""
     reg = table[table["regression"].astype(bool)]
     lines = [f"## synthproof compare: {'REGRESSED' if len(reg) else 'NO REGRESSION'}", "",
-             f"Old run: `{md_escape(old)}` · new run: `{md_escape(new)}`", ""]
+             f"Old run: {md_code(old)} · new run: {md_code(new)}", ""]
     counts = table["change"].value_counts()
     lines.append(", ".join(f"{int(counts[c])} {c.replace('_', ' ')}" for c in counts.index if c != "unchanged")
                  + f"{', ' if len(counts.drop('unchanged', errors='ignore')) else ''}"
@@ -199,7 +207,7 @@ def comparison_markdown(table: pd.DataFrame, old: str, new: str) -> str:
         lines += ["| change | check | where | old | new | worse by | noise | min effect |",
                   "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         for r in reg.head(MAX_ROWS).to_dict("records"):
-            lines.append(f"| {r['change'].replace('_', ' ')} | `{md_escape(r['check_id'])}` | {md_escape(_where(r))} "
+            lines.append(f"| {r['change'].replace('_', ' ')} | {md_code(r['check_id'])} | {md_escape(_where(r))} "
                          f"| {_fmt(r['old_value']) or md_escape(r['old_status'])} | {_fmt(r['new_value']) or md_escape(r['new_status'])} "
                          f"| {_fmt(r['worse_by'])} | {_fmt(r['noise'])} | {_fmt(r['min_effect'])} |")
         if len(reg) > MAX_ROWS:

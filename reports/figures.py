@@ -41,6 +41,9 @@ def grouped_bars(labels: list, real: list, syn: list, title: str, status: str, w
     slot = (right - left) / n
     longest = max(len(str(x)) for x in labels[:n])
     rotate = longest * CHAR_W > slot * 0.95
+    if rotate:  # room on the left for the first label, which slants down to the left of its bar
+        left = LEFT + 12
+        slot = (right - left) / n
     # Labels rotated by 40 degrees lie stride * slot * sin(40) apart: >= 10 px for 9 px text.
     stride = max(1, math.ceil(16 / slot)) if rotate else 1
     clip = 12 if rotate else max(int(slot * stride / CHAR_W), 3)

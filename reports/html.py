@@ -97,8 +97,10 @@ def _histograms(rows: pd.DataFrame, max_charts: int) -> list[dict[str, Any]]:
     for rec in _records(pick):
         ev = sections._ev(rec["evidence"])
         if ev.get("chart") == "histogram" and len(out) < max_charts:
-            what = "out-of-fold classifier score (1 = surely synthetic)" if "detection" in rec["check_id"] \
-                else "distance to closest record"
+            unit = ev.get("unit")
+            what = ("out-of-fold classifier score (" + ("probability of synthetic" if unit == "probability"
+                                                        else "log-odds of synthetic") + ")") \
+                if "detection" in rec["check_id"] else "distance to closest record"
             out.append(charts.histogram(ev, f"{rec['check_id']}: {what}", _shown_status(rec)))
     return out
 
@@ -149,8 +151,10 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     for fam in FAMILY_ORDER:
         sub = rows[rows["family"] == fam]
         if len(sub):
-            counts = sub["status"].value_counts()
-            families.append({"name": fam, **{st: int(counts.get(st, 0)) for st in STATUS_ORDER}})
+            waived = sub["waiver"].notna() & (sub["waiver"] != "") & sub["status"].isin(["fail", "warn"])
+            counts = sub.loc[~waived, "status"].value_counts()
+            families.append({"name": fam, **{st: int(counts.get(st, 0)) for st in STATUS_ORDER},
+                             "waived": int(waived.sum())})
     table, truncated = _table(rows)
     family_sections = {
         "bias": sections.bias_section(rows, max_charts),

@@ -6,8 +6,9 @@ One ``<testcase>`` per check x scope (``classname`` = ``synthproof.<family>``, `
 * ``<failure>`` when a finding of that check and scope fails (the ``type`` is its reason code, the
   message is the worst finding's, the text lists each failing finding, at most :data:`MAX_LINES`);
 * ``<error>`` when the check raised or timed out (and nothing failed);
-* ``<skipped>`` when every finding is waived (the waiver's owner, expiry and reason) or skipped
-  (the skip reason); a waived failure is never reported as a pass;
+* ``<skipped>`` when every failing or warning finding left is waived (the waiver's owner, expiry
+  and reason; unwaived warnings in ``system-out``) or every finding is skipped (the skip reason);
+  a waived failure is never reported as a pass;
 * otherwise a passing testcase, whose ``system-out`` names any warnings.
 
 Row-level evidence is not a testcase (its count appears in the dataset testcase's output). The XML
@@ -67,13 +68,13 @@ def testcases(findings: pd.DataFrame) -> list[TestCase]:
         elif errors:
             case.add_error_info(message=_line(errors[0])[:2000], output="\n".join(_line(r) for r in errors[:MAX_LINES]),
                                 error_type=_text(errors[0].get("reason_code")) or "error")
-        elif waived and not warns and all(r["status"] in ("skipped", "pass") or _waived(r) for r in recs):
+        elif waived:  # every failing finding is waived: skipped with the waiver, never a pass
             w = waived[0]
             case.add_skipped_info(message=f"waived: {_text(w.get('waiver'))}"[:2000],
                                   output="\n".join(_line(r) for r in waived[:MAX_LINES]))
         elif recs and all(r["status"] == "skipped" for r in recs):
             case.add_skipped_info(message=_line(recs[0])[:2000])
-        out_lines = [f"waived: {_line(r)} ({_text(r.get('waiver'))})" for r in waived] if (fails or errors or warns) else []
+        out_lines = [f"waived: {_line(r)} ({_text(r.get('waiver'))})" for r in waived] if (fails or errors) else []
         out_lines += [f"warning: {_line(r)}" for r in warns[:MAX_LINES]] + extra
         if out_lines:
             case.stdout = "\n".join(out_lines)

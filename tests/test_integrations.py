@@ -85,7 +85,8 @@ def test_pre_commit_hook_command(files, tmp_path, synthetic, code):  # noqa: F81
 @pytest.mark.parametrize("synthetic, code", [("bad.csv", 1), ("syn.csv", 0)])
 def test_gitlab_job_script(files, tmp_path, synthetic, code):  # noqa: F811
     job = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())["synthproof"]
-    assert job["artifacts"]["when"] == "always" and job["artifacts"]["reports"]["junit"] == "$SYNTHPROOF_OUT.junit.xml"
+    assert job["artifacts"]["when"] == "always" and job["artifacts"]["reports"]["junit"] == "synthproof-report.junit.xml"
+    assert all("$" not in p for p in job["artifacts"]["paths"])  # expose_as needs literal paths
     cfg = _config(tmp_path, files, synthetic)
     variables = {**job["variables"], "SYNTHPROOF_REAL": str(files / "real.parquet"),
                  "SYNTHPROOF_SYNTHETIC": str(files / synthetic), "SYNTHPROOF_CONFIG": str(cfg)}

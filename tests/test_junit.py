@@ -59,6 +59,22 @@ def test_outcomes_counts_and_schema():
     assert props == {"gate_verdict": "fail", "run_id": "r1"}
 
 
+def test_waived_with_warnings_is_skipped_and_mixed_waivers_fail():
+    waiver = "ana, until 2099-01-01: known"
+    f = frame([{"check_id": "drift.psi", "status": "fail", "column": "a", "waiver": waiver},
+               {"check_id": "drift.psi", "status": "warn", "column": "b"},
+               {"check_id": "drift.ks", "status": "fail", "column": "a", "waiver": waiver},
+               {"check_id": "drift.ks", "status": "fail", "column": "b", "message": "b drifted"}])
+    xml = junit_xml(f, passed=False)
+    XSD.validate(xml)
+    c = cases(xml)
+    psi = c["drift.psi [column]"]
+    assert psi.find("skipped").get("message").startswith("waived: ana") and "warning" in psi.find("system-out").text
+    ks = c["drift.ks [column]"]
+    assert "b drifted" in ks.find("failure").text and "column=a" not in ks.find("failure").text
+    assert "waived" in ks.find("system-out").text and ks.find("skipped") is None
+
+
 def test_user_data_survives_escaping():
     f = frame([{"check_id": "drift.ks", "status": "fail", "column": HOSTILE, "message": HOSTILE}])
     xml = junit_xml(f, passed=False)

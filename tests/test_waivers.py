@@ -68,6 +68,15 @@ def test_expired_waiver_fails_the_gate_and_does_not_apply():
     assert out[0].waiver and gate.status == "pass"  # holds through its last day
 
 
+def test_a_redundant_waiver_matches_nothing_and_rows_follow_the_subgroup():
+    out, gate = apply_waivers([f()], [w(), w(reason="again")], today=TODAY)
+    assert out[0].waiver.endswith(": known") and gate.status == "warn" and gate.reason_code == "waiver_unmatched"
+    rows = [f(check="duplication.contamination", scope="row", column="text", subgroup=f"eval_set={e}", row_id=e)
+            for e in ("A", "B")]
+    out, _ = apply_waivers(rows, [w(check="duplication.contamination", subgroup="eval_set=A")], today=TODAY)
+    assert [x.waiver is not None for x in out] == [True, False]
+
+
 def test_unmatched_waiver_warns():
     out, gate = apply_waivers([f(status="pass")], [w(column="nope")], today=TODAY)
     assert gate.status == "warn" and gate.reason_code == "waiver_unmatched" and "drift.ks (column nope)" in gate.message
@@ -108,7 +117,7 @@ def test_cli_waived_failure_passes_and_stays_visible(files, tmp_path):  # noqa: 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["passed"] and summary["waived_checks"] == ["drift.ks"] and "drift.ks" not in summary["failing_checks"]
     html = (out / "report.html").read_text()
-    assert "age shift is planned" in html and "waived" in html
+    assert "age shift is planned" in html and 'data-status="waived"' in html and 'class="badge waived"' in html
     assert "**Waived**" in md.read_text() and "age shift is planned" in md.read_text()
     assert 'message="waived: ana@example.com' in junit.read_text()
     assert re.search(r"^\w+ +drift.ks +.*1 waived", r.stdout, re.M)

@@ -15,7 +15,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, Empirical
 from synthproof.check import Param, register
-from synthproof.checks._text import MIN_DOCS, N_EXAMPLES, TextCheck, clip_doc
+from synthproof.checks._text import MIN_DOCS, N_EXAMPLES, TextCheck, clip_doc, not_real
 from synthproof.findings import Finding
 from synthproof.stats.auc import permutation_auc_null, rank_auc
 from synthproof.text import DESCRIPTORS
@@ -45,7 +45,8 @@ def embedding_map(x: np.ndarray, y: np.ndarray, bandwidth: float) -> tuple[dict,
     pooled = np.vstack([a, b])
     centred = pooled - pooled.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    xy = centred @ vt[:2].T
+    axes = vt[:2] * np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])[:, None]  # sign fixed
+    xy = centred @ axes.T
     def k(p, q):
         d2 = np.maximum((p * p).sum(1)[:, None] + (q * q).sum(1)[None, :] - 2 * p @ q.T, 0.0)
         return np.exp(-d2 / (2 * bandwidth ** 2))
@@ -64,10 +65,13 @@ def score_histogram(scores: np.ndarray, y: np.ndarray, unit: str, bins: int = 20
 
 
 def docs_of(ctx, col: str, rows) -> list[str]:
-    """The synthetic documents of text sample ``col`` with these row ids, clipped (:func:`clip_doc`)."""
+    """The synthetic documents of text sample ``col`` with these row ids, clipped
+    (:func:`~synthproof.checks._text.clip_doc`); those equal to a real document of the text sample
+    (normalised) are left out (:func:`~synthproof.checks._text.not_real`)."""
     ts = ctx.text_sample(col, "synthetic")
     at = {int(r): i for i, r in enumerate(ts.rows)}
-    return [clip_doc(ts.docs[at[int(r)]]) for r in rows if int(r) in at]
+    docs = [ts.docs[at[int(r)]] for r in rows if int(r) in at]
+    return [clip_doc(d) for d in not_real(ctx, col, docs)]
 
 
 @register
