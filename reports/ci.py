@@ -33,12 +33,18 @@ def effect_size(row) -> float:
     return excess / float(m) if not pd.isna(m) and float(m) > 0 else excess
 
 
+def waived_mask(findings: pd.DataFrame) -> pd.Series:
+    """Which findings a waiver covers (a non-empty ``waiver``; none in a table without the column)."""
+    if "waiver" not in findings:
+        return pd.Series(False, index=findings.index)
+    return findings["waiver"].notna() & (findings["waiver"] != "")
+
+
 def ranked_checks(findings: pd.DataFrame, status: str) -> list[dict]:
     """One entry per check with findings of ``status`` (row scope left out), worst effect first:
     ``check_id, family, count, worst`` (the worst finding as a dict), ``effect``. Waived findings
     are left out, except under ``status="waived"`` (waived ``fail``/``warn`` findings only)."""
-    waived = (findings["waiver"].notna() & (findings["waiver"] != "") if "waiver" in findings
-              else pd.Series(False, index=findings.index))
+    waived = waived_mask(findings)
     if status == "waived":
         f = findings[waived & findings["status"].isin(["fail", "warn"]) & (findings["scope"] != "row")]
     else:

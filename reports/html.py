@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import charts, figures, sections
 from .text_section import text_section
+from .ci import waived_mask
 from .triage import triage_cards
 
 #: Rows of the findings table in the report: every fail/warn/error/waived row up to the first
@@ -151,7 +152,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     for fam in FAMILY_ORDER:
         sub = rows[rows["family"] == fam]
         if len(sub):
-            waived = sub["waiver"].notna() & (sub["waiver"] != "") & sub["status"].isin(["fail", "warn"])
+            waived = waived_mask(sub) & sub["status"].isin(["fail", "warn"])
             counts = sub.loc[~waived, "status"].value_counts()
             families.append({"name": fam, **{st: int(counts.get(st, 0)) for st in STATUS_ORDER},
                              "waived": int(waived.sum())})

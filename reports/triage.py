@@ -12,7 +12,7 @@ import pandas as pd
 
 from synthproof.findings import REASONS
 
-from .ci import ranked_checks
+from .ci import ranked_checks, waived_mask
 
 #: Cards shown per status (the rest counted).
 MAX_CARDS = 24
@@ -66,9 +66,7 @@ def triage_cards(rows: pd.DataFrame) -> dict:
     for status in ("fail", "error", "warn"):
         ranked = ranked_checks(rows, status)
         for e in ranked[:MAX_CARDS]:
-            mask = (rows["check_id"] == e["check_id"]) & (rows["status"] == status)
-            if "waiver" in rows:
-                mask &= ~rows["waiver"].map(_present)
+            mask = (rows["check_id"] == e["check_id"]) & (rows["status"] == status) & ~waived_mask(rows)
             w = e["worst"]
             code = w.get("reason_code")
             reason = _clip(w.get("message")) or REASONS.get(code, "")

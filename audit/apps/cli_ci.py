@@ -39,21 +39,23 @@ def check_targets(markdown, junit) -> None:
 
 def ci_outputs(findings, passed: bool, report, markdown, annotations, junit, run_id=None, comparison=None,
                baseline=None) -> None:
-    """Write the CI outputs of a run (and of its comparison with ``baseline``, when given)."""
+    """Write the CI outputs of a run (``findings`` None: of the comparison alone) and of its
+    comparison with the run in ``baseline``, when ``comparison`` is given; ``report`` is the run's
+    report (or findings) path, whose folder names the new run."""
     from synthproof.reports import ci
     from synthproof.reports.junit import comparison_suite, junit_xml
     from synthproof.result import atomic_write
 
     if markdown:
-        text = ci.markdown_summary(findings, passed, str(report))
+        parts = [] if findings is None else [ci.markdown_summary(findings, passed, str(report))]
         if comparison is not None:
-            text += "\n" + ci.comparison_markdown(comparison, str(baseline), str(pathlib.Path(report).parent))
-        ci.append_text(markdown, text)
+            parts.append(ci.comparison_markdown(comparison, str(baseline), str(pathlib.Path(report).parent)))
+        ci.append_text(markdown, "\n".join(parts))
     if junit:
         extra = [comparison_suite(comparison)] if comparison is not None else []
         atomic_write(pathlib.Path(junit), junit_xml(findings, passed, run_id, extra).encode("utf-8"))
     if annotations == "github":
-        lines = ci.github_annotations(findings)
+        lines = [] if findings is None else ci.github_annotations(findings)
         if comparison is not None:
             lines += ci.comparison_annotations(comparison)
         for line in lines:
@@ -163,8 +165,6 @@ def compare(old, new, out, markdown, junit, annotations) -> None:
     when NEW judged a check OLD judged no more. New failures are listed first; see docs/ci.md."""
     from synthproof.compare import compare_findings
     from synthproof.findings import table_to_frame
-    from synthproof.reports import ci
-    from synthproof.reports.junit import comparison_suite, junit_xml
     from synthproof.result import atomic_write
 
     check_targets(markdown, junit)
@@ -175,14 +175,8 @@ def compare(old, new, out, markdown, junit, annotations) -> None:
     table = compare_findings(table_to_frame(old_t), table_to_frame(new_t))
     if out:
         atomic_write(pathlib.Path(out), comparison_bytes(table))
-    if markdown:
-        ci.append_text(markdown, ci.comparison_markdown(table, str(old_p.parent), str(new_p.parent)))
-    if junit:
-        atomic_write(pathlib.Path(junit), junit_xml(None, None, new_m.get("run_id"), [comparison_suite(table)])
-                     .encode("utf-8"))
-    if annotations == "github":
-        for line in ci.comparison_annotations(table):
-            click.echo(line)
+    ci_outputs(None, None, new_p, markdown, annotations, junit, run_id=new_m.get("run_id"), comparison=table,
+               baseline=old_p.parent)
     sys.exit(echo_comparison(table, old_m, new_m))
 
 
