@@ -167,6 +167,27 @@ class RateNull:
         return float(np.clip(np.ceil(special.bdtrik(q, self.m, self.p0)), 0, self.m)) / self.m
 
 
+class Discrete:
+    """An exact discrete null: ``values`` (any order) with probabilities ``pmf``; ``sf(x) = P(V >= x)``
+    (a 1e-12 relative tolerance, so the observed value counts itself) and ``ppf(q)`` the smallest
+    value whose cumulative probability reaches ``q``. Used for Fisher's exact (hypergeometric) test
+    of the privacy attacks (:mod:`synthproof.checks.privacy`)."""
+
+    def __init__(self, values: np.ndarray, pmf: np.ndarray) -> None:
+        order = np.argsort(np.asarray(values, dtype=float), kind="stable")
+        self.values = np.asarray(values, dtype=float)[order]
+        p = np.clip(np.asarray(pmf, dtype=float)[order], 0.0, None)
+        self.pmf = p / p.sum()
+        self.cdf = np.cumsum(self.pmf)
+
+    def sf(self, x: float) -> float:
+        at = np.searchsorted(self.values, x - 1e-12 * max(1.0, abs(x)), side="left")
+        return float(min(1.0, self.pmf[at:].sum()))
+
+    def ppf(self, q: float) -> float:
+        return float(self.values[min(int(np.searchsorted(self.cdf, q - 1e-12, side="left")), self.values.size - 1)])
+
+
 class Empirical:
     """A permutation null as a distribution: ``sf(x) = (1 + #{null >= x}) / (P + 1)`` (the observed
     statistic counts as one permutation, so ``p >= 1/(P+1)``) and ``ppf`` its empirical quantile."""

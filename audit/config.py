@@ -17,6 +17,7 @@ Example::
     gate: {fail_on: fail, require: [drift.ks]}
     select: {families: [drift, duplication], skip: [drift.detection]}   # or --families / --skip
     report: {show_values: false, max_row_findings: 20}
+    privacy: {secrets: [income], link_columns: [[age, sex], [occupation, race]], rare_k: 5}
     checks:
       drift.ks: {min_effect: 0.05}
       drift.psi: {severity: off}
@@ -140,6 +141,23 @@ class BiasConfig(_Strict):
     min_group_size: int = Field(30, ge=2, le=1_000_000)  # on the REAL count; below -> skipped
 
 
+class PrivacyConfig(_Strict):
+    """What the privacy attacks assume the attacker knows (:mod:`synthproof.checks.privacy`)."""
+
+    secrets: list[str] | None = None  # inferred attributes; None: the sensitive columns and bias.target
+    link_columns: list[list[str]] | None = None  # the two column sets linked; None: the features, alternately
+    quasi_identifiers: list[str] | None = None  # rare-combination replay; None: the sensitive columns
+    rare_k: int = Field(5, ge=2, le=1_000_000)  # a combination seen in fewer real rows is rare
+    pii_region: str = Field("US", pattern=r"^[A-Z]{2}$")  # phone numbers without a country code
+
+    @field_validator("link_columns")
+    @classmethod
+    def _two_sets(cls, v: list[list[str]] | None) -> list[list[str]] | None:
+        if v is not None and (len(v) != 2 or not all(v) or set(v[0]) & set(v[1])):
+            raise ValueError("link_columns takes two non-empty lists of columns with none in both")
+        return v
+
+
 class ProvenanceConfig(_Strict):
     """Required provenance tags, as columns of the synthetic data or in ``<data>.provenance.json``."""
 
@@ -260,6 +278,7 @@ class AuditConfig(_Strict):
     report: ReportConfig = Field(default_factory=ReportConfig)
     bias: BiasConfig = Field(default_factory=BiasConfig)
     provenance: ProvenanceConfig = Field(default_factory=ProvenanceConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     validity: ValidityConfig = Field(default_factory=ValidityConfig)
     text: TextConfig = Field(default_factory=TextConfig)
     watermark: WatermarkConfig = Field(default_factory=WatermarkConfig)

@@ -19,10 +19,20 @@ from .schema import Prepared
 MIN_PUBLIC_COUNT = 10
 
 
-def label_is_public(real_count: int, show_values: bool) -> bool:
+def label_is_public(real_count: int, show_values: bool, label=None) -> bool:
     """Whether a real category label may appear in messages and charts: when ``show_values``, or when
-    at least ``MIN_PUBLIC_COUNT`` real rows share it (a rarer value could point at a person)."""
-    return show_values or real_count >= MIN_PUBLIC_COUNT
+    at least ``MIN_PUBLIC_COUNT`` real rows share it (a rarer value could point at a person) and
+    ``label``, when given, holds no personal data (:func:`synthproof.stats.pii.find_pii`: a shared
+    support address is still someone's e-mail)."""
+    if show_values:
+        return True
+    if real_count < MIN_PUBLIC_COUNT:
+        return False
+    if label is not None:
+        from .stats.pii import find_pii
+
+        return not find_pii(str(label))
+    return True
 
 
 def _values(series):
@@ -430,7 +440,7 @@ class AuditContext:
 
     def label(self, value: str, real_count: int) -> str:
         """A category label as it may appear in a message (see :func:`label_is_public`)."""
-        return repr(str(value)) if label_is_public(real_count, self.show_values) else "(value hidden)"
+        return repr(str(value)) if label_is_public(real_count, self.show_values, value) else "(value hidden)"
 
     def row_ids_of(self, rows: list[int]) -> list[str]:
         """Identifiers (as :meth:`row_id`) of synthetic rows given by their row ids in the whole

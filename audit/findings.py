@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 STATUSES = ("pass", "warn", "fail", "error", "skipped")
-FAMILIES = ("drift", "diversity", "bias", "duplication", "provenance", "validity")
+FAMILIES = ("drift", "diversity", "bias", "duplication", "privacy", "provenance", "validity")
 SCOPES = ("dataset", "column", "column_pair", "subgroup", "row")
 
 #: Reason codes (an enum of strings, never parsed text).

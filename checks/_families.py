@@ -17,3 +17,6 @@ from synthproof.checks.validity import checks as validity_checks  # noqa: F401
 from synthproof.checks.validity import gx as validity_gx  # noqa: F401
 from synthproof.checks.validity import gx_user as validity_gx_user  # noqa: F401
 from synthproof.checks.validity import text as validity_text  # noqa: F401
+from synthproof.checks.privacy import attacks as privacy_attacks  # noqa: F401
+from synthproof.checks.privacy import membership as privacy_membership  # noqa: F401
+from synthproof.checks.privacy import pii as privacy_pii  # noqa: F401

@@ -25,7 +25,7 @@ MAX_PROBLEM_ROWS = 600
 MAX_PASS_ROWS = 200
 MAX_ROW_LEVEL = 200
 MAX_SMALL_MULTIPLES = 120
-FAMILY_ORDER = ("validity", "drift", "duplication", "diversity", "bias", "provenance")
+FAMILY_ORDER = ("validity", "drift", "duplication", "privacy", "diversity", "bias", "provenance")
 STATUS_ORDER = {"fail": 0, "error": 1, "warn": 2, "skipped": 3, "pass": 4}
 DISTRIBUTION_CHECKS = ("drift.tvd", "drift.ks")  # categorical shares first, then numeric deciles
 

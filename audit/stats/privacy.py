@@ -158,12 +158,20 @@ def gower_distances(q: Encoded, cand: Encoded) -> np.ndarray:
     """Distances, shape ``(len(q), len(cand))``: numeric L1 on scaled values plus one per differing
     category; a missing value (either side) adds 1 for its column. Range [0, number of columns]."""
     d = np.zeros((len(q), len(cand)))
+    diff = np.empty_like(d)
     for j in range(q.num.shape[1]):
-        diff = np.abs(q.num[:, j][:, None] - cand.num[:, j][None, :])
-        d += np.where(np.isnan(diff), 1.0, diff)
+        a, b = q.num[:, j], cand.num[:, j]
+        np.subtract(a[:, None], b[None, :], out=diff)
+        np.abs(diff, out=diff)
+        if np.isnan(a).any() or np.isnan(b).any():
+            diff[np.isnan(diff)] = 1.0
+        d += diff
     for j in range(q.cat.shape[1]):
-        a, b = q.cat[:, j][:, None], cand.cat[:, j][None, :]
-        d += ((a != b) | (a < 0) | (b < 0)).astype(np.float64)
+        a, b = q.cat[:, j], cand.cat[:, j]
+        ne = a[:, None] != b[None, :]
+        if (a < 0).any() or (b < 0).any():
+            ne |= (a < 0)[:, None] | (b < 0)[None, :]
+        d += ne
     return d
 
 
@@ -175,7 +183,10 @@ def gower_neighbours(q: Encoded, cand: Encoded, k: int = 1, chunk: int = 512) ->
     out = np.empty((len(q), k), dtype=np.int64)
     for s in range(0, len(q), chunk):
         d = gower_distances(q.take(slice(s, s + chunk)), cand)
-        out[s:s + chunk] = np.argsort(d, axis=1, kind="stable")[:, :k]  # stable: ties to the lower index
+        if k == 1:
+            out[s:s + chunk, 0] = np.argmin(d, axis=1)  # the first minimum: ties to the lower index
+        else:
+            out[s:s + chunk] = np.argsort(d, axis=1, kind="stable")[:, :k]  # stable: ties to the lower index
     return out
 
 
@@ -312,9 +323,88 @@ def singling_out_queries(syn: Encoded, n_queries: int, n_cols: int, rng: np.rand
     return out
 
 
+def neighbourhood_queries(syn: Encoded, n_queries: int, tolerance: float, rng: np.random.Generator) -> list[tuple]:
+    """Predicates that isolate a synthetic record by ALL its values: each numeric value within
+    ``tolerance`` (on the encoded scale, a share of the column's range), each category equal, each
+    missing value missing; built from up to ``n_queries`` seeded synthetic records and kept when
+    they match that one synthetic record only (deduplicated ``syn``). An attacker holding a noisy
+    copy of a record isolates its original this way, where the exact predicates of
+    :func:`singling_out_queries` miss it (this project's extension of Anonymeter's attacker)."""
+    n = len(syn)
+    out = []
+    for r in np.sort(rng.choice(n, min(n_queries, n), replace=False)):
+        q = []
+        for j, v in enumerate(syn.num[r].tolist()):
+            if np.isnan(v):
+                q.append(("na", j, "num", None))
+            else:
+                q += [("num", j, ">=", v - tolerance), ("num", j, "<=", v + tolerance)]
+        for j, v in enumerate(syn.cat[r].tolist()):
+            q.append(("na", j, "cat", None) if v < 0 else ("cat", j, "==", int(v)))
+        q = tuple(q)
+        if count_matches(q, syn) == 1:
+            out.append(q)
+    return out
+
+
 def singling_out_successes(queries: list[tuple], data: Encoded) -> int:
     """How many queries single out exactly one record of ``data``."""
     return sum(count_matches(q, data) == 1 for q in queries)
+
+
+def query_matches(query: tuple, data: Encoded) -> np.ndarray:
+    """Positions (int64, ascending) of the records of ``data`` that satisfy every condition of ``query``."""
+    m = np.ones(len(data), dtype=bool)
+    for cond in query:
+        m &= _mask(cond, data)
+    return np.flatnonzero(m)
+
+
+def singling_out_permutation(queries: list[tuple], train: Encoded, control: Encoded, n_permutations: int,
+                             rng: np.random.Generator, max_matches: int = 64, chunk: int = 50
+                             ) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Singling-out successes on ``train`` and ``control`` (equal sizes ``n``) and their null under
+    relabelling: the pooled ``2n`` records split at random into two halves of ``n``, ``n_permutations``
+    times (exact when the synthetic data do not depend on which records were training).
+
+    A query matching more than ``max_matches`` pooled records is left out of the permutations (it
+    singles out a half's record with probability below ``max_matches * 2**(1 - max_matches)``).
+
+    Returns
+    -------
+    (training successes, control successes, null training successes, null control successes);
+    the nulls are int64 arrays of shape ``(n_permutations,)``.
+    """
+    from scipy import sparse
+
+    n = len(train)
+    if len(control) != n:
+        raise ValueError("training and control sets must have the same size")
+    pooled = Encoded(np.vstack([train.num, control.num]), np.vstack([train.cat, control.cat]))
+    hits_t = hits_c = 0
+    rows, cols, ks = [], [], []
+    for q in queries:
+        idx = query_matches(q, pooled)
+        kt = int((idx < n).sum())
+        hits_t += kt == 1
+        hits_c += (idx.size - kt) == 1
+        if idx.size <= max_matches:
+            cols.append(np.full(idx.size, len(ks), dtype=np.int64))
+            rows.append(idx)
+            ks.append(idx.size)
+    k = np.asarray(ks, dtype=np.int64)
+    m = sparse.csr_matrix((np.ones(sum(r.size for r in rows)), (np.concatenate(rows) if rows else [],
+                                                                 np.concatenate(cols) if cols else [])),
+                          shape=(2 * n, len(ks)))
+    null_t, null_c = np.empty(n_permutations, dtype=np.int64), np.empty(n_permutations, dtype=np.int64)
+    base = np.concatenate([np.ones(n), np.zeros(n)])
+    for s in range(0, n_permutations, chunk):
+        r = min(chunk, n_permutations - s)
+        labels = rng.permuted(np.tile(base, (r, 1)), axis=1)
+        counts = np.rint(np.asarray((m.T @ labels.T).T)).astype(np.int64)  # training matches per query
+        null_t[s:s + r] = (counts == 1).sum(axis=1)
+        null_c[s:s + r] = ((k[None, :] - counts) == 1).sum(axis=1)
+    return hits_t, hits_c, null_t, null_c
 
 
 # -- the three risks, attack vs control -----------------------------------------------------------

@@ -54,7 +54,7 @@ def subgroup_partitions(ctx) -> list[PartitionTables]:
 
 def group_name(ctx, part: PartitionTables, g: int, real_count: int) -> str:
     """The subgroup label as it may appear in the report (real values hidden for rare groups)."""
-    if label_is_public(int(real_count), ctx.show_values):
+    if label_is_public(int(real_count), ctx.show_values, part.labels[g]):
         return part.labels[g]
     return "&".join(f"{c}=(value hidden)" for c in part.columns)
 

@@ -47,7 +47,7 @@ def chart_evidence(cc: ColumnCounts, show_values: bool) -> dict:
             labels = [f"≥{e:.4g}" if e is not None else f"D{i + 1}" for i, e in enumerate(edges)] + ["missing"]
     else:
         top = min(k, 12)
-        shown = [str(lbl) if label_is_public(int(cc.real[i]), show_values) else f"<rare #{i + 1}>"
+        shown = [str(lbl) if label_is_public(int(cc.real[i]), show_values, lbl) else f"<rare #{i + 1}>"
                  for i, lbl in enumerate(cc.support[:top])]
         real = np.concatenate([r[:top], [r[top:k].sum(), r[k]]])
         syn = np.concatenate([s[:top], [s[top:k].sum(), s[k]]])
