@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 
 from . import charts, figures, sections
+from .privacy_section import privacy_section
 from .text_section import text_section
 from .ci import waived_mask
 from .triage import triage_cards
@@ -93,15 +94,16 @@ def _heatmaps(rows: pd.DataFrame) -> dict[str, Any] | None:
 def _histograms(rows: pd.DataFrame, max_charts: int) -> list[dict[str, Any]]:
     """Score and distance distributions: the detection classifiers' out-of-fold scores and the DCRs."""
     out = []
-    pick = rows[(rows["check_id"].str.contains("detection_auc") | rows["check_id"].str.startswith("duplication.dcr"))
-                & rows["evidence"].notna()]
+    pick = rows[(rows["check_id"].str.contains("detection_auc") | rows["check_id"].str.startswith("duplication.dcr")
+                 | (rows["check_id"] == "privacy.membership_inference")) & rows["evidence"].notna()]
     for rec in _records(pick):
         ev = sections._ev(rec["evidence"])
         if ev.get("chart") == "histogram" and len(out) < max_charts:
             unit = ev.get("unit")
             what = ("out-of-fold classifier score (" + ("probability of synthetic" if unit == "probability"
                                                         else "log-odds of synthetic") + ")") \
-                if "detection" in rec["check_id"] else "distance to closest record"
+                if "detection" in rec["check_id"] else "distance to closest record" if "dcr" in rec["check_id"] \
+                else "distance of training and holdout records to the closest synthetic record"
             out.append(charts.histogram(ev, f"{rec['check_id']}: {what}", _shown_status(rec)))
     return out
 
@@ -160,6 +162,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     family_sections = {
         "bias": sections.bias_section(rows, max_charts),
         "diversity": sections.diversity_section(rows),
+        "privacy": privacy_section(rows),
         "validity": sections.validity_section(rows),
         "provenance": sections.provenance_section(rows),
         "text": text_section(rows, max_charts),
@@ -169,7 +172,7 @@ def render_html(findings: pd.DataFrame, manifest: dict[str, Any], max_charts: in
     toc += [("columns", "Columns")] if small else []
     toc += [("associations", "Associations")] if heat else []
     toc += [("distributions", "Scores and distances")] if hists else []
-    for key, title in (("bias", "Bias"), ("diversity", "Diversity"), ("text", "Text corpus"),
+    for key, title in (("privacy", "Privacy"), ("bias", "Bias"), ("diversity", "Diversity"), ("text", "Text corpus"),
                        ("validity", "Validity"), ("provenance", "Provenance")):
         if family_sections[key]:
             toc.append((f"fam-{key}", title))
