@@ -23,10 +23,10 @@ import pandas as pd
 from scipy.stats import binomtest
 
 import synthproof
+from synthproof.apps.defects import copy_real_rows_noisy
 from synthproof.datasets import load
 
 PLAN = [("adult", 1000, 15), ("adult", 5000, 10), ("compas", 2000, 10), ("german_credit", 300, 10)]
-NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
 PRIVACY = {"select": {"families": ["privacy"]}}
 
 
@@ -63,17 +63,7 @@ def false_alarms() -> None:
 
 
 def leaky(train, clean, share, noise, seed=0):
-    rng = np.random.default_rng(seed)
-    out = clean.astype({c: "float64" for c in NUMERIC}).copy()
-    k = int(share * len(out))
-    rows = rng.choice(len(out), k, replace=False)
-    src = train.iloc[rng.choice(len(train), k, replace=False)].reset_index(drop=True)
-    for c in out.columns:
-        v = src[c].to_numpy()
-        if c in NUMERIC:
-            v = v.astype(float) + rng.normal(0.0, noise, k) * float(train[c].astype(float).std())
-        out.loc[rows, c] = v
-    return out
+    return copy_real_rows_noisy(clean, train, share, noise, np.random.default_rng(seed))
 
 
 def leaks() -> None:

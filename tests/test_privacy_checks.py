@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 
 import synthproof
+from synthproof.apps.defects import copy_real_rows_noisy
 from synthproof.checks.privacy._setup import anonymeter_risk, raw_risk
 from synthproof.datasets import load
 from synthproof.stats.pii import find_pii
 from tests.fakes.pii import respelled
 from tests.fakes.pii import values as pii_values
 
-NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
 PRIVACY = {"select": {"families": ["privacy"]}}
 
 
@@ -30,19 +30,8 @@ def adult():
 
 
 def leaky(train: pd.DataFrame, clean: pd.DataFrame, share: float = 0.05, noise: float = 0.01, seed: int = 0):
-    """``clean`` with ``share`` of its rows replaced by training rows, numeric values jittered by
-    ``noise`` standard deviations."""
-    rng = np.random.default_rng(seed)
-    out = clean.astype({c: "float64" for c in NUMERIC}).copy()
-    k = int(share * len(out))
-    rows = rng.choice(len(out), k, replace=False)
-    src = train.iloc[rng.choice(len(train), k, replace=False)].reset_index(drop=True)
-    for c in out.columns:
-        v = src[c].to_numpy()
-        if c in NUMERIC:
-            v = v.astype(float) + rng.normal(0.0, noise, k) * float(train[c].astype(float).std())
-        out.loc[rows, c] = v
-    return out
+    """``clean`` with ``share`` of its rows replaced by training rows jittered by ``noise`` SD."""
+    return copy_real_rows_noisy(clean, train, share, noise, np.random.default_rng(seed))
 
 
 def table(result) -> pd.DataFrame:

@@ -41,6 +41,24 @@ def copy_real_rows(df: pd.DataFrame, real: pd.DataFrame, share: float, rng: np.r
     return out.astype(df.dtypes.to_dict())
 
 
+def copy_real_rows_noisy(df: pd.DataFrame, real: pd.DataFrame, share: float, noise: float,
+                         rng: np.random.Generator) -> pd.DataFrame:
+    """Replace ``share`` of the synthetic rows by copies of distinct real rows whose numeric values
+    are jittered by ``noise`` standard deviations of the real column (a memorising generator's
+    output as released; numeric columns become float). The privacy family's acceptance defect."""
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(real[c]) and not pd.api.types.is_bool_dtype(real[c])]
+    out = df.astype({c: "float64" for c in numeric}).reset_index(drop=True)
+    k = int(round(share * len(out)))
+    pos = rng.choice(len(out), k, replace=False)
+    src = real[out.columns].iloc[rng.choice(len(real), k, replace=False)].reset_index(drop=True)
+    for c in out.columns:
+        v = src[c].to_numpy()
+        if c in numeric:
+            v = v.astype(float) + rng.normal(0.0, noise, k) * float(real[c].astype(float).std())
+        out.loc[pos, c] = v
+    return out
+
+
 def duplicate_rows(df: pd.DataFrame, share: float, rng: np.random.Generator) -> pd.DataFrame:
     """Replace ``share`` of the rows by exact duplicates of other rows of the same table."""
     out = df.copy().reset_index(drop=True)

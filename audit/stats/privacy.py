@@ -23,8 +23,9 @@ seeded generators (anonymeter draws unseeded), queries are structured conjunctio
 numpy (not strings passed to ``DataFrame.query``), ties between neighbours go to the lower index,
 a numeric missing value is at distance 1 (anonymeter's is NaN, never a neighbour), numeric
 columns are scaled by their range over all three sets (anonymeter: over the two it compares), and
-a negative numeric guess is judged by its magnitude. The control rate of singling out is corrected for a control set of another size with the
-same model (:func:`singling_out_correction`).
+a negative numeric guess is judged by its magnitude. Singling out compares training and control
+sets of equal size (the checks take equally many distinct records of each), where anonymeter
+corrects a control set of another size with a fitted model.
 """
 
 from __future__ import annotations
@@ -457,7 +458,8 @@ def inference_risk(train: tuple, control: tuple, syn: tuple, aux: tuple, numeric
     ``(Encoded, secret values)`` pairs, the secret column left out of the encoding."""
     def side(pair):
         data, secret = pair
-        idx = np.arange(len(data)) if len(data) <= n_attacks else np.sort(rng.choice(len(data), n_attacks, replace=False))
+        idx = (np.arange(len(data)) if len(data) <= n_attacks
+               else np.sort(rng.choice(len(data), n_attacks, replace=False)))
         return data.take(idx), np.asarray(secret, dtype=object if not numeric else np.float64)[idx]
     (tt, st), (tc, sc) = side(train), side(control)
     n = min(len(tt), len(tc))

@@ -67,13 +67,16 @@ class SinglingOut(_Attack):
     record, scored by how often they isolate exactly one training record vs one control record
     (univariate: rare values and extremes; multivariate: conjunctions of ``n_cols`` of a synthetic
     record's values; Anonymeter's two attackers) and, beyond Anonymeter, neighbourhood predicates
-    on ALL of a synthetic record's values within ``tolerance`` (:func:`~synthproof.stats.privacy.
-    neighbourhood_queries`: the attacker holding a noisy copy, whom exact predicates miss). The null relabels the pooled training and control records
-    (:func:`~synthproof.stats.privacy.singling_out_permutation`), fitted normal."""
+    on ALL of a synthetic record's values within ``tolerance``
+    (:func:`~synthproof.stats.privacy.neighbourhood_queries`: the attacker holding a noisy copy,
+    whom exact predicates miss). The null relabels the pooled training and control records
+    (:func:`~synthproof.stats.privacy.singling_out_permutation`), fitted normal; Holm across the
+    three attackers."""
 
     id = "privacy.singling_out"
-    summary = ("Singling-out risk (Anonymeter): predicates built on the synthetic data that isolate exactly one "
-               "training record, beyond how often they isolate one holdout (control) record.")
+    summary = ("Singling-out risk (Anonymeter's univariate and multivariate attackers, and neighbourhood predicates): "
+               "predicates built on the synthetic data that isolate exactly one training record, beyond how often "
+               "they isolate one holdout (control) record.")
     metric = "singling_out_risk"
     source = ("Giomi et al. 2023, PoPETs (Anonymeter); Article 29 WP Opinion 05/2014; reference implementation "
               "anonymeter 1.1.0 SinglingOutEvaluator")

@@ -7,7 +7,8 @@ SSN) is matched by content keys of normalised values, never kept or shown as val
 ``report.show_values`` is set. A synthetic record **replays** PII when it holds a value some real
 record holds; real data replays itself too (shared addresses, switchboards), so the share is
 judged against the leave-one-out rate at which real records replay each other, with a binomial
-null (the rule of ``duplication.exact_copies``), and PII found only in synthetic records is reported apart, as PII, not as replay.
+null (the rule of ``duplication.exact_copies``), and PII found only in synthetic records is
+reported apart, as PII, not as replay.
 Rare combinations of quasi-identifiers (Sweeney 2002, k-anonymity: seen in fewer than
 ``privacy.rare_k`` real records) reproduced by synthetic rows are judged against holdout rows,
 which reproduce them by chance alone.
