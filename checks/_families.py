@@ -20,3 +20,5 @@ from synthproof.checks.validity import text as validity_text  # noqa: F401
 from synthproof.checks.privacy import attacks as privacy_attacks  # noqa: F401
 from synthproof.checks.privacy import membership as privacy_membership  # noqa: F401
 from synthproof.checks.privacy import pii as privacy_pii  # noqa: F401
+from synthproof.checks.duplication import authenticity as duplication_authenticity  # noqa: F401
+from synthproof.checks.diversity import fidelity as diversity_fidelity  # noqa: F401
