@@ -2,8 +2,9 @@
 Faithful is your Synthetic Data? Sample-level Metrics for Evaluating and Auditing Generative
 Models", ICML 2022), in the feature space of :func:`synthproof.stats.features.distance_features`
 (standardised numbers, one-hot categories) — the paper's metrics without its learned one-class
-embedding, as synthcity reports them under ``*.naive``. Euclidean distances; every function is
-pure and deterministic (ties broken by the lower index).
+embedding, as synthcity reports them under ``*.naive``. Euclidean distances by scikit-learn's
+brute-force search (BLAS), as the duplication checks compute them; every function is pure and
+deterministic on one machine (equidistant neighbours are ordered as that search orders them).
 
 * **α-precision curve** ``P(α)``: the share of synthetic rows inside the real α-support, the
   ball around the real mean holding a share α of the real rows (radius = the α-quantile of the
