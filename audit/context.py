@@ -453,11 +453,22 @@ class AuditContext:
         if idc is None:
             return [f"row={int(r)}" for r in rows]
         values = d.fetch("synthetic", idc, [int(r) for r in rows])
-        return [f"{idc}={values[int(r)]}" for r in rows]
+        return [self._id_name(idc, values[int(r)], int(r)) for r in rows]
+
+    def _id_name(self, idc: str, value, row: int) -> str:
+        """``"<id column>=<value>"``, or ``"row=<row id>"`` when the value holds personal data (an
+        e-mail used as the key) and ``show_values`` is off."""
+        if not self.show_values and isinstance(value, str):
+            from .stats.pii import find_pii
+
+            if find_pii(value):
+                return f"row={int(row)}"
+        return f"{idc}={value}"
 
     def row_id(self, index: int) -> str:
         """Identifier of a synthetic row: its id column value, else its 0-based position."""
         idc = self.prepared.id_column
         if idc is not None:
-            return f"{idc}={self.prepared.synthetic[idc].iloc[index]}"
+            return self._id_name(idc, self.prepared.synthetic[idc].iloc[index],
+                                 int(self.global_ids("synthetic", [index])[0]))
         return f"row={int(self.global_ids('synthetic', [index])[0])}"

@@ -255,3 +255,13 @@ def test_no_pii_value_in_any_output_unless_show_values(tmp_path, show_values):
         assert len(still) >= 10 and {normalised(v) for v in still} <= shown  # the grep could find them
     else:
         assert not leaks, sorted(leaks)[:5]
+
+
+def test_an_id_column_of_e_mails_is_not_printed():
+    train, hold, syn, planted, _ = planted_tables(1000)
+    syn = syn.assign(user_id=syn.contact)  # the synthetic key is the (partly replayed) address itself
+    res = synthproof.audit(train.assign(user_id=train.contact), syn, holdout=hold.assign(user_id=hold.contact),
+                           config={"select": {"checks": ["privacy.pii_replay"]}})
+    rows = table(res)[table(res).scope == "row"]
+    assert len(rows) and rows.row_id.str.match(r"row=\d+$").all()
+    assert not any(v in m for v in syn.contact for m in table(res).message)
