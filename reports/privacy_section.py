@@ -42,7 +42,7 @@ def privacy_section(rows: pd.DataFrame) -> dict[str, Any] | None:
         elif cid == "privacy.rare_combinations" and "k" in ev:
             replay.append({"status": rec["status"], "what": f"combinations rare in training (k < {ev['k']})",
                            "value": _clean(rec["value"]),
-                           "control": ev["synthetic_hits_control"] / max(int(rec["n_synthetic"] or 1), 1),
+                           "control": ev["synthetic_hits_control"] / max(int(_clean(rec["n_synthetic"]) or 1), 1),
                            "kinds": {}, "p": _clean(rec["p_value"])})
         else:
             other.append({"status": rec["status"], "check_id": cid, "message": rec["message"]})
