@@ -18,6 +18,7 @@ import numpy as np
 
 from synthproof.calibration import Comparison, Normal, fmt, judge
 from synthproof.check import Check, Param, register
+from synthproof.checks.duplication.checks import _histogram
 from synthproof.findings import Finding
 from synthproof.stats.membership import closest_distances, membership_auc, tpr_at_fpr
 from synthproof.stats.privacy import gower_neighbours
@@ -78,7 +79,8 @@ class MembershipInference(Check):
         verdicts = judge(comps, ctx.alpha, ctx.fdr_q)
         what = (f"({n} training vs {n} holdout records scored by their distance to the closest of "
                 f"{len(sets.synthetic)} synthetic rows)")
-        evidence = {"chart": "histogram", **_histogram(dm, do), "tpr_at_fpr": dict(zip(map(str, FPRS), tprs))}
+        evidence = {**_histogram(dm, do, ("training → synthetic", "holdout → synthetic")),
+                    "tpr_at_fpr": dict(zip(map(str, FPRS), tprs))}
         out = [self.judged_finding(
             verdicts[0], scope="dataset", value=auc, n_real=2 * n, n_synthetic=len(sets.synthetic), evidence=evidence,
             message=(f"Membership-inference AUC {fmt(auc)} {what}; TPR {fmt(tprs[0])} at 1% FPR, {fmt(tprs[1])} at "
@@ -102,11 +104,3 @@ class MembershipInference(Check):
                                                     f"{FPRS[1]:.1%} of holdout records are to any synthetic row."))
         return out
 
-
-def _histogram(members: np.ndarray, others: np.ndarray, bins: int = 20) -> dict:
-    hi = float(np.quantile(np.concatenate([members, others]), 0.99)) or 1.0
-    edges = np.linspace(0.0, hi, bins + 1)
-    cm, _ = np.histogram(np.minimum(members, hi), edges)
-    co, _ = np.histogram(np.minimum(others, hi), edges)
-    return {"edges": [round(float(e), 6) for e in edges],
-            "series": {"training → synthetic": cm.tolist(), "holdout → synthetic": co.tolist()}}
