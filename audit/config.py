@@ -170,6 +170,7 @@ class ProvenanceConfig(_Strict):
     mixed: bool = False  # the input mixes real and synthetic rows (flagged by is_synthetic)
     trusted_keys: list[str] = Field(default_factory=list)  # Ed25519 public-key files or env:NAME
     require_signature: bool = False  # fail when the synthetic file has no signed manifest
+    croissant: str | None = None  # the dataset's own Croissant JSON-LD, checked by provenance.croissant_rai
 
 
 class ValidityConfig(_Strict):
@@ -204,9 +205,11 @@ class TextConfig(_Strict):
 
 
 class WatermarkConfig(_Strict):
-    """KGW watermark detection (``provenance.kgw_watermark``); the settings must equal the generator's
-    ``transformers.WatermarkingConfig``. The hashing key is a secret: give it through ``key_env``."""
+    """Text watermark detection (``provenance.kgw_watermark``): ``scheme: kgw`` (the settings must equal the
+    generator's ``transformers.WatermarkingConfig``) or ``scheme: synthid`` (those of its
+    ``SynthIDTextWatermarkingConfig``). Keys are secrets: give them through ``key_env`` / ``keys_env``."""
 
+    scheme: Literal["kgw", "synthid"] = "kgw"
     expect: Literal["present", "absent", "report"] = "report"
     tokenizer: str | None = None  # tokenizer.json or a local model folder; None: the bundled SmolLM2 tokenizer
     vocab_size: int | None = Field(None, ge=2)  # None: the folder's config.json vocab_size, else the tokenizer's
@@ -220,6 +223,14 @@ class WatermarkConfig(_Strict):
     min_tokens: int = Field(50, ge=1)  # documents with fewer scored tokens are skipped
     fdr: float = Field(0.01, gt=0, lt=1)  # Benjamini-Hochberg level for "this document is watermarked"
     min_share: float = Field(0.5, gt=0, le=1)  # expect present: least share of scored documents detected
+    # SynthID-Text (scheme: synthid), as transformers' SynthIDTextWatermarkingConfig
+    keys: list[int] | None = None  # the watermarking keys (one per tournament layer); prefer keys_env
+    keys_env: str | None = None  # environment variable holding the keys, comma-separated integers
+    ngram_len: int = Field(5, ge=2, le=64)
+    sampling_table_size: int = Field(2**16, ge=2)
+    sampling_table_seed: int = Field(0, ge=0)
+    context_history_size: int = Field(1024, ge=1)
+    score: Literal["mean", "weighted_mean"] = "weighted_mean"  # Dathathri et al. (2024) training-free scores
 
 
 class ResourcesConfig(_Strict):
@@ -310,8 +321,9 @@ class AuditConfig(_Strict):
         """The config as JSON data with secrets redacted (a watermark ``hashing_key`` given inline
         becomes ``"<redacted>"``): what manifests and reports record."""
         data = self.model_dump(mode="json")
-        if data.get("watermark", {}).get("hashing_key") is not None:
-            data["watermark"]["hashing_key"] = "<redacted>"
+        for secret in ("hashing_key", "keys"):
+            if data.get("watermark", {}).get(secret) is not None:
+                data["watermark"][secret] = "<redacted>"
         return data
 
     def digest(self) -> str:
@@ -388,7 +400,7 @@ def parse_config(data: dict[str, Any] | None, base_dir: pathlib.Path | None = No
             val = getattr(cfg, key)
             if val and not pathlib.Path(val).is_absolute() and "://" not in val:  # URLs stay as written
                 setattr(cfg, key, str((base_dir / val)))
-        for section, key in (("provenance", "sidecar"), ("validity", "gx_suite"), ("validity", "export_suite"),
+        for section, key in (("provenance", "sidecar"), ("provenance", "croissant"), ("validity", "gx_suite"), ("validity", "export_suite"),
                              ("text.embedding", "model"), ("text.embedding", "cache_dir")):
             sub = cfg
             for part in section.split("."):
