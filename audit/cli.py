@@ -380,9 +380,11 @@ def validity_export_suite(real, config_path, rows, seed, out) -> None:
 
 
 from .apps.cli_ci import compare  # noqa: E402
+from .apps.cli_compliance import compliance  # noqa: E402
 from .apps.cli_provenance import provenance  # noqa: E402
 
 cli.add_command(provenance)
+cli.add_command(compliance)
 cli.add_command(compare)
 
 
@@ -439,33 +441,6 @@ def lineage(generations, out, real_share, real_share_floor, min_effect, alpha, n
                + ("" if first is None else f" (first failing generation: {first})")
                + f" — report: {_shown(pathlib.Path(out) / 'lineage.html')}")
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
-
-
-@cli.command()
-@click.argument("run", type=str)
-@click.option("--attestations", type=str, default=None, help="The reviewer's attestation YAML (see --template).")
-@click.option("--template", "template_path", type=str, default=None,
-              help="Write an attestation template to this path and exit.")
-@click.option("--out", type=str, default=None, help="Folder of the record [default: RUN].")
-def compliance(run, attestations, template_path, out) -> None:
-    """Map a run's findings to EU AI Act, NIST AI 600-1, ISO/IEC 42001 and 5259-2 clauses: writes
-    compliance_map.parquet, compliance.json and compliance.html (issue 16, in progress)."""
-    from .apps.cli_ci import read_run
-    from .compliance.record import read_attestations, record_files, template
-    from .findings import table_to_frame
-    from .result import atomic_write, check_writable_folder, output_lock, publish
-
-    if template_path is not None:
-        atomic_write(pathlib.Path(template_path), template().encode())
-        click.echo(f"attestation template: {template_path}")
-        return
-    table, manifest, path = read_run(run)
-    answers = read_attestations(attestations)
-    target = pathlib.Path(out) if out else path.parent
-    check_writable_folder(target, create=True)
-    with output_lock(target):
-        publish(target, record_files(table_to_frame(table), manifest, answers))
-    click.echo(f"compliance record: {target / 'compliance.html'}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -66,6 +66,7 @@ REASONS = {
     "invalid_signature": "the manifest's signature does not verify (edited, or signed with another key)",
     "untrusted_key": "the manifest is validly signed, but by a key that is not trusted",
     "too_few_tokens": "no document has enough tokens to score",
+    "other_scheme": "the configured watermark scheme (watermark.scheme) is another one",
     "insufficient_evidence": "the gate could not judge: too few synthetic rows, no feature left, or no verdict from the checks it relies on",
     "undefined_at_size": "the statistic is not defined at this sample size",
     "waiver_expired": "a waiver in the config has expired: the findings it covered count again",

@@ -8,6 +8,7 @@ runs), before anything imports sentence-transformers.
 from __future__ import annotations
 
 import os
+import pathlib
 import tempfile
 
 import numpy as np
@@ -51,3 +52,17 @@ def diamonds() -> pd.DataFrame:
 def fortunes() -> pd.DataFrame:
     """The bundled Debian fortunes subset (real human-written short texts with topics)."""
     return load("fortunes")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> pathlib.Path:
+    """The README's demo (``synthproof demo``) run once per session: the table run in the folder,
+    the text run in ``text/``."""
+    from click.testing import CliRunner
+
+    from synthproof.cli import cli
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    r = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return out

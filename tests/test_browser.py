@@ -30,18 +30,6 @@ IN_VIEW = ("(() => { var t = document.getElementById('%s').getBoundingClientRect
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> pathlib.Path:
-    from click.testing import CliRunner
-
-    from synthproof.cli import cli
-
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    r = CliRunner().invoke(cli, ["demo", "--out", str(out)], catch_exceptions=False)
-    assert r.exit_code == 0, r.output
-    return out
-
-
-@pytest.fixture(scope="module")
 def browser():
     assert CHROMIUM is not None, "SYNTHPROOF_BROWSER_REQUIRED=1 but no chromium is installed"
     with sync_playwright() as p:

@@ -82,9 +82,13 @@ def sign(data, key_spec, id_column, model, generator_version, prompt_template_id
 @click.option("--sidecar", type=str, default=None, help="Sidecar path [default: DATA.provenance.json].")
 def verify(data, keys, key_files, sidecar) -> None:
     """Verify DATA against its signed manifest: signature, trusted key, records added/removed/modified.
-    Exit 0 when all hold, 1 otherwise."""
+    DATA may also be a compliance record's signed cover (compliance.cover.json): then its signature, key
+    and the SHA-256 of every file it lists are checked. Exit 0 when all hold, 1 otherwise."""
+    from synthproof.compliance.cover import is_cover
     from synthproof.provenance.signing import verify_data
 
+    if is_cover(data):
+        _verify_cover(data, list(keys) + list(key_files))
     v = verify_data(data, list(keys) + list(key_files), sidecar=sidecar)
     if not v.manifest:
         click.echo(f"FAIL manifest: {v.problems[0]}")
@@ -109,13 +113,31 @@ def verify(data, keys, key_files, sidecar) -> None:
     sys.exit(EXIT_PASS if v.ok else EXIT_FAIL)
 
 
+def _verify_cover(path: str, trusted: list[str]) -> None:
+    from synthproof.compliance.cover import verify_cover
+
+    v = verify_cover(path, trusted)
+    sig = v.signature
+    click.echo(f"{'PASS' if sig.valid else 'FAIL'} signature: {'valid' if sig.valid else 'invalid'} (key {sig.key_id})")
+    click.echo(f"{'PASS' if sig.trusted and sig.valid else 'FAIL'} key: {'trusted' if sig.trusted else 'not trusted'}")
+    bad = [(p, s) for p, s in v.files if s != "ok"]
+    click.echo(f"{'PASS' if not bad else 'FAIL'} files: {len(v.files) - len(bad)} of {len(v.files)} unchanged")
+    for p, s in bad:
+        click.echo(f"  {s}: {p}")
+    for p in v.problems:
+        if p != sig.problem:
+            click.echo(f"FAIL {p}")
+    sys.exit(EXIT_PASS if v.ok else EXIT_FAIL)
+
+
 @provenance.command()
 @click.argument("data", type=str)
 @click.option("--column", type=str, default="text", show_default=True, help="The text column.")
 @click.option("--config", "config_path", type=str, default=None, help="YAML config with a watermark: section.")
 @click.option("--out", type=str, required=True, help="Parquet file of per-document scores to write.")
 def watermark(data, column, config_path, out) -> None:
-    """Score every document of DATA for the KGW watermark: tokens scored, green count, z, p, detected (BH).
+    """Score every document of DATA for the watermark of watermark.scheme (KGW: green count; SynthID-Text:
+    g-value score): tokens scored, z, p, detected (BH).
     Exit 0 (this command reports; the audit's provenance.kgw_watermark judges)."""
     import numpy as np
     import pyarrow as pa
@@ -123,7 +145,8 @@ def watermark(data, column, config_path, out) -> None:
 
     from synthproof.api import resolve_config
     from synthproof.provenance.kgw import benjamini_hochberg
-    from synthproof.provenance.watermark import load_tokenizer, scheme_from_config, score_texts
+    from synthproof.provenance.watermark import (SynthIDTextScorer, load_tokenizer, scheme_from_config, score_texts,
+                                                 synthid_scheme_from_config)
     from synthproof.io import load
 
     cfg = resolve_config(config_path).watermark
@@ -132,13 +155,20 @@ def watermark(data, column, config_path, out) -> None:
         raise InputError(f"{data}: no column {column!r} (columns: {', '.join(table.column_names)})")
     texts = ["" if t is None else str(t) for t in table.column(column).to_pylist()]
     tok, vocab = load_tokenizer(cfg.tokenizer)
-    s = score_texts(texts, scheme_from_config(cfg, vocab, tok), tok, progress=sys.stderr.isatty(),
-                    min_tokens=cfg.min_tokens)
+    if cfg.scheme == "synthid":
+        scorer = SynthIDTextScorer(synthid_scheme_from_config(cfg, vocab, tok), tok, min_tokens=cfg.min_tokens)
+        scorer.add(texts)
+        s = scorer.result()
+        value = {"score": s["score"]}
+    else:
+        s = score_texts(texts, scheme_from_config(cfg, vocab, tok), tok, progress=sys.stderr.isatty(),
+                        min_tokens=cfg.min_tokens)
+        value = {"green": s["green"]}
     ok = (s["tokens_scored"] >= cfg.min_tokens) & ~np.isnan(s["z"])
     det = benjamini_hochberg(np.where(ok, s["p_value"], np.nan), cfg.fdr)
     pq.write_table(pa.table({"row": np.arange(len(texts)), "tokens": s["tokens"],
                              "tokens_scored": s["tokens_scored"].astype(np.int64),
-                             "green": s["green"], "z": s["z"], "p_value": s["p_value"], "scored": ok,
+                             **value, "z": s["z"], "p_value": s["p_value"], "scored": ok,
                              "detected": det}), out, compression="zstd")
     click.echo(f"{int(det.sum())} of {int(ok.sum())} scored documents carry the watermark (BH at {cfg.fdr}); "
                f"{len(texts) - int(ok.sum())} under {cfg.min_tokens} tokens skipped; scores: {out}")

@@ -1,6 +1,7 @@
-"""Scoring a corpus for a KGW watermark: the tokenizer, the scheme of a ``watermark:`` config
-section, and per-document scores (see :mod:`.kgw` for the statistic). Used by the
-``provenance.kgw_watermark`` check and ``synthproof provenance watermark``.
+"""Scoring a corpus for a text watermark: the tokenizer, the scheme of a ``watermark:`` config
+section, and per-document scores (see :mod:`.kgw` and :mod:`.synthid` for the statistics). Used by
+the ``provenance.kgw_watermark`` and ``provenance.synthid_watermark`` checks and
+``synthproof provenance watermark``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,60 @@ def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
                      hashing_key=DEFAULT_HASHING_KEY if key is None else int(key),
                      seeding_scheme=cfg.seeding_scheme, context_width=cfg.context_width,
                      ignore_repeated_ngrams=cfg.ignore_repeated_ngrams, bos_token_id=cfg.bos_token_id)
+
+
+def synthid_scheme_from_config(cfg, tokenizer_vocab: int | None, tok):
+    """The :class:`~.synthid.SynthIDScheme` of a ``watermark:`` section (keys from ``keys_env`` if set:
+    comma- or space-separated integers)."""
+    from .synthid import SynthIDScheme
+
+    keys = cfg.keys
+    if keys is None and cfg.keys_env:
+        raw = os.environ.get(cfg.keys_env)
+        if raw is None:
+            raise ConfigError(f"environment variable {cfg.keys_env} (the SynthID keys) is not set",
+                              path="watermark.keys_env")
+        try:
+            keys = [int(k) for k in raw.replace(",", " ").split()]
+        except ValueError:
+            raise ConfigError(f"environment variable {cfg.keys_env} must hold comma-separated integer keys",
+                              path="watermark.keys_env") from None
+    if not keys:
+        raise ConfigError("watermark.scheme synthid needs the generator's keys: set watermark.keys_env "
+                          "(or watermark.keys)", path="watermark.keys")
+    vocab = cfg.vocab_size or tokenizer_vocab or tok.get_vocab_size(with_added_tokens=True)
+    return SynthIDScheme(keys=tuple(int(k) for k in keys), ngram_len=cfg.ngram_len,
+                         sampling_table_size=cfg.sampling_table_size, sampling_table_seed=cfg.sampling_table_seed,
+                         context_history_size=cfg.context_history_size, score=cfg.score, vocab_size=int(vocab))
+
+
+class SynthIDTextScorer:
+    """SynthID-Text scores (:func:`.synthid.scores`) of documents fed in batches; every document is
+    scored on its own, so any batching gives the same result. ``result()`` has the keys of
+    :class:`TextScorer` with ``score`` (the mean or weighted-mean g-value) in place of ``green``."""
+
+    def __init__(self, scheme, tok, min_tokens: int = 1, batch: int = 1024) -> None:
+        self.scheme, self.tok, self.min_tokens, self.batch = scheme, tok, min_tokens, batch
+        self.parts: list[dict] = []
+
+    def add(self, texts: list[str]) -> None:
+        from .synthid import scores
+
+        for i in range(0, len(texts), self.batch):
+            enc = self.tok.encode_batch(texts[i: i + self.batch], add_special_tokens=False)
+            ids = [np.asarray(e.ids, dtype=np.int64) for e in enc]
+            s = scores(ids, self.scheme)
+            short = s["tokens_scored"] < self.min_tokens
+            for k in ("score", "z", "p_value"):
+                s[k][short] = np.nan
+            s["tokens"] = np.array([x.size for x in ids], dtype=np.int64)
+            self.parts.append(s)
+
+    def result(self) -> dict:
+        keys = ("tokens_scored", "score", "z", "p_value", "tokens")
+        if not self.parts:
+            return {k: np.zeros(0, dtype=np.int64 if k == "tokens" else np.float64) for k in keys}
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
 
 
 class TextScorer:

@@ -1,7 +1,10 @@
-"""``provenance.kgw_watermark``: KGW green-list watermark detection over a corpus (scores from
-:mod:`synthproof.provenance.watermark`, the statistic in :mod:`synthproof.provenance.kgw`).
+"""``provenance.kgw_watermark`` and ``provenance.synthid_watermark``: KGW green-list and SynthID-Text
+watermark detection over a corpus (scores from :mod:`synthproof.provenance.watermark`, the statistics
+in :mod:`synthproof.provenance.kgw` and :mod:`synthproof.provenance.synthid`); ``watermark.scheme``
+picks which one runs (the other is skipped, ``other_scheme``).
 
-Per document: tokens scored T, green tokens G, z-score and one-sided p-value; documents with
+Per document: tokens scored T, green tokens G (KGW) or the g-value score S (SynthID), z-score and
+one-sided p-value; documents with
 T < ``watermark.min_tokens`` are ``skipped`` (counted). A document is *detected* when its p-value is
 rejected by Benjamini & Hochberg (1995) at ``watermark.fdr`` across the scored documents, so among
 the detected documents the expected share of unwatermarked ones is at most ``fdr``, and on a corpus
@@ -27,7 +30,8 @@ from synthproof.corpus import Tap
 from synthproof.errors import IncomputableError
 from synthproof.findings import Finding
 from synthproof.provenance.kgw import DEFAULT_HASHING_KEY, GreenCache, benjamini_hochberg
-from synthproof.provenance.watermark import TextScorer, load_tokenizer, scheme_from_config
+from synthproof.provenance.watermark import (SynthIDTextScorer, TextScorer, load_tokenizer, scheme_from_config,
+                                             synthid_scheme_from_config)
 
 
 def _scheme(cfg):
@@ -36,9 +40,11 @@ def _scheme(cfg):
         import tokenizers  # noqa: F401
         import torch  # noqa: F401
     except ImportError:
-        raise IncomputableError("missing_dependency", "KGW detection needs torch and tokenizers: "
+        raise IncomputableError("missing_dependency", "watermark detection needs torch and tokenizers: "
                                 "pip install 'synthproof[text]'") from None
     tok, vocab = load_tokenizer(cfg.tokenizer)
+    if cfg.scheme == "synthid":
+        return tok, synthid_scheme_from_config(cfg, vocab, tok)
     return tok, scheme_from_config(cfg, vocab, tok)
 
 
@@ -54,7 +60,7 @@ def _setup(cfg, budget: int):
     if key not in _PROCESS:
         _PROCESS.clear()
         tok, scheme = _scheme(cfg)
-        _PROCESS[key] = (tok, scheme, GreenCache(scheme, budget))
+        _PROCESS[key] = (tok, scheme, GreenCache(scheme, budget) if cfg.scheme == "kgw" else None)
     return _PROCESS[key]
 
 
@@ -72,7 +78,10 @@ class WatermarkTap(Tap):
             # green lists kept across flushes, sides and runs in this process in a sixteenth of the budget
             # (a lookup, not a permutation)
             tok, scheme, cache = _setup(self.cfg, self.res.memory // 16)
-            self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens, cache=cache)
+            if self.cfg.scheme == "synthid":
+                self.scorer = SynthIDTextScorer(scheme, tok, min_tokens=self.cfg.min_tokens)
+            else:
+                self.scorer = TextScorer(scheme, tok, min_tokens=self.cfg.min_tokens, cache=cache)
         except Exception as exc:  # reported by the check, not by whichever check built the corpus
             self.error = exc
 
@@ -116,6 +125,8 @@ class KGWWatermark(TextCheck):
               "WatermarkLogitsProcessor/WatermarkDetector; Benjamini & Hochberg 1995")
 
     def corpus_taps(self, cfg) -> list:
+        if cfg.watermark.scheme != self.scheme:
+            return []
         return [(WatermarkTap, {"settings": cfg.watermark.model_dump_json()}, ("real", "synthetic"))]
 
     def _scores(self, ctx, col: str, side: str) -> dict:
@@ -124,14 +135,26 @@ class KGWWatermark(TextCheck):
             raise error
         return scores
 
+    scheme = "kgw"
+    label = "KGW"
+
+    def _settings(self, scheme, cfg) -> dict:
+        return {"vocab_size": scheme.vocab_size, "greenlist_ratio": scheme.greenlist_ratio,
+                "seeding_scheme": scheme.seeding_scheme, "context_width": scheme.context_width,
+                "ignore_repeated_ngrams": scheme.ignore_repeated_ngrams,
+                "key": "default (15485863)" if scheme.hashing_key == DEFAULT_HASHING_KEY else "configured"}
+
+    def _row_detail(self, s: dict, d: int) -> str:
+        return f"{int(s['green'][d])} green of {int(s['tokens_scored'][d])} tokens"
+
     def run(self, ctx) -> list[Finding]:
         cfg = ctx.config.watermark
+        if cfg.scheme != self.scheme:
+            raise IncomputableError("other_scheme", f"watermark.scheme is {cfg.scheme}: this check scores "
+                                    f"{self.scheme} watermarks")
         tok, scheme = _scheme(cfg)
         tok_name = pathlib.Path(cfg.tokenizer).name if cfg.tokenizer else "bundled SmolLM2-135M-Instruct"
-        settings = {"tokenizer": tok_name, "vocab_size": scheme.vocab_size, "greenlist_ratio": scheme.greenlist_ratio,
-                    "seeding_scheme": scheme.seeding_scheme, "context_width": scheme.context_width,
-                    "ignore_repeated_ngrams": scheme.ignore_repeated_ngrams,
-                    "key": "default (15485863)" if scheme.hashing_key == DEFAULT_HASHING_KEY else "configured",
+        settings = {"tokenizer": tok_name, "scheme": cfg.scheme, **self._settings(scheme, cfg),
                     "min_tokens": cfg.min_tokens, "fdr": cfg.fdr, "expect": cfg.expect}
         out: list[Finding] = []
         for col in self.text_columns(ctx):
@@ -172,7 +195,7 @@ class KGWWatermark(TextCheck):
                     "median_z": round(float(np.median(z)), 4),
                     "max_z": round(float(np.max(z)), 4), "tokens_scored": int(s["tokens_scored"][ok].sum()),
                     "real_documents_scored": real_ok, "real_detected": real_det}
-        msg = (f"text column {col!r}: {n_det} of {n_ok} scored synthetic documents carry the KGW watermark "
+        msg = (f"text column {col!r}: {n_det} of {n_ok} scored synthetic documents carry the {self.label} watermark "
                f"(share {share:.3f}; BH at FDR {cfg.fdr}; median z {np.median(z):.2f}); "
                f"{skipped} document(s) under {cfg.min_tokens} tokens skipped; real: {real_det} of {real_ok} "
                f"detected. {rule}.")
@@ -190,6 +213,28 @@ class KGWWatermark(TextCheck):
                 scope="row", column=col, row_id=rid, side="synthetic", metric="z_score", unit="z",
                 value=float(s["z"][d]), p_value=float(s["p_value"][d]), status=row_status,
                 reason_code="row_evidence",
-                message=f"synthetic {rid} {word}: {int(s['green'][d])} green of {int(s['tokens_scored'][d])} "
-                        f"tokens, z = {s['z'][d]:.2f}, p = {s['p_value'][d]:.2e}."))
+                message=f"synthetic {rid} {word}: {self._row_detail(s, d)}, z = {s['z'][d]:.2f}, "
+                        f"p = {s['p_value'][d]:.2e}."))
         return out
+
+
+@register
+class SynthIDWatermark(KGWWatermark):
+    """SynthID-Text watermark detection (Dathathri et al. 2024) with transformers' g-values."""
+
+    id = "provenance.synthid_watermark"
+    summary = ("Share of documents carrying a SynthID-Text watermark (mean or weighted-mean g-value score, "
+               "BH-controlled), judged by watermark.expect.")
+    source = ("Dathathri et al. 2024, Scalable watermarking for identifying large language model outputs "
+              "(Nature 634); transformers SynthIDTextWatermarkLogitsProcessor; google-deepmind/synthid-text "
+              "detector_mean; Benjamini & Hochberg 1995")
+    scheme = "synthid"
+    label = "SynthID-Text"
+
+    def _settings(self, scheme, cfg) -> dict:
+        return {"vocab_size": scheme.vocab_size, "depth": scheme.depth, "ngram_len": scheme.ngram_len,
+                "sampling_table_size": scheme.sampling_table_size, "sampling_table_seed": scheme.sampling_table_seed,
+                "context_history_size": scheme.context_history_size, "score": scheme.score, "keys": "configured"}
+
+    def _row_detail(self, s: dict, d: int) -> str:
+        return f"g-value score {s['score'][d]:.4f} over {int(s['tokens_scored'][d])} scored positions"
