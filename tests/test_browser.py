@@ -141,3 +141,45 @@ def test_hostile_labels_stay_text(browser, tmp_path):
         assert evil in page.inner_text("#triage ~ .cards") and problems == [] and requests == [path.as_uri()]
     finally:
         page.close()
+
+
+def test_compliance_record_in_a_browser(demo, browser, tmp_path):
+    """The compliance record of the demo run (signed, with a hostile attestation): no console errors, no
+    request but the file, no sideways scrolling, every clause row and datasheet section shown, the
+    reviewer's markup shown as text."""
+    import shutil
+
+    import yaml
+    from click.testing import CliRunner
+
+    from synthproof.cli import cli
+    from synthproof.compliance.clauses import CLAUSES
+    from synthproof.compliance.datasheet import SECTIONS
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for f in ("findings.parquet", "manifest.json", "report.html", "summary.json"):
+        shutil.copy(demo / f, run / f)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["provenance", "keygen", "--out", str(tmp_path / "k")]).exit_code == 0
+    att = tmp_path / "att.yaml"
+    att.write_text(yaml.safe_dump({"clauses": {"Art. 10(2)(a)": "<img src=x onerror=alert(1)> design notes"},
+                                   "datasheet": {"uses": "<b>pre-training only</b>"}}))
+    r = runner.invoke(cli, ["compliance", str(run), "--key", str(tmp_path / "k"), "--attestations", str(att)])
+    assert r.exit_code == 0, r.output
+    path = run / "compliance.html"
+    page, problems, requests = _open(browser, path)
+    try:
+        assert problems == [] and requests == [path.as_uri()]
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+        assert page.evaluate("document.querySelectorAll('img, b').length") == 0
+        assert "<img src=x onerror=alert(1)> design notes" in page.inner_text("#clauses ~ table")
+        assert page.evaluate("document.querySelectorAll('#clauses ~ table tbody tr').length") == len(CLAUSES)
+        assert page.evaluate("document.querySelectorAll('dl dt').length") == len(SECTIONS)
+        assert "Signed with key" in page.inner_text("#cover")
+        page.screenshot(path=str(tmp_path / "compliance.png"), full_page=True)
+        keep = os.environ.get("SYNTHPROOF_SCREENSHOTS")
+        if keep:
+            page.screenshot(path=str(pathlib.Path(keep) / "compliance.jpg"), full_page=True, type="jpeg", quality=50)
+    finally:
+        page.close()

@@ -60,8 +60,10 @@ def composition(findings: pd.DataFrame, manifest: dict) -> list[str]:
     bias = f[(f["family"] == "bias") & f["subgroup"].notna()]
     if len(bias):
         groups = sorted({str(s) for s in bias["subgroup"]})
-        shown = ", ".join(groups[:12]) + (f" and {len(groups) - 12} more" if len(groups) > 12 else "")
-        out.append(f"subgroups audited for bias: {len(groups)} ({shown}); "
+        single = [g for g in groups if "&" not in g]  # one attribute each; intersections are counted
+        shown = ", ".join(single[:12]) + (f" and {len(single) - 12} more" if len(single) > 12 else "")
+        out.append(f"subgroups audited for bias: {len(groups)}, {len(groups) - len(single)} of them "
+                   f"intersections ({shown}); "
                    f"{int((bias['status'] == 'fail').sum())} bias findings fail")
     priv = f[f["family"] == "privacy"]
     if len(priv):

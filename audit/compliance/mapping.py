@@ -67,7 +67,7 @@ def clause_rows(findings: pd.DataFrame, attestations: dict | None = None) -> pd.
             status = "needs_attestation"
         order = {"fail": 0, "warn": 1, "error": 2, "pass": 3, "skipped": 4}
         picked = sub.assign(_o=sub["status"].map(order).fillna(5)).sort_values(["_o", "check_id"], kind="stable")
-        refs = [_ref(r) for r in picked.head(MAX_REFS).to_dict(orient="records")]
+        refs = list(dict.fromkeys(_ref(r) for r in picked.to_dict(orient="records")))[:MAX_REFS]  # distinct, worst first
         rows.append({"framework": cl.framework, "clause_id": cl.clause_id, "gist": cl.gist,
                      "evidence_kind": cl.evidence_kind, "check_ids": ids, "status": status, "finding_refs": refs,
                      "attestation": text})
