@@ -47,19 +47,28 @@ def load_tokenizer(spec: str | None):
     return tok, vocab
 
 
+def _env_ints(name: str, what: str, path: str) -> list[int]:
+    """The integers (comma- or space-separated) of environment variable ``name``; a ConfigError naming
+    ``what`` when it is unset or holds anything else (its value is never echoed)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        raise ConfigError(f"environment variable {name} ({what}) is not set", path=path)
+    try:
+        return [int(k) for k in raw.replace(",", " ").split()]
+    except ValueError:
+        raise ConfigError(f"environment variable {name} ({what}) must hold integers, comma-separated",
+                          path=path) from None
+
+
 def scheme_from_config(cfg, tokenizer_vocab: int | None, tok) -> KGWScheme:
     """The :class:`KGWScheme` of a ``watermark:`` config section (key from ``key_env`` if set)."""
     key = cfg.hashing_key
     if key is None and cfg.key_env:
-        raw = os.environ.get(cfg.key_env)
-        if raw is None:
-            raise ConfigError(f"environment variable {cfg.key_env} (the watermark key) is not set",
+        ints = _env_ints(cfg.key_env, "the watermark key", "watermark.key_env")
+        if len(ints) != 1:
+            raise ConfigError(f"environment variable {cfg.key_env} must hold one integer watermark key",
                               path="watermark.key_env")
-        try:
-            key = int(raw.strip())
-        except ValueError:
-            raise ConfigError(f"environment variable {cfg.key_env} must hold an integer watermark key",
-                              path="watermark.key_env") from None
+        key = ints[0]
     vocab = cfg.vocab_size or tokenizer_vocab or tok.get_vocab_size(with_added_tokens=True)
     return KGWScheme(vocab_size=int(vocab), greenlist_ratio=cfg.greenlist_ratio,
                      hashing_key=DEFAULT_HASHING_KEY if key is None else int(key),
@@ -74,15 +83,7 @@ def synthid_scheme_from_config(cfg, tokenizer_vocab: int | None, tok):
 
     keys = cfg.keys
     if keys is None and cfg.keys_env:
-        raw = os.environ.get(cfg.keys_env)
-        if raw is None:
-            raise ConfigError(f"environment variable {cfg.keys_env} (the SynthID keys) is not set",
-                              path="watermark.keys_env")
-        try:
-            keys = [int(k) for k in raw.replace(",", " ").split()]
-        except ValueError:
-            raise ConfigError(f"environment variable {cfg.keys_env} must hold comma-separated integer keys",
-                              path="watermark.keys_env") from None
+        keys = _env_ints(cfg.keys_env, "the SynthID keys", "watermark.keys_env")
     if not keys:
         raise ConfigError("watermark.scheme synthid needs the generator's keys: set watermark.keys_env "
                           "(or watermark.keys)", path="watermark.keys")
