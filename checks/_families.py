@@ -10,6 +10,7 @@ from synthproof.checks.duplication import checks as duplication_checks  # noqa: 
 from synthproof.checks.duplication import text as duplication_text  # noqa: F401
 from synthproof.checks.duplication import contamination  # noqa: F401
 from synthproof.checks.provenance import checks as provenance_checks  # noqa: F401
+from synthproof.checks.provenance import croissant_rai as provenance_croissant_rai  # noqa: F401
 from synthproof.checks.provenance import markers as provenance_markers  # noqa: F401
 from synthproof.checks.provenance import signature as provenance_signature  # noqa: F401
 from synthproof.checks.provenance import watermark as provenance_watermark  # noqa: F401
