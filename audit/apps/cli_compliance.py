@@ -47,8 +47,11 @@ def compliance(run, attestations, template_path, key_spec, croissant_path, out) 
         if croissant_path is not None:
             from synthproof.compliance.croissant import write_croissant
 
-            write_croissant(path.parent, pathlib.Path(croissant_path), attestations=answers)
+            notes = write_croissant(path.parent, pathlib.Path(croissant_path), attestations=answers)
             extra.append(pathlib.Path(croissant_path))
+            click.echo(f"croissant: {croissant_path}" + (f" ({len(notes)} note(s))" if notes else ""))
+            for note in notes:
+                click.echo(f"  note: {note}")
         if cover:
             cover["signed_at"] = utc_now()
         files = record_files(findings, manifest, answers, cover=cover)
